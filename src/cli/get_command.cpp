@@ -1,0 +1,179 @@
+#include "cli/get_command.hpp"
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <mutex>
+
+#include "base/format.hpp"
+#include "cli/interrupt.hpp"
+#include "cli/progress_printer.hpp"
+#include "transfer/engine.hpp"
+#include "transfer/url.hpp"
+
+namespace haul::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using transfer::TransferId;
+
+// Collects engine callbacks (network thread) for the main thread to print.
+class StatusBoard final : public transfer::TransferObserver {
+ public:
+  void add(TransferId id, std::string source) {
+    std::lock_guard lock(mutex_);
+    FileStatus& status = files_[id];
+    status.id = id;
+    status.source = std::move(source);
+    status.started = Clock::now();
+  }
+
+  void on_progress(const transfer::TransferProgress& progress) override {
+    std::lock_guard lock(mutex_);
+    auto it = files_.find(progress.id);
+    if (it != files_.end()) it->second.progress = progress;
+  }
+
+  void on_finished(TransferId id, const Result<transfer::TransferResult>& result) override {
+    {
+      std::lock_guard lock(mutex_);
+      auto it = files_.find(id);
+      if (it == files_.end()) return;
+      FileStatus& status = it->second;
+      status.ended = Clock::now();
+      if (result) {
+        status.state = FileStatus::State::kDone;
+        status.result = *result;
+      } else {
+        status.state = FileStatus::State::kFailed;
+        status.error = result.error();
+      }
+      finished_.push_back(id);
+    }
+    changed_.notify_one();
+  }
+
+  // Waits up to `timeout` for a finish, then returns the files that finished
+  // since the last call.
+  std::vector<FileStatus> wait_finished(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, timeout, [this] { return !finished_.empty(); });
+    std::vector<FileStatus> done;
+    for (TransferId id : finished_) done.push_back(files_[id]);
+    finished_.clear();
+    return done;
+  }
+
+  std::vector<FileStatus> active() const {
+    std::lock_guard lock(mutex_);
+    std::vector<FileStatus> list;
+    for (const auto& [id, status] : files_) {
+      if (status.state == FileStatus::State::kActive) list.push_back(status);
+    }
+    return list;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<TransferId, FileStatus> files_;  // guarded by mutex_
+  std::deque<TransferId> finished_;         // guarded by mutex_
+};
+
+std::chrono::milliseconds millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+}
+
+}  // namespace
+
+int run_get(const GetOptions& options) {
+  auto usage_error = [](const std::string& message) {
+    std::fprintf(stderr, "haul get: %s\n", message.c_str());
+    return 2;
+  };
+  if (!options.output_file.empty() && options.sources.size() > 1) {
+    return usage_error("-o names one file; use -d DIR for several sources");
+  }
+  std::uint64_t overall_rate = 0;
+  std::uint64_t file_rate = 0;
+  if (!options.limit_rate.empty()) {
+    auto parsed = parse_size(options.limit_rate);
+    if (!parsed) return usage_error("--limit-rate: " + parsed.error().message);
+    overall_rate = *parsed;
+  }
+  if (!options.file_limit_rate.empty()) {
+    auto parsed = parse_size(options.file_limit_rate);
+    if (!parsed) return usage_error("--file-limit-rate: " + parsed.error().message);
+    file_rate = *parsed;
+  }
+
+  StatusBoard board;
+  transfer::EngineOptions engine_options;
+  engine_options.global_rate_limit = overall_rate;
+  auto engine = transfer::Engine::create(engine_options, board);
+  if (!engine) {
+    std::fprintf(stderr, "haul get: %s\n", engine.error().message.c_str());
+    return 1;
+  }
+
+  ProgressPrinter printer(choose_mode(options.json, options.quiet));
+  install_interrupt_handlers();
+  int failures = 0;
+  int usage_failures = 0;
+  std::size_t running = 0;
+  std::map<TransferId, std::string> sources;
+  for (const std::string& source : options.sources) {
+    transfer::TransferRequest request;
+    request.url = source;
+    request.output_file = options.output_file;
+    request.output_dir = options.output_file.empty() ? options.output_dir : "";
+    request.headers = options.headers;
+    request.sha256 = options.sha256;
+    request.connections = options.connections;
+    request.rate_limit = file_rate;
+    request.retry.max_attempts = options.max_tries;
+    request.retry.connect_timeout = millis(options.connect_timeout);
+    request.retry.stall_timeout = millis(options.stall_timeout);
+    auto id = (*engine)->start(request);
+    if (!id) {
+      std::fprintf(stderr, "haul get: %s\n", id.error().message.c_str());
+      (id.error().code == ErrorCode::kInvalidArgument ? usage_failures : failures) += 1;
+      continue;
+    }
+    board.add(*id, transfer::redact_url(source));
+    sources[*id] = source;
+    ++running;
+  }
+
+  bool stopping = false;
+  auto next_render = Clock::now();
+  while (running > 0) {
+    for (const FileStatus& status : board.wait_finished(std::chrono::milliseconds(100))) {
+      --running;
+      if (stopping && status.error && status.error->code == ErrorCode::kCancelled) {
+        printer.notice(status.label() + ": stopped at " + format_bytes(status.progress.bytes_done) +
+                       "; run the same command again to resume");
+        continue;
+      }
+      if (status.state == FileStatus::State::kFailed) ++failures;
+      printer.outcome(status);
+    }
+    if (interrupted() && !stopping) {
+      stopping = true;
+      printer.notice("interrupted: saving progress (press Ctrl-C again to quit at once)");
+      for (const auto& [id, source] : sources) (*engine)->stop(id, /*keep_partial=*/true);
+    }
+    if (Clock::now() >= next_render && running > 0) {
+      printer.render(board.active());
+      next_render = Clock::now() + printer.interval();
+    }
+  }
+  engine->reset();
+  if (stopping) return 130;
+  if (failures > 0) return 1;
+  return usage_failures > 0 ? 2 : 0;
+}
+
+}  // namespace haul::cli

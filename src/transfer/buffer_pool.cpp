@@ -1,0 +1,69 @@
+#include "transfer/buffer_pool.hpp"
+
+namespace haul::transfer {
+
+// Shared with every outstanding buffer's deleter, so a buffer released after
+// the pool object is gone still finds somewhere to go.
+struct BufferPool::State {
+  std::size_t buffer_size = 0;
+  std::size_t max_buffers = 0;
+  std::function<void()> on_available;
+
+  std::mutex mutex;
+  std::vector<std::unique_ptr<Buffer>> idle;  // guarded by mutex
+  std::size_t allocated = 0;                  // guarded by mutex
+  bool someone_waits = false;                 // guarded by mutex
+  bool closed = false;                        // guarded by mutex
+};
+
+BufferPool::BufferPool(std::size_t buffer_size, std::size_t max_buffers,
+                       std::function<void()> on_available)
+    : state_(std::make_shared<State>()) {
+  state_->buffer_size = buffer_size;
+  state_->max_buffers = max_buffers;
+  state_->on_available = std::move(on_available);
+}
+
+BufferPool::~BufferPool() {
+  std::lock_guard lock(state_->mutex);
+  state_->closed = true;
+  state_->idle.clear();
+}
+
+std::size_t BufferPool::buffer_size() const { return state_->buffer_size; }
+
+BufferRef BufferPool::try_acquire() {
+  std::unique_ptr<Buffer> buffer;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (!state_->idle.empty()) {
+      buffer = std::move(state_->idle.back());
+      state_->idle.pop_back();
+    } else if (state_->allocated < state_->max_buffers) {
+      ++state_->allocated;
+    } else {
+      state_->someone_waits = true;
+      return nullptr;
+    }
+  }
+  if (!buffer) buffer = std::make_unique<Buffer>(state_->buffer_size);
+  buffer->size = 0;
+  buffer->offset = 0;
+  buffer->epoch = 0;
+  std::shared_ptr<State> state = state_;
+  return BufferRef(buffer.release(), [state](Buffer* released) {
+    std::unique_ptr<Buffer> owned(released);
+    bool notify = false;
+    {
+      std::lock_guard lock(state->mutex);
+      if (!state->closed) {
+        state->idle.push_back(std::move(owned));
+        notify = state->someone_waits;
+        state->someone_waits = false;
+      }
+    }
+    if (notify && state->on_available) state->on_available();
+  });
+}
+
+}  // namespace haul::transfer

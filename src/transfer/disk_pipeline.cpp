@@ -1,0 +1,288 @@
+#include "transfer/disk_pipeline.hpp"
+
+#include "base/format.hpp"
+
+namespace haul::transfer {
+
+namespace {
+constexpr std::size_t kHashChunk = 4u << 20;
+
+std::string directory_of(const std::filesystem::path& path) {
+  const auto parent = path.parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+}  // namespace
+
+DiskPipeline::DiskPipeline(std::shared_ptr<FileSystem> fs, EventSink sink)
+    : fs_(std::move(fs)), sink_(std::move(sink)), hash_scratch_(new std::byte[kHashChunk]) {}
+
+DiskPipeline::~DiskPipeline() {
+  // Writes may queue hashing, hashing may queue syncing: drain in that order.
+  writer_.drain();
+  hasher_.drain();
+  syncer_.drain();
+}
+
+void DiskPipeline::report_failure(PartFile& part, Error error) {
+  {
+    std::lock_guard lock(part.mutex);
+    if (part.failed || part.closed) return;
+    part.failed = true;
+  }
+  sink_(PartEvent{PartEvent::Kind::kFailed, part.owner, fail(std::move(error))});
+}
+
+void DiskPipeline::prepare(const std::shared_ptr<PartFile>& part, PrepareSpec spec) {
+  writer_.post([this, part, spec = std::move(spec)] {
+    int fd = -1;
+    {
+      std::lock_guard lock(part->mutex);
+      if (part->closed) return;
+      fd = part->fd;
+      part->failed = false;
+    }
+    if (fd < 0) {
+      if (auto made = fs_->create_directories(part->part.parent_path()); !made) {
+        return report_failure(*part, made.error());
+      }
+      auto opened = fs_->open_rw(part->part);
+      if (!opened) return report_failure(*part, opened.error());
+      fd = *opened;
+    }
+    {
+      // Publish the fd and the new version before any write of it can run.
+      std::lock_guard lock(part->mutex);
+      part->fd = fd;
+      part->epoch = spec.epoch;
+      part->size = spec.size;
+      part->validator = spec.validator;
+      part->written = spec.done;
+      part->all_written = false;
+      part->hash_complete = false;
+    }
+    if (spec.done.empty()) {
+      if (auto cut = fs_->truncate(fd, 0); !cut) return report_failure(*part, cut.error());
+    }
+    if (!spec.size) return;
+    auto stat = fs_->stat(fd);
+    if (!stat) return report_failure(*part, stat.error());
+    const std::uint64_t need = *spec.size > stat->allocated ? *spec.size - stat->allocated : 0;
+    const std::string dir = directory_of(part->destination);
+    auto space = fs_->space(part->part.parent_path());
+    if (!space) return report_failure(*part, space.error());
+    auto no_space = [&] {
+      return Error{ErrorCode::kNoSpace, "not enough space on " + dir + ": need " + format_bytes(need) +
+                                            ", have " + format_bytes(space->available)};
+    };
+    if (need > space->available) return report_failure(*part, no_space());
+    if (auto reserved = fs_->allocate(fd, *spec.size); !reserved) {
+      if (reserved.error().code == ErrorCode::kNoSpace) return report_failure(*part, no_space());
+      return report_failure(*part, reserved.error());
+    }
+  });
+}
+
+void DiskPipeline::write(const std::shared_ptr<PartFile>& part, BufferRef buffer) {
+  writer_.post([this, part, buffer = std::move(buffer)] {
+    int fd = -1;
+    {
+      std::lock_guard lock(part->mutex);
+      if (part->closed || part->failed || buffer->epoch != part->epoch) return;
+      fd = part->fd;
+    }
+    auto written = fs_->write_at(fd, buffer->bytes.get(), buffer->size, buffer->offset);
+    if (!written) {
+      Error error = written.error();
+      error.message = error.code == ErrorCode::kNoSpace
+                          ? "disk full on " + directory_of(part->destination) + " while writing " +
+                                part->part.filename().string()
+                          : error.message + " (" + part->part.string() + ")";
+      return report_failure(*part, std::move(error));
+    }
+    {
+      std::lock_guard lock(part->mutex);
+      if (buffer->epoch != part->epoch) return;
+      part->written.add({buffer->offset, buffer->offset + buffer->size});
+    }
+    schedule_hash(part);
+  });
+}
+
+void DiskPipeline::schedule_hash(const std::shared_ptr<PartFile>& part) {
+  {
+    std::lock_guard lock(part->mutex);
+    if (part->hash_queued) return;
+    part->hash_queued = true;
+  }
+  hasher_.post([this, part] { hash_available(part); });
+}
+
+void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
+  while (true) {
+    std::uint64_t epoch = 0;
+    std::uint64_t frontier = 0;
+    bool complete = false;
+    int fd = -1;
+    {
+      std::lock_guard lock(part->mutex);
+      if (part->closed || part->failed || part->hash_complete) {
+        part->hash_queued = false;
+        return;
+      }
+      epoch = part->epoch;
+      fd = part->fd;
+      frontier = part->written.contiguous_end(0);
+      const std::uint64_t end = part->size.value_or(part->written.covered());
+      complete = part->all_written && frontier == end && part->written.covered() == end;
+      if (part->hashed_epoch != epoch) {
+        // The remote file changed and the .part restarted: so does the hash.
+        part->hasher.reset();
+        part->hashed = 0;
+        part->hashed_epoch = epoch;
+      }
+      if (part->hashed >= frontier) {
+        part->hash_queued = false;
+        if (!complete) return;
+        part->hash_complete = true;
+      }
+    }
+    if (part->hashed >= frontier) {
+      const std::string digest = part->hasher.finish_hex();
+      syncer_.post([this, part, digest] { finalize(part, digest); });
+      return;
+    }
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kHashChunk, frontier - part->hashed));
+    auto got = fs_->read_at(fd, hash_scratch_.get(), want, part->hashed);
+    if (!got || *got != want) {
+      return report_failure(*part, got ? Error{ErrorCode::kIo, "short read while hashing " + part->part.string()}
+                                       : got.error());
+    }
+    {
+      std::lock_guard lock(part->mutex);
+      if (part->epoch != epoch) continue;  // restarted under us: discard what was read
+    }
+    part->hasher.update(hash_scratch_.get(), want);
+    part->hashed += want;
+  }
+}
+
+void DiskPipeline::checkpoint(const std::shared_ptr<PartFile>& part) {
+  syncer_.post([this, part] {
+    if (auto saved = save_checkpoint(*part); !saved) report_failure(*part, saved.error());
+  });
+}
+
+Result<void> DiskPipeline::save_checkpoint(PartFile& part) {
+  ResumeState snapshot;
+  int fd = -1;
+  {
+    std::lock_guard lock(part.mutex);
+    if (part.closed || part.fd < 0) return {};
+    snapshot.validator = part.validator;
+    snapshot.done = part.written;
+    fd = part.fd;
+  }
+  if (snapshot == part.last_saved) return {};
+  // Only bytes that are on the platter may be claimed as done.
+  if (auto synced = fs_->datasync(fd); !synced) return synced;
+  if (auto saved = fs_->write_file_atomic(part.state, serialize_resume_state(snapshot)); !saved) {
+    return saved;
+  }
+  part.last_saved = std::move(snapshot);
+  return {};
+}
+
+void DiskPipeline::finish(const std::shared_ptr<PartFile>& part, std::optional<std::string> expected_sha256) {
+  writer_.post([this, part, expected = std::move(expected_sha256)] {
+    {
+      std::lock_guard lock(part->mutex);
+      part->all_written = true;
+      part->expected_sha256 = expected;
+    }
+    schedule_hash(part);
+  });
+}
+
+void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, std::string digest) {
+  int fd = -1;
+  std::optional<std::string> expected;
+  std::uint64_t size = 0;
+  {
+    std::lock_guard lock(part->mutex);
+    if (part->closed || part->failed) return;
+    part->closed = true;
+    fd = part->fd;
+    expected = part->expected_sha256;
+    size = part->size.value_or(part->written.covered());
+  }
+  auto done = [&](Result<FinalizedFile> result) {
+    sink_(PartEvent{PartEvent::Kind::kFinalized, part->owner, std::move(result)});
+  };
+  if (auto synced = fs_->datasync(fd); !synced) return done(fail(synced.error()));
+  auto stat = fs_->stat(fd);
+  if (!stat) return done(fail(stat.error()));
+  if (stat->length != size) {
+    // Preallocation can leave a longer file only if the server lied about the length.
+    if (auto cut = fs_->truncate(fd, size); !cut) return done(fail(cut.error()));
+  }
+  if (expected && *expected != digest) {
+    fs_->remove(part->part);
+    fs_->remove(part->state);
+    return done(fail(ErrorCode::kDataLoss, "sha256 mismatch for " + part->destination.filename().string() +
+                                               ": expected " + *expected + ", got " + digest));
+  }
+  if (auto renamed = fs_->rename(part->part, part->destination); !renamed) return done(fail(renamed.error()));
+  if (auto synced = fs_->sync_directory(part->destination.parent_path()); !synced) {
+    return done(fail(synced.error()));
+  }
+  fs_->remove(part->state);
+  done(FinalizedFile{size, digest});
+}
+
+void DiskPipeline::verify_existing(const std::shared_ptr<PartFile>& part) {
+  hasher_.post([this, part] {
+    auto event = [&](Result<FinalizedFile> result) {
+      sink_(PartEvent{PartEvent::Kind::kVerified, part->owner, std::move(result)});
+    };
+    auto fd = fs_->open_read(part->destination);
+    if (!fd) return event(fail(fd.error()));
+    Sha256 sha;
+    std::uint64_t offset = 0;
+    while (true) {
+      {
+        std::lock_guard lock(part->mutex);
+        if (part->closed) break;  // stopped while verifying
+      }
+      auto got = fs_->read_at(*fd, hash_scratch_.get(), kHashChunk, offset);
+      if (!got) {
+        fs_->close(*fd);
+        return event(fail(got.error()));
+      }
+      if (*got == 0) break;
+      sha.update(hash_scratch_.get(), *got);
+      offset += *got;
+    }
+    fs_->close(*fd);
+    event(FinalizedFile{offset, sha.finish_hex()});
+  });
+}
+
+void DiskPipeline::stop(const std::shared_ptr<PartFile>& part, bool keep) {
+  writer_.post([this, part, keep] {
+    syncer_.post([this, part, keep] {
+      // Best effort: after a disk error the written ranges are still good.
+      if (keep) (void)save_checkpoint(*part);
+      {
+        std::lock_guard lock(part->mutex);
+        part->closed = true;
+      }
+      if (!keep) {
+        fs_->remove(part->part);
+        fs_->remove(part->state);
+      }
+      sink_(PartEvent{PartEvent::Kind::kClosed, part->owner, FinalizedFile{}});
+    });
+  });
+}
+
+}  // namespace haul::transfer

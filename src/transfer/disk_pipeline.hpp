@@ -1,0 +1,95 @@
+// The disk side of the engine: three worker threads so the network thread
+// never blocks on the filesystem.
+//   writer  - opens, preallocates and pwrite()s .part files, in posting order;
+//   hasher  - SHA-256 over each file's contiguous written prefix, so the hash
+//             is ready when the last byte lands (no second pass);
+//   syncer  - fdatasync + resume-state checkpoints, and the atomic finalize
+//             (fdatasync, verify, rename, fsync the directory).
+// Every method may be called from any thread; results come back as PartEvents
+// through the sink, on one of the disk threads.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/error.hpp"
+#include "base/serial_executor.hpp"
+#include "transfer/buffer_pool.hpp"
+#include "transfer/file_system.hpp"
+#include "transfer/part_file.hpp"
+
+namespace haul::transfer {
+
+struct PrepareSpec {
+  std::uint64_t epoch = 0;             // tags the writes that follow
+  std::optional<std::uint64_t> size;   // complete length, when the server said
+  Validator validator;
+  RangeSet done;  // bytes already on disk from an earlier run; empty = start from zero
+};
+
+struct FinalizedFile {
+  std::uint64_t size = 0;
+  std::string sha256;
+};
+
+struct PartEvent {
+  enum class Kind {
+    kFailed,     // a disk error; the file is left for a later resume
+    kFinalized,  // result holds the verified file, or why verification failed
+    kClosed,     // stop() finished
+    kVerified,   // verify_existing() finished: result holds the digest or the read error
+  };
+  Kind kind = Kind::kFailed;
+  std::uint64_t owner = 0;
+  Result<FinalizedFile> result = FinalizedFile{};
+};
+
+class DiskPipeline {
+ public:
+  using EventSink = std::function<void(PartEvent)>;
+
+  DiskPipeline(std::shared_ptr<FileSystem> fs, EventSink sink);
+  // Runs what was posted, then joins the threads.
+  ~DiskPipeline();
+
+  FileSystem& file_system() { return *fs_; }
+  const std::shared_ptr<FileSystem>& file_system_ptr() const { return fs_; }
+
+  // Opens the .part, checks free space and preallocates; with an empty
+  // spec.done the file restarts from zero. May be called again (a new epoch)
+  // when the remote file changed. Fails with kNoSpace "not enough space on DIR:
+  // need X, have Y".
+  void prepare(const std::shared_ptr<PartFile>& part, PrepareSpec spec);
+  // Writes buffer->size bytes at buffer->offset unless the buffer's epoch is stale.
+  void write(const std::shared_ptr<PartFile>& part, BufferRef buffer);
+  // Makes what is written durable, then records it in the state file.
+  void checkpoint(const std::shared_ptr<PartFile>& part);
+  // Every byte has been passed to write(): hash the rest, verify, finalize.
+  void finish(const std::shared_ptr<PartFile>& part, std::optional<std::string> expected_sha256);
+  // Hashes the finished file already at part->destination (no writes).
+  void verify_existing(const std::shared_ptr<PartFile>& part);
+  // Stops work on the file after the queued writes; keeps .part and state for
+  // a resume (keep = true) or deletes both.
+  void stop(const std::shared_ptr<PartFile>& part, bool keep);
+
+ private:
+  void report_failure(PartFile& part, Error error);
+  void schedule_hash(const std::shared_ptr<PartFile>& part);
+  void hash_available(const std::shared_ptr<PartFile>& part);
+  Result<void> save_checkpoint(PartFile& part);
+  void finalize(const std::shared_ptr<PartFile>& part, std::string digest);
+
+  std::shared_ptr<FileSystem> fs_;
+  EventSink sink_;
+  std::unique_ptr<std::byte[]> hash_scratch_;  // hasher thread only
+  // Declared last: destroyed (drained and joined) first.
+  SerialExecutor syncer_{"haul-sync"};
+  SerialExecutor hasher_{"haul-hash"};
+  SerialExecutor writer_{"haul-write"};
+};
+
+}  // namespace haul::transfer

@@ -1,0 +1,69 @@
+// One destination being written: <dest>.part, <dest>.part.state, and the
+// bookkeeping the disk threads share about it (what is written, durable,
+// hashed). Internal to the engine; DiskPipeline is its only writer.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "transfer/byte_range.hpp"
+#include "transfer/file_system.hpp"
+#include "transfer/resume_state.hpp"
+#include "transfer/sha256.hpp"
+
+namespace haul::transfer {
+
+std::filesystem::path part_path_for(const std::filesystem::path& destination);
+std::filesystem::path state_path_for(const std::filesystem::path& destination);
+
+// The resume state of a destination, when both its .part and a readable
+// .part.state exist. Small synchronous reads; callable from any thread.
+std::optional<ResumeState> load_resume_state(FileSystem& fs, const std::filesystem::path& destination);
+
+struct PartFile {
+  PartFile(std::shared_ptr<FileSystem> file_system, std::uint64_t owner_id,
+           std::filesystem::path destination_path)
+      : fs(std::move(file_system)),
+        owner(owner_id),
+        destination(std::move(destination_path)),
+        part(part_path_for(destination)),
+        state(state_path_for(destination)) {}
+  // The descriptor closes only when no disk thread holds the file any more.
+  ~PartFile() {
+    if (fd >= 0) fs->close(fd);
+  }
+  PartFile(const PartFile&) = delete;
+  PartFile& operator=(const PartFile&) = delete;
+
+  const std::shared_ptr<FileSystem> fs;
+  const std::uint64_t owner;  // the transfer this file belongs to
+  const std::filesystem::path destination;
+  const std::filesystem::path part;
+  const std::filesystem::path state;
+
+  std::mutex mutex;
+  int fd = -1;                             // guarded by mutex; set once by the first prepare
+  std::uint64_t epoch = 0;                 // guarded by mutex; bumps on every prepare
+  std::optional<std::uint64_t> size;       // guarded by mutex
+  Validator validator;                     // guarded by mutex
+  RangeSet written;                        // guarded by mutex: pwrite() returned for these
+  bool failed = false;                     // guarded by mutex: a disk error was reported
+  bool closed = false;                     // guarded by mutex: stopped, finalized or discarded
+  bool all_written = false;                // guarded by mutex: finish() passed the writer
+  std::optional<std::string> expected_sha256;  // guarded by mutex
+  bool hash_queued = false;                // guarded by mutex
+  bool hash_complete = false;              // guarded by mutex: the digest was taken
+
+  // Owned by the hasher thread alone.
+  Sha256 hasher;
+  std::uint64_t hashed = 0;
+  std::uint64_t hashed_epoch = 0;
+  // Owned by the syncer thread alone.
+  ResumeState last_saved;
+};
+
+}  // namespace haul::transfer

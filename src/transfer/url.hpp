@@ -1,0 +1,35 @@
+// URL parsing for the engine: validation of user input, the origin that
+// scopes credentials, redirect resolution and a redacted form for messages.
+// Thin wrapper over libcurl's URL API; no network I/O.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/error.hpp"
+
+namespace haul::transfer {
+
+struct Url {
+  std::string text;    // normalised full URL
+  std::string scheme;  // "http" or "https"
+  std::string host;    // lower-case
+  int port = 0;        // explicit or the scheme's default
+  std::string path;    // "/a/b.bin"
+
+  // scheme://host:port, what headers and credentials are scoped to.
+  std::string origin() const;
+};
+
+// Accepts absolute http(s) URLs only. Errors: kInvalidArgument
+// "invalid URL 'x': <why>" with any password or query string redacted.
+Result<Url> parse_url(std::string_view text);
+
+// Resolves a Location header against the URL it came from.
+Result<Url> resolve_location(const Url& base, std::string_view location);
+
+// The URL without credentials and without the query string, for messages and
+// logs: signed URLs carry secrets in their query.
+std::string redact_url(std::string_view text);
+
+}  // namespace haul::transfer

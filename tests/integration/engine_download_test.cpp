@@ -1,0 +1,213 @@
+// The engine's normal paths: segmented downloads, servers without ranges or
+// lengths, naming, concurrency and speed caps.
+#include <set>
+
+#include "engine_fixture.hpp"
+
+namespace haul::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST_F(EngineTest, SegmentedDownloadSpreadsOverConnectionsAndVerifies) {
+  const std::string body = random_bytes(8u << 20, 1);
+  Resource resource = file(body);
+  resource.rate = 4u << 20;  // slow enough that every connection gets work
+  server.add("/model.bin", resource);
+  auto request = request_for("/model.bin");
+  request.connections = 6;
+  request.sha256 = sha256_of(body);
+
+  auto result = engine().wait(engine().start(request));
+
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result->sha256, sha256_of(body));
+  EXPECT_EQ(result->size, body.size());
+  EXPECT_EQ(result->destination, dir / "model.bin");
+  EXPECT_EQ(read_file(dir / "model.bin"), body);
+  EXPECT_FALSE(fs::exists(dir / "model.bin.part"));
+  EXPECT_FALSE(fs::exists(dir / "model.bin.part.state"));
+  std::set<std::string> ranges;
+  for (const auto& r : server.requests_for("/model.bin")) ranges.insert(r.headers.count("range") ? r.headers.at("range") : "");
+  EXPECT_GE(ranges.size(), 6u) << "expected one range request per connection at least";
+  // Nothing was fetched twice: splits cut connections off at their new end.
+  EXPECT_LE(server.bytes_sent("/model.bin"), body.size() + 6 * (512u << 10));
+  const auto progress = engine().progress(1);
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back().stage, transfer::TransferStage::kDone);
+  int most_connections = 0;
+  for (const auto& p : progress) most_connections = std::max(most_connections, p.connections);
+  EXPECT_GE(most_connections, 4);
+}
+
+TEST_F(EngineTest, ServerWithoutRangeSupportGetsOneConnection) {
+  const std::string body = random_bytes(3u << 20, 2);
+  Resource resource = file(body);
+  resource.ranges = false;
+  server.add("/plain.bin", resource);
+
+  auto result = engine().wait(engine().start(request_for("/plain.bin")));
+
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(read_file(dir / "plain.bin"), body);
+  EXPECT_EQ(server.requests_for("/plain.bin").size(), 1u);
+}
+
+TEST_F(EngineTest, ChunkedResponseWithoutLengthIsSavedWhole) {
+  const std::string body = random_bytes((2u << 20) + 123, 3);
+  Resource resource = file(body);
+  resource.chunked = true;
+  server.add("/stream.bin", resource);
+
+  auto result = engine().wait(engine().start(request_for("/stream.bin")));
+
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result->size, body.size());
+  EXPECT_EQ(result->sha256, sha256_of(body));
+  EXPECT_EQ(read_file(dir / "stream.bin"), body);
+}
+
+TEST_F(EngineTest, EmptyFileIsCreated) {
+  server.add("/empty.txt", file(""));
+  auto result = engine().wait(engine().start(request_for("/empty.txt")));
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result->size, 0u);
+  EXPECT_EQ(result->sha256, sha256_of(""));
+  EXPECT_TRUE(fs::exists(dir / "empty.txt"));
+  EXPECT_EQ(fs::file_size(dir / "empty.txt"), 0u);
+}
+
+TEST_F(EngineTest, OutputFileNameIsUsedAsGiven) {
+  const std::string body = random_bytes(100000, 4);
+  server.add("/a/b/c.bin", file(body));
+  auto request = request_for("/a/b/c.bin");
+  request.output_dir.clear();
+  request.output_file = dir / "sub" / "renamed.safetensors";
+
+  auto result = engine().wait(engine().start(request));
+
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(read_file(dir / "sub" / "renamed.safetensors"), body);
+}
+
+TEST_F(EngineTest, NameComesFromContentDispositionOverTheUrl) {
+  Resource resource = file("weights");
+  resource.content_disposition = "attachment; filename=\"fallback.bin\"; filename*=UTF-8''lora%20v2.safetensors";
+  server.add("/api/download/models/1900322", resource);
+
+  auto result = engine().wait(engine().start(request_for("/api/download/models/1900322")));
+
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result->destination, dir / "lora v2.safetensors");
+  EXPECT_EQ(read_file(dir / "lora v2.safetensors"), "weights");
+}
+
+TEST_F(EngineTest, HostileContentDispositionStaysInsideTheDirectory) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"attachment; filename=\"../../escape.sh\"", "escape.sh"},
+      {"attachment; filename=\"/etc/cron.d/evil\"", "evil"},
+      {"attachment; filename*=UTF-8''..%2F..%2Fup.bin", "up.bin"},
+      {"attachment; filename=\"..\"", "file3"},
+      {"attachment; filename=\"a\x01\x1b[31mb.bin\"", "a[31mb.bin"},
+      {"attachment; filename=\".bashrc\"", "bashrc"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    Resource resource = file("payload" + std::to_string(i));
+    resource.content_disposition = cases[i].first;
+    server.add("/file" + std::to_string(i), resource);
+  }
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    auto result = engine().wait(engine().start(request_for("/file" + std::to_string(i))));
+    ASSERT_TRUE(result) << cases[i].first << ": " << result.error().message;
+    EXPECT_EQ(result->destination, dir / cases[i].second) << cases[i].first;
+    EXPECT_EQ(read_file(dir / cases[i].second), "payload" + std::to_string(i));
+  }
+  // Nothing was written outside the scratch directory's own files.
+  for (const auto& entry : fs::recursive_directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().parent_path(), dir.path()) << entry.path();
+  }
+}
+
+TEST_F(EngineTest, NameFallsBackToTheDecodedUrlPath) {
+  server.add("/models/flux%20dev.gguf", file("gguf"));
+  auto result = engine().wait(engine().start(request_for("/models/flux%20dev.gguf?download=true")));
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result->destination, dir / "flux dev.gguf");
+}
+
+TEST_F(EngineTest, ManyDownloadsRunAtOnce) {
+  std::vector<std::string> bodies;
+  std::vector<transfer::TransferId> ids;
+  for (int i = 0; i < 10; ++i) {
+    bodies.push_back(random_bytes((1u << 20) + static_cast<std::size_t>(i) * 777, 100 + static_cast<std::uint32_t>(i)));
+    Resource resource = file(bodies.back());
+    resource.rate = 2u << 20;
+    server.add("/f" + std::to_string(i) + ".bin", resource);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {
+    auto request = request_for("/f" + std::to_string(i) + ".bin");
+    request.connections = 2;
+    request.sha256 = sha256_of(bodies[static_cast<std::size_t>(i)]);
+    ids.push_back(engine().start(request));
+  }
+  for (int i = 0; i < 10; ++i) {
+    auto result = engine().wait(ids[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_EQ(read_file(dir / ("f" + std::to_string(i) + ".bin")), bodies[static_cast<std::size_t>(i)]);
+  }
+  // Sequentially this would take 10 x 0.25 s at least; in parallel about 0.3 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2000));
+}
+
+TEST_F(EngineTest, TwoDownloadsToOneDestinationAreRefused) {
+  Resource slow = file(random_bytes(1u << 20, 5));
+  slow.rate = 1u << 20;
+  server.add("/same.bin", slow);
+  const auto first = engine().start(request_for("/same.bin"));
+  ASSERT_TRUE(engine().wait_for_bytes(first, 1));
+  auto second = engine().wait(engine().start(request_for("/same.bin")));
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(second.error().message.find("already being written"), std::string::npos) << second.error().message;
+  EXPECT_TRUE(engine().wait(first));
+}
+
+TEST_F(EngineTest, PerTransferRateLimitHolds) {
+  const std::string body = random_bytes(3u << 20, 6);
+  server.add("/capped.bin", file(body));
+  auto request = request_for("/capped.bin");
+  request.rate_limit = 1u << 20;  // 1 MiB/s, so about 3 s
+  const auto started = std::chrono::steady_clock::now();
+  auto result = engine().wait(engine().start(request));
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_GE(elapsed, std::chrono::milliseconds(2500));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(6000));
+}
+
+TEST_F(EngineTest, GlobalRateLimitIsSharedByAllTransfers) {
+  options.global_rate_limit = 2u << 20;
+  const std::string a = random_bytes(3u << 20, 7);
+  const std::string b = random_bytes(3u << 20, 8);
+  server.add("/a.bin", file(a));
+  server.add("/b.bin", file(b));
+  const auto started = std::chrono::steady_clock::now();
+  const auto id_a = engine().start(request_for("/a.bin"));
+  const auto id_b = engine().start(request_for("/b.bin"));
+  ASSERT_TRUE(engine().wait(id_a));
+  ASSERT_TRUE(engine().wait(id_b));
+  // 6 MiB at 2 MiB/s overall: about 3 s, not the 1.5 s two 2 MiB/s caps would allow.
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2500));
+}
+
+TEST_F(EngineTest, UserAgentNamesHaulAndItsVersion) {
+  server.add("/ua", file("x"));
+  ASSERT_TRUE(engine().wait(engine().start(request_for("/ua"))));
+  const auto requests = server.requests_for("/ua");
+  ASSERT_FALSE(requests.empty());
+  EXPECT_EQ(requests.front().headers.at("user-agent").rfind("haul/", 0), 0u);
+}
+
+}  // namespace
+}  // namespace haul::testing
