@@ -136,6 +136,7 @@ int run_get(const GetOptions& options) {
     request.retry.max_attempts = options.max_tries;
     request.retry.connect_timeout = millis(options.connect_timeout);
     request.retry.stall_timeout = millis(options.stall_timeout);
+    request.retry.give_up_after = millis(options.give_up_after);
     auto id = (*engine)->start(request);
     if (!id) {
       std::fprintf(stderr, "haul get: %s\n", id.error().message.c_str());

@@ -23,6 +23,7 @@ struct GetOptions {
   int max_tries = 5;
   double connect_timeout = 10;  // seconds
   double stall_timeout = 30;    // seconds without a byte before reconnecting
+  double give_up_after = 60;    // seconds without a byte before failing; 0 = never
 };
 
 // Exit codes: 0 every file done, 1 any failed, 2 bad usage, 130 interrupted.

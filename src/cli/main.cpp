@@ -34,6 +34,10 @@ void add_get_command(CLI::App& app, haul::cli::GetOptions& get) {
   cmd->add_option("--stall-timeout", get.stall_timeout, "Seconds without data before reconnecting")
       ->default_val(30)
       ->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--give-up-after", get.give_up_after,
+                  "Seconds without data (across retries) before failing; 0 = keep trying")
+      ->default_val(60)
+      ->check(CLI::Range(0.0, 86400.0));
 }
 
 }  // namespace

@@ -126,6 +126,7 @@ void Download::begin() {
   const auto now = Clock::now();
   last_progress_ = now;
   last_checkpoint_ = now;
+  last_useful_byte_ = now;
   if (!request_.output_file.empty()) {
     destination_ = request_.output_file;
     if (ctx_.destinations->count(destination_) != 0) {
@@ -373,6 +374,7 @@ std::size_t Download::on_body_bytes(Connection& c, const char* data, std::size_t
   if (c.buffer && c.buffer->space() == 0) submit_buffer(c);
 
   received_.add({start, c.pos});
+  if (usable > 0) last_useful_byte_ = c.last_activity;
   bucket_.consume(usable);
   ctx_.global_bucket->consume(usable);
   speed_.add(usable);
@@ -386,8 +388,10 @@ std::size_t Download::on_body_bytes(Connection& c, const char* data, std::size_t
   if (c.end != kOpenEnd && c.pos >= c.end) {
     submit_buffer(c);
     c.outcome = RequestOutcome::kPieceDone;
-    // Cut the response off when it would go past the piece (after a split).
-    return (usable < size || c.request_end != c.end) ? 0 : size;
+    // Cut the response off when it would go past the piece (after a split);
+    // a response that ends here anyway keeps its connection for reuse.
+    const std::uint64_t response_end = c.request_end == kOpenEnd ? size_.value_or(kOpenEnd) : c.request_end;
+    return (usable < size || response_end != c.end) ? 0 : size;
   }
   return size;
 }
@@ -471,6 +475,7 @@ bool Download::has_live_connection_besides(const Connection& c) const {
 
 void Download::handle_failure(Connection& c, Error error, std::optional<std::chrono::milliseconds> retry_after) {
   ++c.failures;
+  last_error_ = error.message;
   const RetryPolicy& policy = request_.retry;
   if (retry_after && *retry_after > policy.max_retry_after) {
     error.message += "; the server asks to retry in " + format_duration(whole_seconds(*retry_after));
@@ -563,7 +568,8 @@ void Download::check_all_received() {
   ctx_.disk->finish(part_, request_.sha256);
 }
 
-void Download::restart_from_zero(const std::string& why) {
+void Download::restart_from_zero(std::string why) {
+  // `why` is taken by value: it often lives in a connection cleared below.
   if (++restarts_ > kMaxRestarts) {
     return fail(Error{ErrorCode::kProtocol, "the file kept changing on the server (" + why + ")"});
   }
@@ -718,6 +724,14 @@ void Download::pump(Clock::time_point now, bool buffers_returned) {
       c.retry_at.reset();
       if (c.busy()) start_request(c);
     }
+  }
+  const auto idle = now - last_useful_byte_;
+  if (request_.retry.give_up_after.count() > 0 && idle > request_.retry.give_up_after &&
+      (phase_ == Phase::kProbing || phase_ == Phase::kRunning)) {
+    const std::string cause = last_error_.empty() ? "no response" : last_error_;
+    return fail(Error{ErrorCode::kUnavailable,
+                      cause + " (no data for " +
+                          format_duration(std::chrono::duration_cast<std::chrono::seconds>(idle)) + ", giving up)"});
   }
   if (phase_ == Phase::kRunning) {
     spawn_connections();

@@ -103,7 +103,7 @@ class Download {
   void spawn_connections();
   void check_all_received();
   void handle_failure(Connection& c, Error error, std::optional<std::chrono::milliseconds> retry_after);
-  void restart_from_zero(const std::string& why);
+  void restart_from_zero(std::string why);
   void fail(Error error);
   void finish(Result<TransferResult> result);
   void submit_buffer(Connection& c);
@@ -143,6 +143,8 @@ class Download {
   TokenBucket bucket_;
   SpeedMeter speed_;
   std::string note_;
+  std::string last_error_;           // the latest failure, for the give-up message
+  Clock::time_point last_useful_byte_{};
   Clock::time_point last_progress_{};
   TransferStage last_stage_ = TransferStage::kConnecting;
   Clock::time_point last_checkpoint_{};

@@ -32,6 +32,9 @@ struct RetryPolicy {
   std::chrono::milliseconds connect_timeout{10'000};
   // A Retry-After longer than this fails the download instead of waiting.
   std::chrono::milliseconds max_retry_after{120'000};
+  // Fail when no byte arrived for this long, whatever the attempts left
+  // (zero: never). Interactive use wants an answer within about a minute.
+  std::chrono::milliseconds give_up_after{0};
 };
 
 struct TransferRequest {

@@ -146,6 +146,28 @@ TEST_F(EngineTest, StalledConnectionIsReplaced) {
   EXPECT_EQ(server.requests_for("/stall.bin").size(), 2u);
 }
 
+TEST_F(EngineTest, RunOfFailuresGivesUpAfterTheIdleLimit) {
+  Resource resource = file(random_bytes(1u << 20, 18));
+  resource.stall_times = -1;
+  resource.stall_after = 0;  // headers, then silence, on every attempt
+  server.add("/hang.bin", resource);
+  auto request = request_for("/hang.bin");
+  request.retry = fast_retries(1000);
+  request.retry.stall_timeout = milliseconds(300);
+  request.retry.give_up_after = milliseconds(1500);
+  const auto started = std::chrono::steady_clock::now();
+
+  auto result = engine().wait(engine().start(request));
+
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(result.error().message.find("stalled"), std::string::npos) << result.error().message;
+  EXPECT_NE(result.error().message.find("giving up"), std::string::npos) << result.error().message;
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(elapsed, milliseconds(1400));
+  EXPECT_LT(elapsed, milliseconds(4000));
+}
+
 TEST_F(EngineTest, UnreachableHostFailsAfterItsAttempts) {
   auto request = request_for("/x");
   request.url = "http://127.0.0.1:1/x";
