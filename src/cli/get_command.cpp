@@ -112,6 +112,7 @@ int run_get(const GetOptions& options) {
   StatusBoard board;
   transfer::EngineOptions engine_options;
   engine_options.global_rate_limit = overall_rate;
+  engine_options.direct_io = !options.buffered_io;
   auto engine = transfer::Engine::create(engine_options, board);
   if (!engine) {
     std::fprintf(stderr, "haul get: %s\n", engine.error().message.c_str());

@@ -20,6 +20,7 @@ struct GetOptions {
   std::vector<std::string> headers;
   bool json = false;
   bool quiet = false;
+  bool buffered_io = false;  // write through the page cache instead of O_DIRECT
   int max_tries = 5;
   double connect_timeout = 10;  // seconds
   double stall_timeout = 30;    // seconds without a byte before reconnecting

@@ -25,6 +25,8 @@ void add_get_command(CLI::App& app, haul::cli::GetOptions& get) {
   cmd->add_option("-H,--header", get.headers, "Extra request header 'Name: value' (sent to the URL's host only)");
   cmd->add_flag("--json", get.json, "Print one JSON object per line on stdout");
   cmd->add_flag("-q,--quiet", get.quiet, "Print errors only");
+  cmd->add_flag("--buffered-io", get.buffered_io,
+                "Write through the page cache instead of O_DIRECT (for filesystems that misbehave with it)");
   cmd->add_option("--max-tries", get.max_tries, "Attempts per connection before giving up")
       ->default_val(5)
       ->check(CLI::Range(1, 1000));

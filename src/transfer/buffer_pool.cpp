@@ -47,9 +47,7 @@ BufferRef BufferPool::try_acquire() {
     }
   }
   if (!buffer) buffer = std::make_unique<Buffer>(state_->buffer_size);
-  buffer->size = 0;
-  buffer->offset = 0;
-  buffer->epoch = 0;
+  buffer->reset(0, 0);
   std::shared_ptr<State> state = state_;
   return BufferRef(buffer.release(), [state](Buffer* released) {
     std::unique_ptr<Buffer> owned(released);

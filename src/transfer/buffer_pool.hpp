@@ -9,21 +9,43 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <vector>
 
 namespace haul::transfer {
 
-struct Buffer {
-  explicit Buffer(std::size_t capacity_bytes)
-      : bytes(new std::byte[capacity_bytes]), capacity(capacity_bytes) {}
+// Memory for buffers is aligned for O_DIRECT writes.
+inline constexpr std::size_t kBufferAlignment = 4096;
 
-  std::unique_ptr<std::byte[]> bytes;
+struct Buffer {
+  struct AlignedDelete {
+    void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{kBufferAlignment}); }
+  };
+
+  explicit Buffer(std::size_t capacity_bytes)
+      : bytes(static_cast<std::byte*>(::operator new[](capacity_bytes, std::align_val_t{kBufferAlignment}))),
+        capacity(capacity_bytes) {}
+
+  std::unique_ptr<std::byte[], AlignedDelete> bytes;
   std::size_t capacity = 0;
-  std::size_t size = 0;       // bytes filled
-  std::uint64_t offset = 0;   // file offset of bytes[0]
+  // Data starts at bytes[start], where start = offset % kBufferAlignment, so
+  // memory and file offsets agree modulo the alignment: any aligned stretch
+  // of the file sits at an aligned address and can go out with O_DIRECT.
+  std::size_t start = 0;
+  std::size_t size = 0;       // bytes filled, from bytes[start]
+  std::uint64_t offset = 0;   // file offset of the first byte
   std::uint64_t epoch = 0;    // file version the bytes belong to
 
-  std::size_t space() const { return capacity - size; }
+  // Prepares an empty buffer for bytes starting at file offset `at`.
+  void reset(std::uint64_t at, std::uint64_t version) {
+    offset = at;
+    start = static_cast<std::size_t>(at % kBufferAlignment);
+    size = 0;
+    epoch = version;
+  }
+  std::byte* data() { return bytes.get() + start; }
+  const std::byte* data() const { return bytes.get() + start; }
+  std::size_t space() const { return capacity - start - size; }
 };
 
 // A buffer goes back to its pool when the last reference drops.

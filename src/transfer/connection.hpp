@@ -34,7 +34,12 @@ enum class RequestOutcome {
   kFail,       // permanent failure in `error`
 };
 
-enum class PauseCause { kNone, kRate, kBuffers };
+enum class PauseCause {
+  kNone,
+  kRate,     // a speed cap is used up
+  kBuffers,  // the buffer pool is empty (the disk is behind)
+  kHashLag,  // the hasher is behind: fetching further ahead would only evict
+};
 
 struct Connection {
   using Clock = std::chrono::steady_clock;
@@ -76,6 +81,7 @@ struct Connection {
   std::string location;
   std::string error_body;  // the first bytes of an error response, for the message
   std::uint64_t request_bytes = 0;
+  Clock::time_point request_started{};
   Clock::time_point last_activity{};
   BufferRef buffer;  // being filled; goes to the writer when full
 

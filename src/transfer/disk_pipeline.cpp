@@ -13,8 +13,8 @@ std::string directory_of(const std::filesystem::path& path) {
 }
 }  // namespace
 
-DiskPipeline::DiskPipeline(std::shared_ptr<FileSystem> fs, EventSink sink)
-    : fs_(std::move(fs)), sink_(std::move(sink)), hash_scratch_(new std::byte[kHashChunk]) {}
+DiskPipeline::DiskPipeline(std::shared_ptr<FileSystem> fs, EventSink sink, DiskOptions options)
+    : fs_(std::move(fs)), sink_(std::move(sink)), options_(options), hash_scratch_(new std::byte[kHashChunk]) {}
 
 DiskPipeline::~DiskPipeline() {
   // Writes may queue hashing, hashing may queue syncing: drain in that order.
@@ -28,6 +28,7 @@ void DiskPipeline::report_failure(PartFile& part, Error error) {
     std::lock_guard lock(part.mutex);
     if (part.failed || part.closed) return;
     part.failed = true;
+    part.hash_buffers.clear();
   }
   sink_(PartEvent{PartEvent::Kind::kFailed, part.owner, fail(std::move(error))});
 }
@@ -48,6 +49,10 @@ void DiskPipeline::prepare(const std::shared_ptr<PartFile>& part, PrepareSpec sp
       auto opened = fs_->open_rw(part->part);
       if (!opened) return report_failure(*part, opened.error());
       fd = *opened;
+      if (options_.direct_io) {
+        // Unsupported (tmpfs, some FUSE): every write stays buffered.
+        if (auto direct = fs_->open_direct(part->part)) part->direct_fd = *direct;
+      }
     }
     {
       // Publish the fd and the new version before any write of it can run.
@@ -59,6 +64,7 @@ void DiskPipeline::prepare(const std::shared_ptr<PartFile>& part, PrepareSpec sp
       part->written = spec.done;
       part->all_written = false;
       part->hash_complete = false;
+      part->hash_buffers.clear();
     }
     if (spec.done.empty()) {
       if (auto cut = fs_->truncate(fd, 0); !cut) return report_failure(*part, cut.error());
@@ -90,22 +96,59 @@ void DiskPipeline::write(const std::shared_ptr<PartFile>& part, BufferRef buffer
       if (part->closed || part->failed || buffer->epoch != part->epoch) return;
       fd = part->fd;
     }
-    auto written = fs_->write_at(fd, buffer->bytes.get(), buffer->size, buffer->offset);
-    if (!written) {
-      Error error = written.error();
-      error.message = error.code == ErrorCode::kNoSpace
-                          ? "disk full on " + directory_of(part->destination) + " while writing " +
-                                part->part.filename().string()
-                          : error.message + " (" + part->part.string() + ")";
-      return report_failure(*part, std::move(error));
-    }
-    {
-      std::lock_guard lock(part->mutex);
-      if (buffer->epoch != part->epoch) return;
-      part->written.add({buffer->offset, buffer->offset + buffer->size});
-    }
-    schedule_hash(part);
+    if (write_buffer(*part, buffer, fd)) schedule_hash(part);
   });
+}
+
+Result<void> DiskPipeline::write_range(PartFile& part, int fd, const std::byte* data, std::size_t size,
+                                      std::uint64_t offset) {
+  // The aligned middle goes out with O_DIRECT; an unaligned head or tail
+  // (a piece boundary, a partial buffer) through the page cache.
+  const std::uint64_t end = offset + size;
+  const std::uint64_t middle_begin = (offset + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment;
+  const std::uint64_t middle_end = end / kDirectAlignment * kDirectAlignment;
+  if (part.direct_fd < 0 || middle_end <= middle_begin) return fs_->write_at(fd, data, size, offset);
+  if (middle_begin > offset) {
+    if (auto head = fs_->write_at(fd, data, middle_begin - offset, offset); !head) return head;
+  }
+  const std::byte* middle = data + (middle_begin - offset);
+  auto direct = fs_->write_at(part.direct_fd, middle, middle_end - middle_begin, middle_begin);
+  if (!direct && direct.error().code == ErrorCode::kInvalidArgument) {
+    // The filesystem took O_DIRECT at open but refuses the write: stay buffered.
+    fs_->close(part.direct_fd);
+    part.direct_fd = -1;
+    direct = fs_->write_at(fd, middle, middle_end - middle_begin, middle_begin);
+  }
+  if (!direct) return direct;
+  if (end > middle_end) return fs_->write_at(fd, data + (middle_end - offset), end - middle_end, middle_end);
+  return {};
+}
+
+bool DiskPipeline::write_buffer(PartFile& part, const BufferRef& buffer, int fd) {
+  auto written = write_range(part, fd, buffer->data(), buffer->size, buffer->offset);
+  if (!written) {
+    Error error = written.error();
+    error.message = error.code == ErrorCode::kNoSpace
+                        ? "disk full on " + directory_of(part.destination) + " while writing " +
+                              part.part.filename().string()
+                        : error.message + " (" + part.part.string() + ")";
+    report_failure(part, std::move(error));
+    return false;
+  }
+  std::lock_guard lock(part.mutex);
+  if (buffer->epoch != part.epoch) return false;
+  part.written.add({buffer->offset, buffer->offset + buffer->size});
+  part.written_prefix = part.written.contiguous_end(0);
+  if (buffer->offset + buffer->size <= part.hashed_mark.load()) return true;
+  // Keep the buffers nearest the hash position: those are hashed first.
+  auto& kept = part.hash_buffers;
+  if (kept.size() >= options_.max_hash_buffers) {
+    if (kept.empty() || std::prev(kept.end())->first < buffer->offset) return true;
+    kept.erase(std::prev(kept.end()));
+  }
+  kept.emplace(buffer->offset, buffer);
+  part.kept_buffers = kept.size();
+  return true;
 }
 
 void DiskPipeline::schedule_hash(const std::shared_ptr<PartFile>& part) {
@@ -121,29 +164,35 @@ void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
   while (true) {
     std::uint64_t epoch = 0;
     std::uint64_t frontier = 0;
-    bool complete = false;
     int fd = -1;
+    BufferRef in_memory;
+    std::uint64_t next_buffer = UINT64_MAX;
     {
       std::lock_guard lock(part->mutex);
       if (part->closed || part->failed || part->hash_complete) {
         part->hash_queued = false;
         return;
       }
+      part->kept_buffers = part->hash_buffers.size();
       epoch = part->epoch;
       fd = part->fd;
       frontier = part->written.contiguous_end(0);
-      const std::uint64_t end = part->size.value_or(part->written.covered());
-      complete = part->all_written && frontier == end && part->written.covered() == end;
       if (part->hashed_epoch != epoch) {
         // The remote file changed and the .part restarted: so does the hash.
         part->hasher.reset();
         part->hashed = 0;
+        part->hashed_mark = 0;
         part->hashed_epoch = epoch;
       }
       if (part->hashed >= frontier) {
         part->hash_queued = false;
+        const std::uint64_t end = part->size.value_or(part->written.covered());
+        const bool complete = part->all_written && frontier == end && part->written.covered() == end;
         if (!complete) return;
         part->hash_complete = true;
+        part->hash_buffers.clear();
+      } else {
+        in_memory = take_hash_buffer(*part, next_buffer);
       }
     }
     if (part->hashed >= frontier) {
@@ -151,7 +200,17 @@ void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
       syncer_.post([this, part, digest] { finalize(part, digest); });
       return;
     }
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kHashChunk, frontier - part->hashed));
+    if (in_memory) {
+      // Written and contiguous with the prefix, so all of it is hashable.
+      const std::uint64_t skip = part->hashed - in_memory->offset;
+      const std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(in_memory->size - skip, frontier - part->hashed));
+      part->hasher.update(in_memory->data() + skip, count);
+      part->hashed += count;
+      part->hashed_mark = part->hashed;
+      continue;
+    }
+    const std::size_t want = static_cast<std::size_t>(
+        std::min({static_cast<std::uint64_t>(kHashChunk), frontier - part->hashed, next_buffer - part->hashed}));
     auto got = fs_->read_at(fd, hash_scratch_.get(), want, part->hashed);
     if (!got || *got != want) {
       return report_failure(*part, got ? Error{ErrorCode::kIo, "short read while hashing " + part->part.string()}
@@ -163,7 +222,25 @@ void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
     }
     part->hasher.update(hash_scratch_.get(), want);
     part->hashed += want;
+    part->hashed_mark = part->hashed;
   }
+}
+
+BufferRef DiskPipeline::take_hash_buffer(PartFile& part, std::uint64_t& next_buffer) {
+  auto& kept = part.hash_buffers;
+  // Buffers wholly behind the prefix were read back already: let them go.
+  while (!kept.empty() && kept.begin()->first + kept.begin()->second->size <= part.hashed) kept.erase(kept.begin());
+  auto after = kept.upper_bound(part.hashed);
+  if (after != kept.begin()) {
+    auto holder = std::prev(after);
+    if (holder->second->offset + holder->second->size > part.hashed && holder->second->epoch == part.epoch) {
+      BufferRef buffer = std::move(holder->second);
+      kept.erase(holder);
+      return buffer;
+    }
+  }
+  if (after != kept.end()) next_buffer = after->first;
+  return nullptr;
 }
 
 void DiskPipeline::checkpoint(const std::shared_ptr<PartFile>& part) {
@@ -211,6 +288,7 @@ void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, std::string d
     std::lock_guard lock(part->mutex);
     if (part->closed || part->failed) return;
     part->closed = true;
+    part->hash_buffers.clear();
     fd = part->fd;
     expected = part->expected_sha256;
     size = part->size.value_or(part->written.covered());
@@ -275,6 +353,7 @@ void DiskPipeline::stop(const std::shared_ptr<PartFile>& part, bool keep) {
       {
         std::lock_guard lock(part->mutex);
         part->closed = true;
+        part->hash_buffers.clear();
       }
       if (!keep) {
         fs_->remove(part->part);

@@ -1,8 +1,10 @@
 // The disk side of the engine: three worker threads so the network thread
 // never blocks on the filesystem.
-//   writer  - opens, preallocates and pwrite()s .part files, in posting order;
+//   writer  - opens, preallocates and pwrite()s .part files, in posting order
+//             (O_DIRECT for aligned buffers where the filesystem allows);
 //   hasher  - SHA-256 over each file's contiguous written prefix, so the hash
-//             is ready when the last byte lands (no second pass);
+//             is ready when the last byte lands (no second pass); it hashes
+//             buffers the writer kept for it, and reads back only the rest;
 //   syncer  - fdatasync + resume-state checkpoints, and the atomic finalize
 //             (fdatasync, verify, rename, fsync the directory).
 // Every method may be called from any thread; results come back as PartEvents
@@ -48,11 +50,19 @@ struct PartEvent {
   Result<FinalizedFile> result = FinalizedFile{};
 };
 
+struct DiskOptions {
+  // Write aligned buffers with O_DIRECT where the filesystem allows: no copy
+  // into the page cache, no writeback later, no eviction of the user's cache.
+  bool direct_io = true;
+  // Written buffers kept for the hasher per file (it reads back the rest).
+  std::size_t max_hash_buffers = 16;
+};
+
 class DiskPipeline {
  public:
   using EventSink = std::function<void(PartEvent)>;
 
-  DiskPipeline(std::shared_ptr<FileSystem> fs, EventSink sink);
+  DiskPipeline(std::shared_ptr<FileSystem> fs, EventSink sink, DiskOptions options = {});
   // Runs what was posted, then joins the threads.
   ~DiskPipeline();
 
@@ -80,11 +90,20 @@ class DiskPipeline {
   void report_failure(PartFile& part, Error error);
   void schedule_hash(const std::shared_ptr<PartFile>& part);
   void hash_available(const std::shared_ptr<PartFile>& part);
+  // Hasher thread, part.mutex held: the kept buffer holding part.hashed, if
+  // any; otherwise sets `next_buffer` to where the next kept one starts.
+  BufferRef take_hash_buffer(PartFile& part, std::uint64_t& next_buffer);
   Result<void> save_checkpoint(PartFile& part);
   void finalize(const std::shared_ptr<PartFile>& part, std::string digest);
 
+  // Writer thread: pwrite, record the range, keep the buffer for the hasher.
+  // False when nothing new is hashable (a failure or a stale epoch).
+  bool write_buffer(PartFile& part, const BufferRef& buffer, int fd);
+  Result<void> write_range(PartFile& part, int fd, const std::byte* data, std::size_t size, std::uint64_t offset);
+
   std::shared_ptr<FileSystem> fs_;
   EventSink sink_;
+  DiskOptions options_;
   std::unique_ptr<std::byte[]> hash_scratch_;  // hasher thread only
   // Declared last: destroyed (drained and joined) first.
   SerialExecutor syncer_{"haul-sync"};

@@ -28,6 +28,7 @@ constexpr int kMaxRestarts = 3;
 constexpr int kMaxReresolves = 3;
 constexpr long kCurlBufferSize = 512L * 1024;
 constexpr std::uint64_t kSplitAlign = 64u << 10;
+constexpr std::uint64_t kMaxPiece = 256u << 20;
 
 std::size_t header_callback(char* data, std::size_t size, std::size_t count, void* user) {
   auto* c = static_cast<Connection*>(user);
@@ -164,6 +165,7 @@ void Download::start_request(Connection& c) {
   c.retry_at.reset();
   c.paused = PauseCause::kNone;
   c.last_activity = Clock::now();
+  c.request_started = c.last_activity;
   c.request_end = c.probe ? kOpenEnd : c.end;
 
   curl_slist_free_all(c.header_list);
@@ -316,8 +318,11 @@ bool Download::adopt_remote(Connection& c, const HeadJudgement& j) {
       c.end = c.pos;
       c.outcome = RequestOutcome::kNotNeeded;  // these bytes are on disk already
     } else {
-      c.end = mine->end;
-      pending_.erase(mine);
+      // Without ranges this one response is the whole download.
+      c.end = ranges_ok_ ? plan_next_piece(std::span<const ByteRange>(&*mine, 1), {}, planner_limits())->piece.end
+                         : mine->end;
+      mine->begin = c.end;
+      if (mine->empty()) pending_.erase(mine);
     }
   }
   resolved_url_ = c.url;
@@ -338,6 +343,13 @@ std::size_t Download::on_body_bytes(Connection& c, const char* data, std::size_t
     c.paused = PauseCause::kRate;
     return CURL_WRITEFUNC_PAUSE;
   }
+  // Only the connection extending the prefix may run ahead of a busy hasher.
+  if (c.pos != received_.contiguous_end(0) && hasher_behind(ctx_.max_kept_buffers)) {
+    hasher_was_behind_ = true;
+    c.paused = PauseCause::kHashLag;
+    submit_buffer(c);
+    return CURL_WRITEFUNC_PAUSE;
+  }
 
   std::size_t usable = c.end == kOpenEnd ? size : static_cast<std::size_t>(std::min<std::uint64_t>(size, c.end - c.pos));
   // Make room first: a paused callback gets the same bytes again later, so
@@ -347,12 +359,13 @@ std::size_t Download::on_body_bytes(Connection& c, const char* data, std::size_t
     fresh = ctx_.pool->try_acquire();
     if (!fresh) {
       c.paused = PauseCause::kBuffers;
+      submit_buffer(c);  // a waiting connection must not sit on memory others need
       return CURL_WRITEFUNC_PAUSE;
     }
   }
   const std::uint64_t start = c.pos;
   auto append = [&c](const char* bytes, std::size_t count) {
-    std::copy_n(reinterpret_cast<const std::byte*>(bytes), count, c.buffer->bytes.get() + c.buffer->size);
+    std::copy_n(reinterpret_cast<const std::byte*>(bytes), count, c.buffer->data() + c.buffer->size);
     c.buffer->size += count;
     c.pos += count;
   };
@@ -367,8 +380,7 @@ std::size_t Download::on_body_bytes(Connection& c, const char* data, std::size_t
       submit_buffer(c);
     }
     c.buffer = std::move(fresh);
-    c.buffer->offset = c.pos;
-    c.buffer->epoch = epoch_;
+    c.buffer->reset(c.pos, epoch_);
   }
   if (left > 0) append(cursor, left);
   if (c.buffer && c.buffer->space() == 0) submit_buffer(c);
@@ -382,6 +394,8 @@ std::size_t Download::on_body_bytes(Connection& c, const char* data, std::size_t
     c.failures = 0;  // a useful byte ends a run of failures
     reresolves_ = 0;
     note_.clear();
+    const double ttfb = std::chrono::duration<double>(c.last_activity - c.request_started).count();
+    ttfb_seconds_ = ttfb_seconds_ == 0 ? ttfb : 0.75 * ttfb_seconds_ + 0.25 * ttfb;
   }
   c.request_bytes += usable;
 
@@ -467,6 +481,15 @@ std::string Download::describe_failure(const Connection& c) const {
   return message;
 }
 
+bool Download::hasher_behind(std::size_t kept_limit) const {
+  // The hasher has hashable bytes waiting and the memory kept for it is
+  // (nearly) full: bytes fetched further ahead would have to be read back
+  // from disk. A hasher that merely waits for a gap is never "behind".
+  if (!part_ || ctx_.max_kept_buffers == 0) return false;
+  return part_->kept_buffers.load(std::memory_order_relaxed) >= kept_limit &&
+         part_->written_prefix.load(std::memory_order_relaxed) > part_->hashed_mark.load(std::memory_order_relaxed);
+}
+
 bool Download::has_live_connection_besides(const Connection& c) const {
   return std::any_of(connections_.begin(), connections_.end(), [&](const auto& other) {
     return other.get() != &c && other->busy() && other->failures == 0;
@@ -517,13 +540,17 @@ void Download::give_next_piece(Connection& c) {
       owners.push_back(other.get());
     }
   }
-  auto plan = plan_next_piece(pending_, active, PlannerLimits{ctx_.options->min_piece, kSplitAlign});
+  auto plan = plan_next_piece(pending_, active, planner_limits());
   if (!plan) {
     c.pos = c.end;  // idle
     return check_all_received();
   }
   if (plan->split_segment) owners[*plan->split_segment]->end = plan->piece.begin;
-  if (plan->pending_index) pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(*plan->pending_index));
+  if (plan->pending_index) {
+    ByteRange& source = pending_[*plan->pending_index];
+    source.begin = plan->piece.end;
+    if (source.empty()) pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(*plan->pending_index));
+  }
   c.pos = plan->piece.begin;
   c.end = plan->piece.end;
   c.url = resolved_url_;
@@ -545,12 +572,37 @@ void Download::spawn_connections() {
     for (auto& c : connections_) {
       if (c->busy()) active.push_back({c->pos, c->end});
     }
-    if (!plan_next_piece(pending_, active, PlannerLimits{ctx_.options->min_piece, kSplitAlign})) return;
+    if (!plan_next_piece(pending_, active, planner_limits())) return;
     Connection& c = add_connection();
     c.url = resolved_url_;
     give_next_piece(c);
     if (phase_ != Phase::kRunning) return;
   }
+}
+
+PlannerLimits Download::planner_limits() const {
+  // Until speed and latency are known, pieces are four minimum pieces.
+  PlannerLimits limits{ctx_.options->min_piece, kSplitAlign, 4 * ctx_.options->min_piece};
+  const auto flowing = std::count_if(connections_.begin(), connections_.end(),
+                                     [](const auto& c) { return c->in_multi && c->request_bytes > 0; });
+  const double per_connection = speed_.speed() / static_cast<double>(std::max<std::ptrdiff_t>(1, flowing));
+  if (per_connection > 0 && ttfb_seconds_ > 0) {
+    // A new request leaves its connection idle for about one time-to-first-
+    // byte; pieces lasting ~25 of those keep that under 4 %, while small
+    // pieces keep the bytes on disk close to one contiguous, hashable prefix.
+    const double bytes = per_connection * 25 * ttfb_seconds_;
+    limits.piece_size = static_cast<std::uint64_t>(
+        std::clamp(bytes, static_cast<double>(limits.min_piece), static_cast<double>(kMaxPiece)));
+  }
+  if (hasher_was_behind_) {
+    // The link outruns the hasher: one round of pieces must fit in the
+    // buffers kept for it, or the bytes get read back from disk.
+    const std::uint64_t kept = ctx_.max_kept_buffers * ctx_.pool->buffer_size();
+    const auto live = std::max<std::ptrdiff_t>(1, std::count_if(connections_.begin(), connections_.end(),
+                                                                [](const auto& c) { return !c->retired; }));
+    limits.piece_size = std::min(limits.piece_size, std::max(limits.min_piece, kept / static_cast<std::uint64_t>(live)));
+  }
+  return limits;
 }
 
 void Download::check_all_received() {
@@ -696,10 +748,12 @@ void Download::pump(Clock::time_point now, bool buffers_returned) {
   bucket_.refill(now);
   speed_.sample(now);
   const bool tokens = bucket_.has_tokens() && ctx_.global_bucket->has_tokens();
+  const bool hasher_caught_up = !hasher_behind(ctx_.max_kept_buffers / 2);
   for (std::size_t i = 0; i < connections_.size(); ++i) {
     Connection& c = *connections_[i];
     if (!c.in_multi) continue;
-    if ((c.paused == PauseCause::kRate && tokens) || (c.paused == PauseCause::kBuffers && buffers_returned)) {
+    if ((c.paused == PauseCause::kRate && tokens) || (c.paused == PauseCause::kBuffers && buffers_returned) ||
+        (c.paused == PauseCause::kHashLag && hasher_caught_up)) {
       c.paused = PauseCause::kNone;
       c.last_activity = now;
       curl_easy_pause(c.easy, CURLPAUSE_CONT);
@@ -750,6 +804,7 @@ Download::Clock::time_point Download::next_deadline(Clock::time_point now) const
   if (phase_ == Phase::kRunning) deadline = std::min(deadline, last_checkpoint_ + ctx_.options->checkpoint_interval);
   for (const auto& c : connections_) {
     if (c->retry_at) deadline = std::min(deadline, *c->retry_at);
+    if (c->in_multi && c->paused == PauseCause::kHashLag) deadline = std::min(deadline, now + std::chrono::milliseconds(2));
     if (c->in_multi && c->paused == PauseCause::kRate) {
       const auto wait = std::max({bucket_.wait_time(), ctx_.global_bucket->wait_time(), std::chrono::milliseconds(1)});
       deadline = std::min(deadline, now + wait);

@@ -23,6 +23,7 @@
 #include "transfer/disk_pipeline.hpp"
 #include "transfer/engine.hpp"
 #include "transfer/response_judge.hpp"
+#include "transfer/segment_planner.hpp"
 #include "transfer/token_bucket.hpp"
 #include "transfer/url.hpp"
 
@@ -38,6 +39,9 @@ struct EngineContext {
   const EngineOptions* options = nullptr;
   std::mt19937_64* rng = nullptr;
   std::set<std::filesystem::path>* destinations = nullptr;  // claimed by running downloads
+  // Buffers the disk pipeline keeps per file for the hasher; when they run
+  // out while the hasher is busy, connections beyond the prefix pause.
+  std::size_t max_kept_buffers = 0;
 };
 
 // Bytes per second over a sliding window of a few seconds.
@@ -100,6 +104,7 @@ class Download {
   bool adopt_remote(Connection& c, const HeadJudgement& j);
   bool claim_destination(Connection& c);
   void give_next_piece(Connection& c);
+  PlannerLimits planner_limits() const;
   void spawn_connections();
   void check_all_received();
   void handle_failure(Connection& c, Error error, std::optional<std::chrono::milliseconds> retry_after);
@@ -108,6 +113,8 @@ class Download {
   void finish(Result<TransferResult> result);
   void submit_buffer(Connection& c);
   bool has_live_connection_besides(const Connection& c) const;
+  // True when the hasher has work and at least `kept_limit` buffers wait for it.
+  bool hasher_behind(std::size_t kept_limit) const;
   void emit_progress(Clock::time_point now, bool force);
   TransferStage stage() const;
   std::string describe_failure(const Connection& c) const;
@@ -138,6 +145,8 @@ class Download {
   std::vector<ByteRange> pending_;  // missing and not assigned to a connection
   std::uint64_t resumed_bytes_ = 0;
   int restarts_ = 0;
+  double ttfb_seconds_ = 0;  // moving average of request start to first byte
+  bool hasher_was_behind_ = false;  // the link outran the hasher at least once
   int reresolves_ = 0;
 
   TokenBucket bucket_;

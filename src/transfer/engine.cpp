@@ -69,12 +69,19 @@ class EngineImpl final : public Engine {
       buffers_returned_ = true;
       curl_multi_wakeup(multi_);
     });
-    disk_ = std::make_unique<DiskPipeline>(options_.file_system, [this](PartEvent event) {
-      post([this, event = std::move(event)] {
-        auto it = downloads_.find(event.owner);
-        if (it != downloads_.end()) it->second->on_disk_event(event);
-      });
-    });
+    // Up to 5/8 of the pool may wait for the hasher (about eight connections'
+    // worth of pieces on a fast link); the rest keeps the network flowing, so
+    // kept buffers never starve it.
+    const DiskOptions disk_options{options_.direct_io, std::max<std::size_t>(1, options_.max_buffers * 5 / 8)};
+    disk_ = std::make_unique<DiskPipeline>(
+        options_.file_system,
+        [this](PartEvent event) {
+          post([this, event = std::move(event)] {
+            auto it = downloads_.find(event.owner);
+            if (it != downloads_.end()) it->second->on_disk_event(event);
+          });
+        },
+        disk_options);
     context_.multi = multi_;
     context_.pool = pool_.get();
     context_.disk = disk_.get();
@@ -83,6 +90,7 @@ class EngineImpl final : public Engine {
     context_.options = &options_;
     context_.rng = &rng_;
     context_.destinations = &destinations_;
+    context_.max_kept_buffers = disk_options.max_hash_buffers;
     thread_ = std::thread([this] { run(); });
   }
 

@@ -96,11 +96,12 @@ struct EngineOptions {
   std::shared_ptr<FileSystem> file_system;  // null = the real one
   std::uint64_t global_rate_limit = 0;      // bytes/s over every transfer; 0 = none
   std::size_t buffer_size = 1u << 20;       // disk write size
-  std::size_t max_buffers = 48;             // bounds memory: buffer_size * max_buffers
+  std::size_t max_buffers = 64;             // bounds memory: buffer_size * max_buffers
   std::chrono::milliseconds checkpoint_interval{1000};
   std::chrono::milliseconds progress_interval{250};
   std::string user_agent;                   // default "haul/VERSION"
   std::uint64_t min_piece = 4ull << 20;     // smallest range a connection is given
+  bool direct_io = true;                    // O_DIRECT writes where the filesystem allows
 };
 
 class Engine {

@@ -14,6 +14,8 @@
 
 namespace haul::transfer {
 
+inline constexpr std::size_t kDirectAlignment = 4096;
+
 struct FileStat {
   std::uint64_t length = 0;
   std::uint64_t allocated = 0;  // bytes of disk the file already holds
@@ -30,6 +32,10 @@ class FileSystem {
   // Opens (creating if needed, never following a symlink) a file for reading
   // and writing; returns an fd.
   virtual Result<int> open_rw(const std::filesystem::path& path) = 0;
+  // Opens an existing file for writes that bypass the page cache (O_DIRECT):
+  // offsets, lengths and memory must be multiples of kDirectAlignment.
+  // Errors: kInvalidArgument when the filesystem does not support it.
+  virtual Result<int> open_direct(const std::filesystem::path& path) = 0;
   // Opens an existing file read-only; returns an fd.
   virtual Result<int> open_read(const std::filesystem::path& path) = 0;
   virtual void close(int fd) = 0;

@@ -3,13 +3,16 @@
 // hashed). Internal to the engine; DiskPipeline is its only writer.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
+#include "transfer/buffer_pool.hpp"
 #include "transfer/byte_range.hpp"
 #include "transfer/file_system.hpp"
 #include "transfer/resume_state.hpp"
@@ -35,6 +38,7 @@ struct PartFile {
   // The descriptor closes only when no disk thread holds the file any more.
   ~PartFile() {
     if (fd >= 0) fs->close(fd);
+    if (direct_fd >= 0) fs->close(direct_fd);
   }
   PartFile(const PartFile&) = delete;
   PartFile& operator=(const PartFile&) = delete;
@@ -47,6 +51,7 @@ struct PartFile {
 
   std::mutex mutex;
   int fd = -1;                             // guarded by mutex; set once by the first prepare
+  int direct_fd = -1;                      // writer thread only: O_DIRECT twin of fd, or -1
   std::uint64_t epoch = 0;                 // guarded by mutex; bumps on every prepare
   std::optional<std::uint64_t> size;       // guarded by mutex
   Validator validator;                     // guarded by mutex
@@ -57,6 +62,15 @@ struct PartFile {
   std::optional<std::string> expected_sha256;  // guarded by mutex
   bool hash_queued = false;                // guarded by mutex
   bool hash_complete = false;              // guarded by mutex: the digest was taken
+  // Written buffers kept for the hasher so it need not read them back;
+  // keyed by file offset. Guarded by mutex.
+  std::map<std::uint64_t, BufferRef> hash_buffers;
+  // Mirrors for the network thread, which paces connections by them (see
+  // Download::hasher_behind): `hashed`, the contiguous written end, and the
+  // number of kept buffers.
+  std::atomic<std::uint64_t> hashed_mark{0};
+  std::atomic<std::uint64_t> written_prefix{0};
+  std::atomic<std::size_t> kept_buffers{0};
 
   // Owned by the hasher thread alone.
   Sha256 hasher;

@@ -21,10 +21,13 @@ Error errno_error(std::string_view what, const fs::path& path, int err) {
   if (err == ENOSPC || err == EDQUOT || err == EFBIG) code = ErrorCode::kNoSpace;
   if (err == EACCES || err == EPERM || err == EROFS) code = ErrorCode::kPermissionDenied;
   if (err == ENOENT) code = ErrorCode::kNotFound;
-  std::string message = std::string(what);
-  if (!path.empty()) message += " " + path.string();
-  message += ": ";
-  message += std::strerror(err);
+  if (err == EINVAL) code = ErrorCode::kInvalidArgument;
+  std::string message(what);
+  if (!path.empty()) {
+    message.push_back(' ');
+    message.append(path.native());
+  }
+  message.append(": ").append(std::strerror(err));
   return Error{code, std::move(message)};
 }
 
@@ -33,6 +36,12 @@ class PosixFileSystem final : public FileSystem {
   Result<int> open_rw(const fs::path& path) override {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return fail(errno_error("cannot open", path, errno));
+    return fd;
+  }
+
+  Result<int> open_direct(const fs::path& path) override {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_DIRECT);
+    if (fd < 0) return fail(errno_error("cannot open for direct I/O", path, errno));
     return fd;
   }
 

@@ -10,7 +10,7 @@ namespace {
 constexpr std::uint64_t kMiB = 1ull << 20;
 constexpr std::uint64_t kKiB = 1ull << 10;
 
-const PlannerLimits kLimits{4 * kMiB, 64 * kKiB};
+const PlannerLimits kLimits{4 * kMiB, 64 * kKiB, 16 * kMiB};
 
 TEST(PlanNextPiece, ReturnsNothingForEmptyInputs) {
   EXPECT_FALSE(plan_next_piece({}, {}, kLimits).has_value());
@@ -22,13 +22,34 @@ TEST(PlanNextPiece, IgnoresEmptyPendingRangesAndFinishedSegments) {
   EXPECT_FALSE(plan_next_piece(pending, active, kLimits).has_value());
 }
 
-TEST(PlanNextPiece, TakesTheLargestPendingRange) {
-  std::vector<ByteRange> pending{{0, 10}, {100, 1000}, {2000, 2500}};
-  auto plan = plan_next_piece(pending, {}, kLimits);
+TEST(PlanNextPiece, TakesTheFrontOfTheLowestPendingRange) {
+  const PlannerLimits limits{4 * kMiB, 64 * kKiB, 16 * kMiB};
+  std::vector<ByteRange> pending{{200 * kMiB, 400 * kMiB}, {100 * kMiB, 150 * kMiB}, {300 * kMiB, 301 * kMiB}};
+  auto plan = plan_next_piece(pending, {}, limits);
   ASSERT_TRUE(plan.has_value());
-  EXPECT_EQ(plan->piece, (ByteRange{100, 1000}));
+  EXPECT_EQ(plan->piece, (ByteRange{100 * kMiB, 116 * kMiB}));
   EXPECT_EQ(plan->pending_index, 1u);
   EXPECT_FALSE(plan->split_segment.has_value());
+}
+
+TEST(PlanNextPiece, PieceEndIsAlignedWhenThePendingRangeStartsOddly) {
+  const PlannerLimits limits{4 * kMiB, 64 * kKiB, 16 * kMiB};
+  std::vector<ByteRange> pending{{1000, 100 * kMiB}};
+  auto plan = plan_next_piece(pending, {}, limits);
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->piece.begin, 1000u);
+  EXPECT_EQ(plan->piece.end % (64 * kKiB), 0u);
+  EXPECT_GE(plan->piece.size(), 16 * kMiB);
+  EXPECT_LT(plan->piece.size(), 16 * kMiB + 64 * kKiB);
+}
+
+TEST(PlanNextPiece, ASmallRemainderGoesWithThePiece) {
+  // 16 MiB piece + 3 MiB left over: below min_piece, so it is taken along.
+  const PlannerLimits limits{4 * kMiB, 64 * kKiB, 16 * kMiB};
+  std::vector<ByteRange> pending{{0, 19 * kMiB}};
+  auto plan = plan_next_piece(pending, {}, limits);
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->piece, (ByteRange{0, 19 * kMiB}));
 }
 
 TEST(PlanNextPiece, HandsOutSmallPendingRangesRegardlessOfMinPiece) {
@@ -40,21 +61,20 @@ TEST(PlanNextPiece, HandsOutSmallPendingRangesRegardlessOfMinPiece) {
   EXPECT_EQ(plan->pending_index, 0u);
 }
 
-TEST(PlanNextPiece, PrefersPendingOverAnEqualOrSmallerSplit) {
-  // The active segment's back half is exactly 8 MiB; the pending range too.
-  std::vector<ActiveSegment> active{{0, 16 * kMiB}};
-  std::vector<ByteRange> pending{{32 * kMiB, 40 * kMiB}};
+TEST(PlanNextPiece, PendingBytesGoFirstEvenWhenASplitWouldBeBigger) {
+  // Fetching in file order keeps the hashed prefix growing.
+  std::vector<ActiveSegment> active{{0, 100 * kMiB}};
+  std::vector<ByteRange> pending{{200 * kMiB, 201 * kMiB}};
   auto plan = plan_next_piece(pending, active, kLimits);
   ASSERT_TRUE(plan.has_value());
-  EXPECT_EQ(plan->piece, (ByteRange{32 * kMiB, 40 * kMiB}));
+  EXPECT_EQ(plan->piece, (ByteRange{200 * kMiB, 201 * kMiB}));
   EXPECT_EQ(plan->pending_index, 0u);
   EXPECT_FALSE(plan->split_segment.has_value());
 }
 
-TEST(PlanNextPiece, SplitsWhenTheBackHalfIsClearlyBiggerThanAnyPendingRange) {
+TEST(PlanNextPiece, SplitsOnlyWhenNothingIsPending) {
   std::vector<ActiveSegment> active{{0, 100 * kMiB}};
-  std::vector<ByteRange> pending{{200 * kMiB, 201 * kMiB}};
-  auto plan = plan_next_piece(pending, active, kLimits);
+  auto plan = plan_next_piece({}, active, kLimits);
   ASSERT_TRUE(plan.has_value());
   EXPECT_EQ(plan->piece, (ByteRange{50 * kMiB, 100 * kMiB}));
   EXPECT_EQ(plan->split_segment, 0u);

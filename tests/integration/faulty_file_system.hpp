@@ -22,6 +22,7 @@ class FaultyFileSystem final : public transfer::FileSystem {
   std::atomic<std::uint64_t> bytes_written{0};
 
   Result<int> open_rw(const std::filesystem::path& path) override { return real_->open_rw(path); }
+  Result<int> open_direct(const std::filesystem::path& path) override { return real_->open_direct(path); }
   Result<int> open_read(const std::filesystem::path& path) override { return real_->open_read(path); }
   void close(int fd) override { real_->close(fd); }
   Result<transfer::FileStat> stat(int fd) override { return real_->stat(fd); }
