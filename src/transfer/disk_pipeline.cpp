@@ -28,7 +28,7 @@ void DiskPipeline::report_failure(PartFile& part, Error error) {
     std::lock_guard lock(part.mutex);
     if (part.failed || part.closed) return;
     part.failed = true;
-    part.hash_buffers.clear();
+    drop_kept(part);
   }
   sink_(PartEvent{PartEvent::Kind::kFailed, part.owner, fail(std::move(error))});
 }
@@ -64,7 +64,7 @@ void DiskPipeline::prepare(const std::shared_ptr<PartFile>& part, PrepareSpec sp
       part->written = spec.done;
       part->all_written = false;
       part->hash_complete = false;
-      part->hash_buffers.clear();
+      drop_kept(*part);
     }
     if (spec.done.empty()) {
       if (auto cut = fs_->truncate(fd, 0); !cut) return report_failure(*part, cut.error());
@@ -139,16 +139,28 @@ bool DiskPipeline::write_buffer(PartFile& part, const BufferRef& buffer, int fd)
   if (buffer->epoch != part.epoch) return false;
   part.written.add({buffer->offset, buffer->offset + buffer->size});
   part.written_prefix = part.written.contiguous_end(0);
-  if (buffer->offset + buffer->size <= part.hashed_mark.load()) return true;
-  // Keep the buffers nearest the hash position: those are hashed first.
+  keep_for_hasher(part, buffer);
+  return true;
+}
+
+void DiskPipeline::keep_for_hasher(PartFile& part, const BufferRef& buffer) {
+  if (buffer->offset + buffer->size <= part.hashed_mark.load()) return;
   auto& kept = part.hash_buffers;
-  if (kept.size() >= options_.max_hash_buffers) {
-    if (kept.empty() || std::prev(kept.end())->first < buffer->offset) return true;
+  // Only the writer adds, so the shared budget is never overshot. When it is
+  // used up, a buffer nearer this file's hash position than its farthest kept
+  // one takes that one's place: the nearest are hashed first.
+  if (kept_total_.load() >= options_.max_hash_buffers) {
+    if (kept.empty() || std::prev(kept.end())->first < buffer->offset) return;
     kept.erase(std::prev(kept.end()));
+    --kept_total_;
   }
   kept.emplace(buffer->offset, buffer);
-  part.kept_buffers = kept.size();
-  return true;
+  ++kept_total_;
+}
+
+void DiskPipeline::drop_kept(PartFile& part) {
+  kept_total_ -= part.hash_buffers.size();
+  part.hash_buffers.clear();
 }
 
 void DiskPipeline::schedule_hash(const std::shared_ptr<PartFile>& part) {
@@ -173,7 +185,6 @@ void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
         part->hash_queued = false;
         return;
       }
-      part->kept_buffers = part->hash_buffers.size();
       epoch = part->epoch;
       fd = part->fd;
       frontier = part->written.contiguous_end(0);
@@ -190,7 +201,7 @@ void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
         const bool complete = part->all_written && frontier == end && part->written.covered() == end;
         if (!complete) return;
         part->hash_complete = true;
-        part->hash_buffers.clear();
+        drop_kept(*part);
       } else {
         in_memory = take_hash_buffer(*part, next_buffer);
       }
@@ -229,13 +240,17 @@ void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
 BufferRef DiskPipeline::take_hash_buffer(PartFile& part, std::uint64_t& next_buffer) {
   auto& kept = part.hash_buffers;
   // Buffers wholly behind the prefix were read back already: let them go.
-  while (!kept.empty() && kept.begin()->first + kept.begin()->second->size <= part.hashed) kept.erase(kept.begin());
+  while (!kept.empty() && kept.begin()->first + kept.begin()->second->size <= part.hashed) {
+    kept.erase(kept.begin());
+    --kept_total_;
+  }
   auto after = kept.upper_bound(part.hashed);
   if (after != kept.begin()) {
     auto holder = std::prev(after);
     if (holder->second->offset + holder->second->size > part.hashed && holder->second->epoch == part.epoch) {
       BufferRef buffer = std::move(holder->second);
       kept.erase(holder);
+      --kept_total_;
       return buffer;
     }
   }
@@ -288,7 +303,7 @@ void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, std::string d
     std::lock_guard lock(part->mutex);
     if (part->closed || part->failed) return;
     part->closed = true;
-    part->hash_buffers.clear();
+    drop_kept(*part);
     fd = part->fd;
     expected = part->expected_sha256;
     size = part->size.value_or(part->written.covered());
@@ -353,7 +368,7 @@ void DiskPipeline::stop(const std::shared_ptr<PartFile>& part, bool keep) {
       {
         std::lock_guard lock(part->mutex);
         part->closed = true;
-        part->hash_buffers.clear();
+        drop_kept(*part);
       }
       if (!keep) {
         fs_->remove(part->part);

@@ -11,6 +11,7 @@
 // through the sink, on one of the disk threads.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -54,7 +55,8 @@ struct DiskOptions {
   // Write aligned buffers with O_DIRECT where the filesystem allows: no copy
   // into the page cache, no writeback later, no eviction of the user's cache.
   bool direct_io = true;
-  // Written buffers kept for the hasher per file (it reads back the rest).
+  // Written buffers kept for the hashers, over all files (they read back the
+  // rest). Must stay below the buffer pool's size, or connections starve.
   std::size_t max_hash_buffers = 16;
 };
 
@@ -67,6 +69,8 @@ class DiskPipeline {
   ~DiskPipeline();
 
   FileSystem& file_system() { return *fs_; }
+  // Buffers now kept for the hashers; the network thread paces by it.
+  std::size_t kept_buffers() const { return kept_total_.load(std::memory_order_relaxed); }
   const std::shared_ptr<FileSystem>& file_system_ptr() const { return fs_; }
 
   // Opens the .part, checks free space and preallocates; with an empty
@@ -93,6 +97,9 @@ class DiskPipeline {
   // Hasher thread, part.mutex held: the kept buffer holding part.hashed, if
   // any; otherwise sets `next_buffer` to where the next kept one starts.
   BufferRef take_hash_buffer(PartFile& part, std::uint64_t& next_buffer);
+  // part.mutex held. keep_for_hasher runs on the writer thread only.
+  void keep_for_hasher(PartFile& part, const BufferRef& buffer);
+  void drop_kept(PartFile& part);
   Result<void> save_checkpoint(PartFile& part);
   void finalize(const std::shared_ptr<PartFile>& part, std::string digest);
 
@@ -105,6 +112,7 @@ class DiskPipeline {
   EventSink sink_;
   DiskOptions options_;
   std::unique_ptr<std::byte[]> hash_scratch_;  // hasher thread only
+  std::atomic<std::size_t> kept_total_{0};     // buffers in every part's hash_buffers
   // Declared last: destroyed (drained and joined) first.
   SerialExecutor syncer_{"haul-sync"};
   SerialExecutor hasher_{"haul-hash"};

@@ -486,7 +486,7 @@ bool Download::hasher_behind(std::size_t kept_limit) const {
   // (nearly) full: bytes fetched further ahead would have to be read back
   // from disk. A hasher that merely waits for a gap is never "behind".
   if (!part_ || ctx_.max_kept_buffers == 0) return false;
-  return part_->kept_buffers.load(std::memory_order_relaxed) >= kept_limit &&
+  return ctx_.disk->kept_buffers() >= kept_limit &&
          part_->written_prefix.load(std::memory_order_relaxed) > part_->hashed_mark.load(std::memory_order_relaxed);
 }
 
@@ -782,10 +782,10 @@ void Download::pump(Clock::time_point now, bool buffers_returned) {
   const auto idle = now - last_useful_byte_;
   if (request_.retry.give_up_after.count() > 0 && idle > request_.retry.give_up_after &&
       (phase_ == Phase::kProbing || phase_ == Phase::kRunning)) {
-    const std::string cause = last_error_.empty() ? "no response" : last_error_;
+    const std::string quiet_for =
+        "no data for " + format_duration(std::chrono::duration_cast<std::chrono::seconds>(idle)) + ", giving up";
     return fail(Error{ErrorCode::kUnavailable,
-                      cause + " (no data for " +
-                          format_duration(std::chrono::duration_cast<std::chrono::seconds>(idle)) + ", giving up)"});
+                      last_error_.empty() ? quiet_for : last_error_ + " (" + quiet_for + ")"});
   }
   if (phase_ == Phase::kRunning) {
     spawn_connections();

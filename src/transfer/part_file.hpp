@@ -63,14 +63,12 @@ struct PartFile {
   bool hash_queued = false;                // guarded by mutex
   bool hash_complete = false;              // guarded by mutex: the digest was taken
   // Written buffers kept for the hasher so it need not read them back;
-  // keyed by file offset. Guarded by mutex.
+  // keyed by file offset. Guarded by mutex; counted in DiskPipeline's budget.
   std::map<std::uint64_t, BufferRef> hash_buffers;
   // Mirrors for the network thread, which paces connections by them (see
-  // Download::hasher_behind): `hashed`, the contiguous written end, and the
-  // number of kept buffers.
+  // Download::hasher_behind): `hashed` and the contiguous written end.
   std::atomic<std::uint64_t> hashed_mark{0};
   std::atomic<std::uint64_t> written_prefix{0};
-  std::atomic<std::size_t> kept_buffers{0};
 
   // Owned by the hasher thread alone.
   Sha256 hasher;

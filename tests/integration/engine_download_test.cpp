@@ -69,6 +69,28 @@ TEST_F(EngineTest, TinyBufferPoolNeitherDeadlocksNorCorrupts) {
   EXPECT_EQ(read_file(dir / "tiny.bin"), body);
 }
 
+// Regression: the buffers kept for the hashers were capped per file, so two
+// fast downloads could hold the whole shared pool and stall each other.
+TEST_F(EngineTest, DownloadsSharingASmallPoolDoNotStarveEachOther) {
+  options.max_buffers = 8;
+  std::vector<std::string> bodies;
+  std::vector<transfer::TransferId> ids;
+  for (int i = 0; i < 3; ++i) {
+    bodies.push_back(random_bytes(8u << 20, 200 + static_cast<std::uint32_t>(i)));
+    server.add("/shared" + std::to_string(i), file(bodies.back()));
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto request = request_for("/shared" + std::to_string(i));
+    request.connections = 4;
+    request.sha256 = sha256_of(bodies[static_cast<std::size_t>(i)]);
+    ids.push_back(engine().start(request));
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto result = engine().wait(ids[static_cast<std::size_t>(i)], std::chrono::seconds(20));
+    ASSERT_TRUE(result) << result.error().message;
+  }
+}
+
 TEST_F(EngineTest, PiecesAreHandedOutInFileOrder) {
   // In-order pieces keep the written bytes one contiguous prefix plus a short
   // window, which is what lets the hash keep pace with the download.
