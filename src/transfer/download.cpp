@@ -648,26 +648,17 @@ void Download::restart_from_zero(std::string why) {
 }
 
 void Download::fail(Error error) {
-  if (phase_ == Phase::kStopping || phase_ == Phase::kFinished) return;
-  failure_ = std::move(error);
-  const bool keep = received_.covered() > 0;
-  for (auto& c : connections_) {
-    if (c->in_multi) curl_multi_remove_handle(ctx_.multi, c->easy);
-    c->in_multi = false;
-    if (keep) {
-      submit_buffer(*c);
-    } else {
-      c->buffer.reset();
-    }
-  }
-  if (!part_) return finish(haul::fail(*failure_));
-  phase_ = Phase::kStopping;
-  ctx_.disk->stop(part_, keep);
+  // Bytes already received stay on disk for a later resume.
+  wind_down(std::move(error), received_.covered() > 0);
 }
 
 void Download::stop(bool keep) {
+  wind_down(Error{ErrorCode::kCancelled, keep ? "paused" : "cancelled"}, keep);
+}
+
+void Download::wind_down(Error why, bool keep) {
   if (phase_ == Phase::kStopping || phase_ == Phase::kFinished) return;
-  failure_ = Error{ErrorCode::kCancelled, keep ? "paused" : "cancelled"};
+  failure_ = std::move(why);
   for (auto& c : connections_) {
     if (c->in_multi) curl_multi_remove_handle(ctx_.multi, c->easy);
     c->in_multi = false;
@@ -679,7 +670,7 @@ void Download::stop(bool keep) {
   }
   if (!part_) return finish(haul::fail(*failure_));
   phase_ = Phase::kStopping;
-  ctx_.disk->stop(part_, keep);
+  ctx_.disk->stop(part_, keep);  // on_disk_event(kClosed) finishes
 }
 
 void Download::finish(Result<TransferResult> result) {

@@ -99,7 +99,6 @@ class Download {
 
   Connection& add_connection();
   void start_request(Connection& c);
-  void detach(Connection& c, bool keep_bytes);
   bool accept_body_head(Connection& c, const HeadJudgement& j);
   bool adopt_remote(Connection& c, const HeadJudgement& j);
   bool claim_destination(Connection& c);
@@ -110,6 +109,8 @@ class Download {
   void handle_failure(Connection& c, Error error, std::optional<std::chrono::milliseconds> retry_after);
   void restart_from_zero(std::string why);
   void fail(Error error);
+  // Ends every request; keeps or deletes the partial file, then reports `why`.
+  void wind_down(Error why, bool keep);
   void finish(Result<TransferResult> result);
   void submit_buffer(Connection& c);
   bool has_live_connection_besides(const Connection& c) const;

@@ -5,33 +5,11 @@
 #include <cctype>
 #include <ctime>
 
+#include "base/text.hpp"
+
 namespace haul::transfer {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Parses exactly `width` digits (or 1..width when width_min < width) at `s`.
 std::optional<int> take_number(std::string_view& s, std::size_t min_digits, std::size_t max_digits) {
@@ -129,7 +107,7 @@ void ResponseHeadBuilder::add_line(std::string_view line) {
       })) {
     return;
   }
-  head_.headers.emplace_back(lower(name), std::string(trim(trimmed.substr(colon + 1))));
+  head_.headers.emplace_back(to_lower(name), std::string(trim(trimmed.substr(colon + 1))));
 }
 
 std::string_view reason_phrase(int status) {
