@@ -10,10 +10,10 @@ namespace haul {
 using Millis = std::chrono::milliseconds;
 
 struct BackoffPolicy {
-  Millis initial{500};     // delay before the 2nd attempt
-  double multiplier = 2.0; // growth per further attempt
-  Millis max{30'000};      // cap on the computed delay
-  double jitter = 0.2;     // +-20 % spread so clients do not retry in lockstep
+  Millis initial{500};      // delay before the 2nd attempt
+  double multiplier = 2.0;  // growth per further attempt
+  Millis max{30'000};       // cap on the computed delay
+  double jitter = 0.2;      // +-20 % spread so clients do not retry in lockstep
 };
 
 // Delay before attempt `attempt` (2 = first retry). `unit_random` is a draw in

@@ -73,15 +73,25 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   const double number = std::strtod(std::string(text.substr(0, digits_end)).c_str(), nullptr);
 
   std::string suffix;
-  for (char c : text.substr(digits_end)) suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : text.substr(digits_end))
+    suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   double multiplier = 1;
   if (!suffix.empty() && suffix != "b") {
     switch (suffix[0]) {
-      case 'k': multiplier = 1024.0; break;
-      case 'm': multiplier = 1024.0 * 1024; break;
-      case 'g': multiplier = 1024.0 * 1024 * 1024; break;
-      case 't': multiplier = 1024.0 * 1024 * 1024 * 1024; break;
-      default: return bad();
+      case 'k':
+        multiplier = 1024.0;
+        break;
+      case 'm':
+        multiplier = 1024.0 * 1024;
+        break;
+      case 'g':
+        multiplier = 1024.0 * 1024 * 1024;
+        break;
+      case 't':
+        multiplier = 1024.0 * 1024 * 1024 * 1024;
+        break;
+      default:
+        return bad();
     }
     const std::string_view rest = std::string_view(suffix).substr(1);
     if (!rest.empty() && rest != "b" && rest != "ib") return bad();

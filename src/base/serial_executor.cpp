@@ -1,8 +1,8 @@
 #include "base/serial_executor.hpp"
 
-#include <future>
-
 #include <pthread.h>
+
+#include <future>
 
 namespace haul {
 

@@ -1,9 +1,8 @@
 // haul: the command-line entry point. Parses arguments (CLI11) and hands off
 // to one function per command. Exit codes: 0 done, 1 failed, 2 bad usage.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "base/version.hpp"
 #include "cli/get_command.hpp"
@@ -13,20 +12,25 @@ namespace {
 void add_get_command(CLI::App& app, haul::cli::GetOptions& get) {
   CLI::App* cmd = app.add_subcommand("get", "Download files to this machine");
   cmd->add_option("sources", get.sources, "http(s) URLs to download")->required();
-  auto* output = cmd->add_option("-o,--output", get.output_file, "Write the file here (one source only)");
-  cmd->add_option("-d,--dir", get.output_dir, "Directory for the files (named by the server or the URL)")
+  auto* output =
+      cmd->add_option("-o,--output", get.output_file, "Write the file here (one source only)");
+  cmd->add_option("-d,--dir", get.output_dir,
+                  "Directory for the files (named by the server or the URL)")
       ->excludes(output);
   cmd->add_option("--sha256", get.sha256, "Expected SHA-256 (64 hex digits); a mismatch fails");
   cmd->add_option("-x,--connections", get.connections, "Connections per file (1-64)")
       ->default_val(8)
       ->check(CLI::Range(1, 64));
-  cmd->add_option("--limit-rate", get.limit_rate, "Cap on the total speed, e.g. 50M (bytes/s, K/M/G)");
+  cmd->add_option("--limit-rate", get.limit_rate,
+                  "Cap on the total speed, e.g. 50M (bytes/s, K/M/G)");
   cmd->add_option("--file-limit-rate", get.file_limit_rate, "Cap on each file's speed, e.g. 10M");
-  cmd->add_option("-H,--header", get.headers, "Extra request header 'Name: value' (sent to the URL's host only)");
+  cmd->add_option("-H,--header", get.headers,
+                  "Extra request header 'Name: value' (sent to the URL's host only)");
   cmd->add_flag("--json", get.json, "Print one JSON object per line on stdout");
   cmd->add_flag("-q,--quiet", get.quiet, "Print errors only");
-  cmd->add_flag("--buffered-io", get.buffered_io,
-                "Write through the page cache instead of O_DIRECT (for filesystems that misbehave with it)");
+  cmd->add_flag(
+      "--buffered-io", get.buffered_io,
+      "Write through the page cache instead of O_DIRECT (for filesystems that misbehave with it)");
   cmd->add_option("--max-tries", get.max_tries, "Attempts per connection before giving up")
       ->default_val(5)
       ->check(CLI::Range(1, 1000));

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "base/format.hpp"
@@ -21,7 +20,7 @@ std::string percent_text(const transfer::TransferProgress& p) {
 
 std::string amount_text(const transfer::TransferProgress& p) {
   std::string text = format_bytes(p.bytes_done);
-  if (p.total) text += "/" + format_bytes(*p.total);
+  if (p.total) text.append("/").append(format_bytes(*p.total));
   return text;
 }
 
@@ -31,15 +30,20 @@ std::string activity_text(const FileStatus& s) {
   switch (p.stage) {
     case TransferStage::kDownloading:
       return format_speed(p.speed) + "  ETA " + format_duration(p.eta);
-    case TransferStage::kConnecting: return "connecting";
-    case TransferStage::kRetrying: return p.note.empty() ? "retrying" : p.note;
-    case TransferStage::kVerifying: return "verifying";
-    case TransferStage::kDone: return "done";
+    case TransferStage::kConnecting:
+      return "connecting";
+    case TransferStage::kRetrying:
+      return p.note.empty() ? "retrying" : p.note;
+    case TransferStage::kVerifying:
+      return "verifying";
+    case TransferStage::kDone:
+      return "done";
   }
   return "";
 }
 
-double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+double seconds_between(std::chrono::steady_clock::time_point a,
+                       std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
@@ -63,18 +67,29 @@ std::string FileStatus::label() const {
 
 std::string_view stage_name(TransferStage stage) {
   switch (stage) {
-    case TransferStage::kConnecting: return "connecting";
-    case TransferStage::kDownloading: return "downloading";
-    case TransferStage::kRetrying: return "retrying";
-    case TransferStage::kVerifying: return "verifying";
-    case TransferStage::kDone: return "done";
+    case TransferStage::kConnecting:
+      return "connecting";
+    case TransferStage::kDownloading:
+      return "downloading";
+    case TransferStage::kRetrying:
+      return "retrying";
+    case TransferStage::kVerifying:
+      return "verifying";
+    case TransferStage::kDone:
+      return "done";
   }
   return "unknown";
 }
 
 std::string format_bar_line(const FileStatus& status, int width) {
   const auto& p = status.progress;
-  const std::string tail = " " + percent_text(p) + " " + amount_text(p) + "  " + activity_text(status);
+  // Built by appending: GCC 12 warns falsely (-Wrestrict) on "lit" + std::string&&.
+  std::string tail = " ";
+  tail.append(percent_text(p))
+      .append(" ")
+      .append(amount_text(p))
+      .append("  ")
+      .append(activity_text(status));
   const int available = std::max(width, 40);
   // The name gets up to a third of the line; the bar what is left, if enough.
   const int name_width = std::min<int>(static_cast<int>(status.label().size()), available / 3);
@@ -83,7 +98,8 @@ std::string format_bar_line(const FileStatus& status, int width) {
   const int bar_width = available - name_width - static_cast<int>(tail.size()) - 4;
   std::string line = name;
   if (bar_width >= 10 && p.total && *p.total > 0) {
-    const double ratio = std::clamp(static_cast<double>(p.bytes_done) / static_cast<double>(*p.total), 0.0, 1.0);
+    const double ratio =
+        std::clamp(static_cast<double>(p.bytes_done) / static_cast<double>(*p.total), 0.0, 1.0);
     const int filled = static_cast<int>(ratio * bar_width);
     std::string bar(static_cast<std::size_t>(bar_width), ' ');
     std::fill_n(bar.begin(), filled, '=');
@@ -97,8 +113,8 @@ std::string format_bar_line(const FileStatus& status, int width) {
 std::string format_plain_line(const FileStatus& status) {
   std::string line = status.label();
   const std::string percent = percent_text(status.progress);
-  if (!percent.empty()) line += " " + percent;
-  line += " " + amount_text(status.progress) + " " + activity_text(status);
+  if (!percent.empty()) line.append(" ").append(percent);
+  line.append(" ").append(amount_text(status.progress)).append(" ").append(activity_text(status));
   return line;
 }
 
@@ -112,9 +128,10 @@ std::string format_outcome_line(const FileStatus& status) {
   if (r.already_present) return name + ": already complete (" + format_bytes(r.size) + ")";
   const double seconds = std::max(seconds_between(status.started, status.ended), 0.001);
   const double fetched = static_cast<double>(r.size - std::min(r.size, r.resumed_bytes));
-  std::string line = name + ": done, " + format_bytes(r.size) + " in " +
-                     format_duration(std::chrono::seconds(static_cast<long long>(std::llround(seconds)))) +
-                     " (" + format_speed(fetched / seconds) + ")";
+  std::string line =
+      name + ": done, " + format_bytes(r.size) + " in " +
+      format_duration(std::chrono::seconds(static_cast<long long>(std::llround(seconds)))) + " (" +
+      format_speed(fetched / seconds) + ")";
   if (r.resumed_bytes > 0) line += ", resumed at " + format_bytes(r.resumed_bytes);
   return line;
 }

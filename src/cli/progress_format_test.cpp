@@ -1,6 +1,7 @@
 #include "cli/progress_format.hpp"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace haul::cli {
@@ -67,7 +68,8 @@ TEST(ProgressFormat, OutcomeLineForSuccessReportsSizeAndResume) {
   s.result = transfer::TransferResult{"models/m.gguf", 4ull << 30, "ab", false, 1ull << 30};
   s.ended = s.started + std::chrono::seconds(3);
   const std::string line = format_outcome_line(s);
-  EXPECT_NE(line.find("models/m.gguf: done, 4.00 GiB in 3s (1.00 GiB/s)"), std::string::npos) << line;
+  EXPECT_NE(line.find("models/m.gguf: done, 4.00 GiB in 3s (1.00 GiB/s)"), std::string::npos)
+      << line;
   EXPECT_NE(line.find("resumed at 1.00 GiB"), std::string::npos) << line;
 }
 

@@ -43,11 +43,13 @@ void ProgressPrinter::render(const std::vector<FileStatus>& active) {
       return;
     }
     case Mode::kLines:
-      for (const FileStatus& status : active) std::fprintf(stderr, "%s\n", format_plain_line(status).c_str());
+      for (const FileStatus& status : active)
+        std::fprintf(stderr, "%s\n", format_plain_line(status).c_str());
       std::fflush(stderr);
       return;
     case Mode::kJson:
-      for (const FileStatus& status : active) std::fprintf(stdout, "%s\n", format_json_event(status).c_str());
+      for (const FileStatus& status : active)
+        std::fprintf(stdout, "%s\n", format_json_event(status).c_str());
       std::fflush(stdout);
       return;
     case Mode::kQuiet:

@@ -19,11 +19,14 @@ inline constexpr std::size_t kBufferAlignment = 4096;
 
 struct Buffer {
   struct AlignedDelete {
-    void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{kBufferAlignment}); }
+    void operator()(std::byte* p) const {
+      ::operator delete[](p, std::align_val_t{kBufferAlignment});
+    }
   };
 
   explicit Buffer(std::size_t capacity_bytes)
-      : bytes(static_cast<std::byte*>(::operator new[](capacity_bytes, std::align_val_t{kBufferAlignment}))),
+      : bytes(static_cast<std::byte*>(
+            ::operator new[](capacity_bytes, std::align_val_t{kBufferAlignment}))),
         capacity(capacity_bytes) {}
 
   std::unique_ptr<std::byte[], AlignedDelete> bytes;
@@ -32,9 +35,9 @@ struct Buffer {
   // memory and file offsets agree modulo the alignment: any aligned stretch
   // of the file sits at an aligned address and can go out with O_DIRECT.
   std::size_t start = 0;
-  std::size_t size = 0;       // bytes filled, from bytes[start]
-  std::uint64_t offset = 0;   // file offset of the first byte
-  std::uint64_t epoch = 0;    // file version the bytes belong to
+  std::size_t size = 0;      // bytes filled, from bytes[start]
+  std::uint64_t offset = 0;  // file offset of the first byte
+  std::uint64_t epoch = 0;   // file version the bytes belong to
 
   // Prepares an empty buffer for bytes starting at file offset `at`.
   void reset(std::uint64_t at, std::uint64_t version) {

@@ -14,7 +14,10 @@ std::string directory_of(const std::filesystem::path& path) {
 }  // namespace
 
 DiskPipeline::DiskPipeline(std::shared_ptr<FileSystem> fs, EventSink sink, DiskOptions options)
-    : fs_(std::move(fs)), sink_(std::move(sink)), options_(options), hash_scratch_(new std::byte[kHashChunk]) {}
+    : fs_(std::move(fs)),
+      sink_(std::move(sink)),
+      options_(options),
+      hash_scratch_(new std::byte[kHashChunk]) {}
 
 DiskPipeline::~DiskPipeline() {
   // Writes may queue hashing, hashing may queue syncing: drain in that order.
@@ -77,8 +80,9 @@ void DiskPipeline::prepare(const std::shared_ptr<PartFile>& part, PrepareSpec sp
     auto space = fs_->space(part->part.parent_path());
     if (!space) return report_failure(*part, space.error());
     auto no_space = [&] {
-      return Error{ErrorCode::kNoSpace, "not enough space on " + dir + ": need " + format_bytes(need) +
-                                            ", have " + format_bytes(space->available)};
+      return Error{ErrorCode::kNoSpace, "not enough space on " + dir + ": need " +
+                                            format_bytes(need) + ", have " +
+                                            format_bytes(space->available)};
     };
     if (need > space->available) return report_failure(*part, no_space());
     if (auto reserved = fs_->allocate(fd, *spec.size); !reserved) {
@@ -100,14 +104,16 @@ void DiskPipeline::write(const std::shared_ptr<PartFile>& part, BufferRef buffer
   });
 }
 
-Result<void> DiskPipeline::write_range(PartFile& part, int fd, const std::byte* data, std::size_t size,
-                                      std::uint64_t offset) {
+Result<void> DiskPipeline::write_range(PartFile& part, int fd, const std::byte* data,
+                                       std::size_t size, std::uint64_t offset) {
   // The aligned middle goes out with O_DIRECT; an unaligned head or tail
   // (a piece boundary, a partial buffer) through the page cache.
   const std::uint64_t end = offset + size;
-  const std::uint64_t middle_begin = (offset + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment;
+  const std::uint64_t middle_begin =
+      (offset + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment;
   const std::uint64_t middle_end = end / kDirectAlignment * kDirectAlignment;
-  if (part.direct_fd < 0 || middle_end <= middle_begin) return fs_->write_at(fd, data, size, offset);
+  if (part.direct_fd < 0 || middle_end <= middle_begin)
+    return fs_->write_at(fd, data, size, offset);
   if (middle_begin > offset) {
     if (auto head = fs_->write_at(fd, data, middle_begin - offset, offset); !head) return head;
   }
@@ -120,7 +126,8 @@ Result<void> DiskPipeline::write_range(PartFile& part, int fd, const std::byte* 
     direct = fs_->write_at(fd, middle, middle_end - middle_begin, middle_begin);
   }
   if (!direct) return direct;
-  if (end > middle_end) return fs_->write_at(fd, data + (middle_end - offset), end - middle_end, middle_end);
+  if (end > middle_end)
+    return fs_->write_at(fd, data + (middle_end - offset), end - middle_end, middle_end);
   return {};
 }
 
@@ -198,7 +205,8 @@ void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
       if (part->hashed >= frontier) {
         part->hash_queued = false;
         const std::uint64_t end = part->size.value_or(part->written.covered());
-        const bool complete = part->all_written && frontier == end && part->written.covered() == end;
+        const bool complete =
+            part->all_written && frontier == end && part->written.covered() == end;
         if (!complete) return;
         part->hash_complete = true;
         drop_kept(*part);
@@ -214,18 +222,21 @@ void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
     if (in_memory) {
       // Written and contiguous with the prefix, so all of it is hashable.
       const std::uint64_t skip = part->hashed - in_memory->offset;
-      const std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(in_memory->size - skip, frontier - part->hashed));
+      const std::size_t count = static_cast<std::size_t>(
+          std::min<std::uint64_t>(in_memory->size - skip, frontier - part->hashed));
       part->hasher.update(in_memory->data() + skip, count);
       part->hashed += count;
       part->hashed_mark = part->hashed;
       continue;
     }
-    const std::size_t want = static_cast<std::size_t>(
-        std::min({static_cast<std::uint64_t>(kHashChunk), frontier - part->hashed, next_buffer - part->hashed}));
+    const std::size_t want =
+        static_cast<std::size_t>(std::min({static_cast<std::uint64_t>(kHashChunk),
+                                           frontier - part->hashed, next_buffer - part->hashed}));
     auto got = fs_->read_at(fd, hash_scratch_.get(), want, part->hashed);
     if (!got || *got != want) {
-      return report_failure(*part, got ? Error{ErrorCode::kIo, "short read while hashing " + part->part.string()}
-                                       : got.error());
+      return report_failure(
+          *part, got ? Error{ErrorCode::kIo, "short read while hashing " + part->part.string()}
+                     : got.error());
     }
     {
       std::lock_guard lock(part->mutex);
@@ -247,7 +258,8 @@ BufferRef DiskPipeline::take_hash_buffer(PartFile& part, std::uint64_t& next_buf
   auto after = kept.upper_bound(part.hashed);
   if (after != kept.begin()) {
     auto holder = std::prev(after);
-    if (holder->second->offset + holder->second->size > part.hashed && holder->second->epoch == part.epoch) {
+    if (holder->second->offset + holder->second->size > part.hashed &&
+        holder->second->epoch == part.epoch) {
       BufferRef buffer = std::move(holder->second);
       kept.erase(holder);
       --kept_total_;
@@ -284,7 +296,8 @@ Result<void> DiskPipeline::save_checkpoint(PartFile& part) {
   return {};
 }
 
-void DiskPipeline::finish(const std::shared_ptr<PartFile>& part, std::optional<std::string> expected_sha256) {
+void DiskPipeline::finish(const std::shared_ptr<PartFile>& part,
+                          std::optional<std::string> expected_sha256) {
   writer_.post([this, part, expected = std::move(expected_sha256)] {
     {
       std::lock_guard lock(part->mutex);
@@ -321,10 +334,12 @@ void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, std::string d
   if (expected && *expected != digest) {
     fs_->remove(part->part);
     fs_->remove(part->state);
-    return done(fail(ErrorCode::kDataLoss, "sha256 mismatch for " + part->destination.filename().string() +
+    return done(fail(ErrorCode::kDataLoss, "sha256 mismatch for " +
+                                               part->destination.filename().string() +
                                                ": expected " + *expected + ", got " + digest));
   }
-  if (auto renamed = fs_->rename(part->part, part->destination); !renamed) return done(fail(renamed.error()));
+  if (auto renamed = fs_->rename(part->part, part->destination); !renamed)
+    return done(fail(renamed.error()));
   if (auto synced = fs_->sync_directory(part->destination.parent_path()); !synced) {
     return done(fail(synced.error()));
   }

@@ -28,8 +28,8 @@
 namespace haul::transfer {
 
 struct PrepareSpec {
-  std::uint64_t epoch = 0;             // tags the writes that follow
-  std::optional<std::uint64_t> size;   // complete length, when the server said
+  std::uint64_t epoch = 0;            // tags the writes that follow
+  std::optional<std::uint64_t> size;  // complete length, when the server said
   Validator validator;
   RangeSet done;  // bytes already on disk from an earlier run; empty = start from zero
 };
@@ -106,7 +106,8 @@ class DiskPipeline {
   // Writer thread: pwrite, record the range, keep the buffer for the hasher.
   // False when nothing new is hashable (a failure or a stale epoch).
   bool write_buffer(PartFile& part, const BufferRef& buffer, int fd);
-  Result<void> write_range(PartFile& part, int fd, const std::byte* data, std::size_t size, std::uint64_t offset);
+  Result<void> write_range(PartFile& part, int fd, const std::byte* data, std::size_t size,
+                           std::uint64_t offset);
 
   std::shared_ptr<FileSystem> fs_;
   EventSink sink_;

@@ -89,12 +89,12 @@ class Download {
 
  private:
   enum class Phase {
-    kProbing,   // waiting for the first body response
+    kProbing,            // waiting for the first body response
     kVerifyingExisting,  // the destination already holds a file of that size: hashing it
-    kRunning,   // pieces flowing
-    kFlushing,  // all bytes received; the disk pipeline hashes, verifies, renames
-    kStopping,  // stopped or failed; waiting for the last checkpoint
-    kFinished,  // on_finished was sent
+    kRunning,            // pieces flowing
+    kFlushing,           // all bytes received; the disk pipeline hashes, verifies, renames
+    kStopping,           // stopped or failed; waiting for the last checkpoint
+    kFinished,           // on_finished was sent
   };
 
   Connection& add_connection();
@@ -106,7 +106,8 @@ class Download {
   PlannerLimits planner_limits() const;
   void spawn_connections();
   void check_all_received();
-  void handle_failure(Connection& c, Error error, std::optional<std::chrono::milliseconds> retry_after);
+  void handle_failure(Connection& c, Error error,
+                      std::optional<std::chrono::milliseconds> retry_after);
   void restart_from_zero(std::string why);
   void fail(Error error);
   // Ends every request; keeps or deletes the partial file, then reports `why`.
@@ -146,14 +147,14 @@ class Download {
   std::vector<ByteRange> pending_;  // missing and not assigned to a connection
   std::uint64_t resumed_bytes_ = 0;
   int restarts_ = 0;
-  double ttfb_seconds_ = 0;  // moving average of request start to first byte
+  double ttfb_seconds_ = 0;         // moving average of request start to first byte
   bool hasher_was_behind_ = false;  // the link outran the hasher at least once
   int reresolves_ = 0;
 
   TokenBucket bucket_;
   SpeedMeter speed_;
   std::string note_;
-  std::string last_error_;           // the latest failure, for the give-up message
+  std::string last_error_;  // the latest failure, for the give-up message
   Clock::time_point last_useful_byte_{};
   Clock::time_point last_progress_{};
   TransferStage last_stage_ = TransferStage::kConnecting;

@@ -39,19 +39,22 @@ Result<void> check_writable(const fs::path& dir) {
     probe = probe.parent_path();
   }
   if (!fs::is_directory(probe, ec)) {
-    return fail(ErrorCode::kInvalidArgument, "cannot write to " + dir.string() + ": " + probe.string() +
-                                                 " is not a directory");
+    return fail(ErrorCode::kInvalidArgument,
+                "cannot write to " + dir.string() + ": " + probe.string() + " is not a directory");
   }
   if (::access(probe.c_str(), W_OK | X_OK) != 0) {
-    return fail(ErrorCode::kPermissionDenied, "cannot write to " + dir.string() + ": permission denied");
+    return fail(ErrorCode::kPermissionDenied,
+                "cannot write to " + dir.string() + ": permission denied");
   }
   return {};
 }
 
 Result<void> check_header(const std::string& header) {
   const auto colon = header.find(':');
-  if (colon == std::string::npos || colon == 0 || header.find_first_of("\r\n") != std::string::npos) {
-    return fail(ErrorCode::kInvalidArgument, "invalid header '" + header + "': expected 'Name: value'");
+  if (colon == std::string::npos || colon == 0 ||
+      header.find_first_of("\r\n") != std::string::npos) {
+    return fail(ErrorCode::kInvalidArgument,
+                "invalid header '" + header + "': expected 'Name: value'");
   }
   return {};
 }
@@ -59,7 +62,10 @@ Result<void> check_header(const std::string& header) {
 class EngineImpl final : public Engine {
  public:
   EngineImpl(EngineOptions options, TransferObserver& observer, CURLM* multi)
-      : options_(std::move(options)), observer_(observer), multi_(multi), global_bucket_(options_.global_rate_limit) {
+      : options_(std::move(options)),
+        observer_(observer),
+        multi_(multi),
+        global_bucket_(options_.global_rate_limit) {
     if (!options_.file_system) options_.file_system = posix_file_system();
     if (options_.user_agent.empty()) options_.user_agent = "haul/" + std::string(kVersion);
     // Segments get their own connections: multiplexing them over one HTTP/2
@@ -72,7 +78,8 @@ class EngineImpl final : public Engine {
     // Up to 5/8 of the pool may wait for the hasher (about eight connections'
     // worth of pieces on a fast link); the rest keeps the network flowing, so
     // kept buffers never starve it.
-    const DiskOptions disk_options{options_.direct_io, std::max<std::size_t>(1, options_.max_buffers * 5 / 8)};
+    const DiskOptions disk_options{options_.direct_io,
+                                   std::max<std::size_t>(1, options_.max_buffers * 5 / 8)};
     disk_ = std::make_unique<DiskPipeline>(
         options_.file_system,
         [this](PartEvent event) {
@@ -110,10 +117,12 @@ class EngineImpl final : public Engine {
     auto url = parse_url(request.url);
     if (!url) return fail(url.error());
     if (!request.output_file.empty() && !request.output_dir.empty()) {
-      return fail(ErrorCode::kInvalidArgument, "give an output file or an output directory, not both");
+      return fail(ErrorCode::kInvalidArgument,
+                  "give an output file or an output directory, not both");
     }
     if (request.output_file.empty() && request.output_dir.empty()) request.output_dir = ".";
-    const fs::path dir = request.output_file.empty() ? request.output_dir : request.output_file.parent_path();
+    const fs::path dir =
+        request.output_file.empty() ? request.output_dir : request.output_file.parent_path();
     if (auto writable = check_writable(dir); !writable) return fail(writable.error());
     std::error_code ec;
     if (!request.output_file.empty() && fs::is_directory(request.output_file, ec)) {
@@ -128,8 +137,9 @@ class EngineImpl final : public Engine {
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     }
     if (request.connections < 1 || request.connections > 64) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "invalid connection count " + std::to_string(request.connections) + ": expected 1 to 64");
+      return fail(
+          ErrorCode::kInvalidArgument,
+          "invalid connection count " + std::to_string(request.connections) + ": expected 1 to 64");
     }
     for (const std::string& header : request.headers) {
       if (auto ok = check_header(header); !ok) return fail(ok.error());
@@ -203,8 +213,10 @@ class EngineImpl final : public Engine {
         deadline = std::min(deadline, download->next_deadline(now));
       }
       reap_finished();
-      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
-      curl_multi_poll(multi_, nullptr, 0, static_cast<int>(std::clamp<long long>(wait, 0, 1000)), nullptr);
+      const auto wait =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+      curl_multi_poll(multi_, nullptr, 0, static_cast<int>(std::clamp<long long>(wait, 0, 1000)),
+                      nullptr);
     }
   }
 

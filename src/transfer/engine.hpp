@@ -28,7 +28,7 @@ using TransferId = std::uint64_t;
 struct RetryPolicy {
   int max_attempts = 5;  // per connection, counted from its last useful byte
   BackoffPolicy backoff{};
-  std::chrono::milliseconds stall_timeout{30'000};   // no byte for this long: reconnect
+  std::chrono::milliseconds stall_timeout{30'000};  // no byte for this long: reconnect
   std::chrono::milliseconds connect_timeout{10'000};
   // A Retry-After longer than this fails the download instead of waiting.
   std::chrono::milliseconds max_retry_after{120'000};
@@ -78,8 +78,8 @@ struct TransferProgress {
 struct TransferResult {
   std::filesystem::path destination;
   std::uint64_t size = 0;
-  std::string sha256;           // lower-case hex of the whole file
-  bool already_present = false; // the file was there already; nothing was fetched
+  std::string sha256;            // lower-case hex of the whole file
+  bool already_present = false;  // the file was there already; nothing was fetched
   std::uint64_t resumed_bytes = 0;
 };
 
@@ -99,9 +99,9 @@ struct EngineOptions {
   std::size_t max_buffers = 64;             // bounds memory: buffer_size * max_buffers
   std::chrono::milliseconds checkpoint_interval{1000};
   std::chrono::milliseconds progress_interval{250};
-  std::string user_agent;                   // default "haul/VERSION"
-  std::uint64_t min_piece = 4ull << 20;     // smallest range a connection is given
-  bool direct_io = true;                    // O_DIRECT writes where the filesystem allows
+  std::string user_agent;                // default "haul/VERSION"
+  std::uint64_t min_piece = 4ull << 20;  // smallest range a connection is given
+  bool direct_io = true;                 // O_DIRECT writes where the filesystem allows
 };
 
 class Engine {

@@ -48,7 +48,8 @@ std::vector<Param> split_params(std::string_view value) {
       i = value.find(';', j);
     } else {
       const std::size_t end = value.find(';', j);
-      param.value = std::string(trim(value.substr(j, end == std::string_view::npos ? end : end - j)));
+      param.value =
+          std::string(trim(value.substr(j, end == std::string_view::npos ? end : end - j)));
       i = end;
     }
     params.push_back(std::move(param));
@@ -112,7 +113,8 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 
 // C1 controls (U+0080..U+009F) are encoded C2 80..C2 9F.
 bool is_c1_control(std::string_view s, std::size_t i, std::size_t len) {
-  return len == 2 && static_cast<unsigned char>(s[i]) == 0xC2 && static_cast<unsigned char>(s[i + 1]) <= 0x9F;
+  return len == 2 && static_cast<unsigned char>(s[i]) == 0xC2 &&
+         static_cast<unsigned char>(s[i + 1]) <= 0x9F;
 }
 
 void strip_dots_and_spaces(std::string& name) {
@@ -171,7 +173,8 @@ std::string sanitize_file_name(std::string_view name) {
       ++i;
     } else if ((len == 1 && (c < 0x20 || c == 0x7F)) || is_c1_control(name, i, len)) {
       i += len;  // control characters vanish
-    } else if (len == 1 && (c == ':' || c == '*' || c == '?' || c == '"' || c == '<' || c == '>' || c == '|')) {
+    } else if (len == 1 &&
+               (c == ':' || c == '*' || c == '?' || c == '"' || c == '<' || c == '>' || c == '|')) {
       clean += '_';  // harmless on Linux, fatal on the Windows shares models often live on
       ++i;
     } else {
@@ -186,7 +189,8 @@ std::string sanitize_file_name(std::string_view name) {
   if (clean.size() > kMaxBytes) {
     // Keep a short extension and cut on a UTF-8 boundary.
     const std::size_t dot = clean.rfind('.');
-    std::string ext = (dot != std::string::npos && clean.size() - dot <= 16) ? clean.substr(dot) : "";
+    std::string ext =
+        (dot != std::string::npos && clean.size() - dot <= 16) ? clean.substr(dot) : "";
     std::size_t keep = kMaxBytes - ext.size();
     while (keep > 0 && (static_cast<unsigned char>(clean[keep]) & 0xC0) == 0x80) --keep;
     clean = clean.substr(0, keep) + ext;

@@ -53,7 +53,8 @@ class FileSystem {
                                       std::uint64_t offset) = 0;
   virtual Result<void> datasync(int fd) = 0;
 
-  virtual Result<void> rename(const std::filesystem::path& from, const std::filesystem::path& to) = 0;
+  virtual Result<void> rename(const std::filesystem::path& from,
+                              const std::filesystem::path& to) = 0;
   // fsync of a directory, making a rename in it durable.
   virtual Result<void> sync_directory(const std::filesystem::path& dir) = 0;
   virtual Result<void> remove(const std::filesystem::path& path) = 0;

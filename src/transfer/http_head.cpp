@@ -12,7 +12,8 @@ namespace haul::transfer {
 namespace {
 
 // Parses exactly `width` digits (or 1..width when width_min < width) at `s`.
-std::optional<int> take_number(std::string_view& s, std::size_t min_digits, std::size_t max_digits) {
+std::optional<int> take_number(std::string_view& s, std::size_t min_digits,
+                               std::size_t max_digits) {
   std::size_t n = 0;
   int value = 0;
   while (n < s.size() && n < max_digits && std::isdigit(static_cast<unsigned char>(s[n]))) {
@@ -112,26 +113,46 @@ void ResponseHeadBuilder::add_line(std::string_view line) {
 
 std::string_view reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 408: return "Request Timeout";
-    case 410: return "Gone";
-    case 416: return "Range Not Satisfiable";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 200:
+      return "OK";
+    case 206:
+      return "Partial Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 408:
+      return "Request Timeout";
+    case 410:
+      return "Gone";
+    case 416:
+      return "Range Not Satisfiable";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "";
   }
 }
 
@@ -219,12 +240,13 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
   const int month = tm.tm_mon;
   const std::time_t t = timegm(&tm);
   // timegm() rolls "31 Feb" into March; such a date is not a date.
-  if (t == static_cast<std::time_t>(-1) || tm.tm_mday != day || tm.tm_mon != month) return std::nullopt;
+  if (t == static_cast<std::time_t>(-1) || tm.tm_mday != day || tm.tm_mon != month)
+    return std::nullopt;
   return std::chrono::system_clock::from_time_t(t);
 }
 
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                           std::chrono::system_clock::time_point now) {
+std::optional<std::chrono::milliseconds> parse_retry_after(
+    std::string_view value, std::chrono::system_clock::time_point now) {
   using std::chrono::milliseconds;
   // A week is already absurd for a download; larger values would overflow.
   constexpr std::uint64_t kMaxSeconds = 7ull * 24 * 3600;

@@ -30,7 +30,10 @@ struct ResponseHead {
 class ResponseHeadBuilder {
  public:
   void add_line(std::string_view line);
-  void reset() { head_ = {}; complete_ = false; }
+  void reset() {
+    head_ = {};
+    complete_ = false;
+  }
   const ResponseHead& head() const { return head_; }
   // True once the blank line that ends the head has been seen.
   bool complete() const { return complete_; }
@@ -58,7 +61,7 @@ std::optional<std::uint64_t> parse_decimal(std::string_view value);
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view value);
 
 // Retry-After as delta-seconds or an HTTP-date relative to `now`; never negative.
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                           std::chrono::system_clock::time_point now);
+std::optional<std::chrono::milliseconds> parse_retry_after(
+    std::string_view value, std::chrono::system_clock::time_point now);
 
 }  // namespace haul::transfer

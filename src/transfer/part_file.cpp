@@ -14,7 +14,8 @@ std::filesystem::path state_path_for(const std::filesystem::path& destination) {
   return p;
 }
 
-std::optional<ResumeState> load_resume_state(FileSystem& fs, const std::filesystem::path& destination) {
+std::optional<ResumeState> load_resume_state(FileSystem& fs,
+                                             const std::filesystem::path& destination) {
   auto part_size = fs.file_size(part_path_for(destination));
   if (!part_size) return std::nullopt;
   auto text = fs.read_file(state_path_for(destination));

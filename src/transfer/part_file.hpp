@@ -25,7 +25,8 @@ std::filesystem::path state_path_for(const std::filesystem::path& destination);
 
 // The resume state of a destination, when both its .part and a readable
 // .part.state exist. Small synchronous reads; callable from any thread.
-std::optional<ResumeState> load_resume_state(FileSystem& fs, const std::filesystem::path& destination);
+std::optional<ResumeState> load_resume_state(FileSystem& fs,
+                                             const std::filesystem::path& destination);
 
 struct PartFile {
   PartFile(std::shared_ptr<FileSystem> file_system, std::uint64_t owner_id,
@@ -50,18 +51,18 @@ struct PartFile {
   const std::filesystem::path state;
 
   std::mutex mutex;
-  int fd = -1;                             // guarded by mutex; set once by the first prepare
-  int direct_fd = -1;                      // writer thread only: O_DIRECT twin of fd, or -1
-  std::uint64_t epoch = 0;                 // guarded by mutex; bumps on every prepare
-  std::optional<std::uint64_t> size;       // guarded by mutex
-  Validator validator;                     // guarded by mutex
-  RangeSet written;                        // guarded by mutex: pwrite() returned for these
-  bool failed = false;                     // guarded by mutex: a disk error was reported
-  bool closed = false;                     // guarded by mutex: stopped, finalized or discarded
-  bool all_written = false;                // guarded by mutex: finish() passed the writer
+  int fd = -1;                                 // guarded by mutex; set once by the first prepare
+  int direct_fd = -1;                          // writer thread only: O_DIRECT twin of fd, or -1
+  std::uint64_t epoch = 0;                     // guarded by mutex; bumps on every prepare
+  std::optional<std::uint64_t> size;           // guarded by mutex
+  Validator validator;                         // guarded by mutex
+  RangeSet written;                            // guarded by mutex: pwrite() returned for these
+  bool failed = false;                         // guarded by mutex: a disk error was reported
+  bool closed = false;                         // guarded by mutex: stopped, finalized or discarded
+  bool all_written = false;                    // guarded by mutex: finish() passed the writer
   std::optional<std::string> expected_sha256;  // guarded by mutex
-  bool hash_queued = false;                // guarded by mutex
-  bool hash_complete = false;              // guarded by mutex: the digest was taken
+  bool hash_queued = false;                    // guarded by mutex
+  bool hash_complete = false;                  // guarded by mutex: the digest was taken
   // Written buffers kept for the hasher so it need not read them back;
   // keyed by file offset. Guarded by mutex; counted in DiskPipeline's budget.
   std::map<std::uint64_t, BufferRef> hash_buffers;

@@ -56,7 +56,8 @@ class PosixFileSystem final : public FileSystem {
   Result<FileStat> stat(int fd) override {
     struct stat st {};
     if (::fstat(fd, &st) != 0) return fail(errno_error("cannot stat", {}, errno));
-    return FileStat{static_cast<std::uint64_t>(st.st_size), static_cast<std::uint64_t>(st.st_blocks) * 512};
+    return FileStat{static_cast<std::uint64_t>(st.st_size),
+                    static_cast<std::uint64_t>(st.st_blocks) * 512};
   }
 
   Result<void> allocate(int fd, std::uint64_t size) override {
@@ -146,7 +147,8 @@ class PosixFileSystem final : public FileSystem {
   Result<std::uint64_t> file_size(const fs::path& path) override {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return fail(errno_error("cannot stat", path, errno));
-    if (!S_ISREG(st.st_mode)) return fail(ErrorCode::kInvalidArgument, path.string() + " is not a regular file");
+    if (!S_ISREG(st.st_mode))
+      return fail(ErrorCode::kInvalidArgument, path.string() + " is not a regular file");
     return static_cast<std::uint64_t>(st.st_size);
   }
 
@@ -182,7 +184,8 @@ class PosixFileSystem final : public FileSystem {
     tmp += ".tmp";
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return fail(errno_error("cannot create", tmp, errno));
-    auto written = write_at(fd, reinterpret_cast<const std::byte*>(contents.data()), contents.size(), 0);
+    auto written =
+        write_at(fd, reinterpret_cast<const std::byte*>(contents.data()), contents.size(), 0);
     if (written && ::fdatasync(fd) != 0) written = fail(errno_error("cannot flush", tmp, errno));
     ::close(fd);
     if (!written) {

@@ -47,7 +47,8 @@ HeadJudgement judge_head(const ResponseHead& head, std::uint64_t requested_start
     j.body_start = 0;
     if (auto length = head.get("content-length")) j.total = parse_decimal(*length);
     // A compressed body's length is not the file's length.
-    if (auto encoding = head.get("content-encoding"); encoding && *encoding != "identity") j.total.reset();
+    if (auto encoding = head.get("content-encoding"); encoding && *encoding != "identity")
+      j.total.reset();
     j.ranges_supported = accepts_byte_ranges(head);
     j.validator = validator_from(head, j.total);
     return j;
@@ -100,7 +101,8 @@ HeadJudgement judge_head(const ResponseHead& head, std::uint64_t requested_start
       return j;
     }
     j.verdict = HeadVerdict::kRestart;
-    j.error = {ErrorCode::kProtocol, "416 Range Not Satisfiable: the remote file is shorter than before", s};
+    j.error = {ErrorCode::kProtocol,
+               "416 Range Not Satisfiable: the remote file is shorter than before", s};
     return j;
   }
 

@@ -24,8 +24,8 @@ enum class HeadVerdict {
 struct HeadJudgement {
   HeadVerdict verdict = HeadVerdict::kFail;
   // kBody
-  std::uint64_t body_start = 0;          // file offset of the first body byte
-  std::optional<std::uint64_t> total;    // complete length, when known
+  std::uint64_t body_start = 0;        // file offset of the first body byte
+  std::optional<std::uint64_t> total;  // complete length, when known
   bool ranges_supported = false;
   Validator validator;
   // kRedirect

@@ -39,13 +39,16 @@ std::string serialize_resume_state(const ResumeState& state) {
       {"last_modified", state.validator.last_modified},
       {"done", done},
   };
-  doc["size"] = state.validator.size ? nlohmann::json(*state.validator.size) : nlohmann::json(nullptr);
+  doc["size"] =
+      state.validator.size ? nlohmann::json(*state.validator.size) : nlohmann::json(nullptr);
   return doc.dump() + "\n";
 }
 
 Result<ResumeState> parse_resume_state(std::string_view text) {
   const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  auto bad = [](std::string why) { return fail(ErrorCode::kDataLoss, "unreadable resume state: " + why); };
+  auto bad = [](std::string why) {
+    return fail(ErrorCode::kDataLoss, "unreadable resume state: " + why);
+  };
   if (doc.is_discarded() || !doc.is_object()) return bad("not JSON");
   // Offsets must be non-negative integers: get<uint64_t>() would wrap -1 and truncate 1.5.
   auto offset = [](const nlohmann::json& value) -> std::optional<std::uint64_t> {

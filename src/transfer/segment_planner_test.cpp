@@ -24,7 +24,8 @@ TEST(PlanNextPiece, IgnoresEmptyPendingRangesAndFinishedSegments) {
 
 TEST(PlanNextPiece, TakesTheFrontOfTheLowestPendingRange) {
   const PlannerLimits limits{4 * kMiB, 64 * kKiB, 16 * kMiB};
-  std::vector<ByteRange> pending{{200 * kMiB, 400 * kMiB}, {100 * kMiB, 150 * kMiB}, {300 * kMiB, 301 * kMiB}};
+  std::vector<ByteRange> pending{
+      {200 * kMiB, 400 * kMiB}, {100 * kMiB, 150 * kMiB}, {300 * kMiB, 301 * kMiB}};
   auto plan = plan_next_piece(pending, {}, limits);
   ASSERT_TRUE(plan.has_value());
   EXPECT_EQ(plan->piece, (ByteRange{100 * kMiB, 116 * kMiB}));

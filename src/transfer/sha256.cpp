@@ -23,9 +23,7 @@ Sha256::~Sha256() = default;
 
 void Sha256::reset() { EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr); }
 
-void Sha256::update(const void* data, std::size_t size) {
-  EVP_DigestUpdate(ctx_->md, data, size);
-}
+void Sha256::update(const void* data, std::size_t size) { EVP_DigestUpdate(ctx_->md, data, size); }
 
 std::string Sha256::finish_hex() {
   unsigned char digest[EVP_MAX_MD_SIZE];

@@ -64,9 +64,8 @@ Result<Url> resolve_location(const Url& base, std::string_view location) {
   const std::string target(location);
   const CURLUcode rc = curl_url_set(handle.get(), CURLUPART_URL, target.c_str(), 0);
   if (rc != CURLUE_OK) {
-    return fail(ErrorCode::kProtocol, "bad redirect Location '" + redact_url(location) +
-                                          "' from " + redact_url(base.text) + ": " +
-                                          curl_url_strerror(rc));
+    return fail(ErrorCode::kProtocol, "bad redirect Location '" + redact_url(location) + "' from " +
+                                          redact_url(base.text) + ": " + curl_url_strerror(rc));
   }
   return from_handle(handle.get(), location);
 }

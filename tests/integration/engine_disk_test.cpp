@@ -20,7 +20,8 @@ TEST_F(EngineTest, NotEnoughSpaceFailsBeforeTheDownloadRuns) {
 
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, ErrorCode::kNoSpace);
-  EXPECT_EQ(result.error().message, "not enough space on " + dir.path().string() + ": need 8.00 MiB, have 1.00 MiB");
+  EXPECT_EQ(result.error().message,
+            "not enough space on " + dir.path().string() + ": need 8.00 MiB, have 1.00 MiB");
   EXPECT_EQ(faulty->bytes_written.load(), 0u);
   EXPECT_FALSE(fs::exists(dir / "huge.bin"));
   EXPECT_LT(server.bytes_sent("/huge.bin"), 2u << 20);
@@ -55,7 +56,8 @@ TEST_F(EngineTest, FailingFlushFailsTheDownload) {
   server.add("/flush.bin", file(random_bytes(1u << 20, 33)));
   auto result = engine().wait(engine().start(request_for("/flush.bin")));
   ASSERT_FALSE(result);
-  EXPECT_NE(result.error().message.find("Input/output error"), std::string::npos) << result.error().message;
+  EXPECT_NE(result.error().message.find("Input/output error"), std::string::npos)
+      << result.error().message;
   EXPECT_FALSE(fs::exists(dir / "flush.bin"));
 }
 

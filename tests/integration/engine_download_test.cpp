@@ -28,7 +28,8 @@ TEST_F(EngineTest, SegmentedDownloadSpreadsOverConnectionsAndVerifies) {
   EXPECT_FALSE(fs::exists(dir / "model.bin.part"));
   EXPECT_FALSE(fs::exists(dir / "model.bin.part.state"));
   std::set<std::string> ranges;
-  for (const auto& r : server.requests_for("/model.bin")) ranges.insert(r.headers.count("range") ? r.headers.at("range") : "");
+  for (const auto& r : server.requests_for("/model.bin"))
+    ranges.insert(r.headers.count("range") ? r.headers.at("range") : "");
   EXPECT_GE(ranges.size(), 6u) << "expected one range request per connection at least";
   // Nothing was fetched twice: splits cut connections off at their new end.
   EXPECT_LE(server.bytes_sent("/model.bin"), body.size() + 6 * (512u << 10));
@@ -166,7 +167,8 @@ TEST_F(EngineTest, OutputFileNameIsUsedAsGiven) {
 
 TEST_F(EngineTest, NameComesFromContentDispositionOverTheUrl) {
   Resource resource = file("weights");
-  resource.content_disposition = "attachment; filename=\"fallback.bin\"; filename*=UTF-8''lora%20v2.safetensors";
+  resource.content_disposition =
+      "attachment; filename=\"fallback.bin\"; filename*=UTF-8''lora%20v2.safetensors";
   server.add("/api/download/models/1900322", resource);
 
   auto result = engine().wait(engine().start(request_for("/api/download/models/1900322")));
@@ -213,7 +215,8 @@ TEST_F(EngineTest, ManyDownloadsRunAtOnce) {
   std::vector<std::string> bodies;
   std::vector<transfer::TransferId> ids;
   for (int i = 0; i < 10; ++i) {
-    bodies.push_back(random_bytes((1u << 20) + static_cast<std::size_t>(i) * 777, 100 + static_cast<std::uint32_t>(i)));
+    bodies.push_back(random_bytes((1u << 20) + static_cast<std::size_t>(i) * 777,
+                                  100 + static_cast<std::uint32_t>(i)));
     Resource resource = file(bodies.back());
     resource.rate = 2u << 20;
     server.add("/f" + std::to_string(i) + ".bin", resource);
@@ -228,7 +231,8 @@ TEST_F(EngineTest, ManyDownloadsRunAtOnce) {
   for (int i = 0; i < 10; ++i) {
     auto result = engine().wait(ids[static_cast<std::size_t>(i)]);
     ASSERT_TRUE(result) << result.error().message;
-    EXPECT_EQ(read_file(dir / ("f" + std::to_string(i) + ".bin")), bodies[static_cast<std::size_t>(i)]);
+    EXPECT_EQ(read_file(dir / ("f" + std::to_string(i) + ".bin")),
+              bodies[static_cast<std::size_t>(i)]);
   }
   // Sequentially this would take 10 x 0.25 s at least; in parallel about 0.3 s.
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2000));
@@ -243,7 +247,8 @@ TEST_F(EngineTest, TwoDownloadsToOneDestinationAreRefused) {
   auto second = engine().wait(engine().start(request_for("/same.bin")));
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(second.error().message.find("already being written"), std::string::npos) << second.error().message;
+  EXPECT_NE(second.error().message.find("already being written"), std::string::npos)
+      << second.error().message;
   EXPECT_TRUE(engine().wait(first));
 }
 

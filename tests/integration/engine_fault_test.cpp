@@ -79,8 +79,10 @@ TEST_F(EngineTest, RetryAfterBeyondTheLimitFailsWithTheReason) {
   server.add("/limited", resource);
   auto result = engine().wait(engine().start(request_for("/limited")));
   ASSERT_FALSE(result);
-  EXPECT_NE(result.error().message.find("429 Too Many Requests"), std::string::npos) << result.error().message;
-  EXPECT_NE(result.error().message.find("retry in 1h00m"), std::string::npos) << result.error().message;
+  EXPECT_NE(result.error().message.find("429 Too Many Requests"), std::string::npos)
+      << result.error().message;
+  EXPECT_NE(result.error().message.find("retry in 1h00m"), std::string::npos)
+      << result.error().message;
   EXPECT_EQ(server.requests_for("/limited").size(), 1u);
 }
 
@@ -97,8 +99,10 @@ TEST_F(EngineTest, PersistentServerErrorGivesUpAfterMaxAttempts) {
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(result.error().http_status, 503);
-  EXPECT_NE(result.error().message.find("503 Service Unavailable"), std::string::npos) << result.error().message;
-  EXPECT_NE(result.error().message.find("gave up after 3 attempts"), std::string::npos) << result.error().message;
+  EXPECT_NE(result.error().message.find("503 Service Unavailable"), std::string::npos)
+      << result.error().message;
+  EXPECT_NE(result.error().message.find("gave up after 3 attempts"), std::string::npos)
+      << result.error().message;
   EXPECT_EQ(server.requests_for("/down").size(), 3u);
   EXPECT_FALSE(fs::exists(dir / "down"));
 }
@@ -123,7 +127,8 @@ TEST_F(EngineTest, ClientErrorsFailWithoutRetryAndShowAJsonReason) {
   auto result = engine().wait(engine().start(request_for("/gated")));
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_NE(result.error().message.find("401 Unauthorized: {\"error\":\"The creator requires you to be logged in\"}"),
+  EXPECT_NE(result.error().message.find(
+                "401 Unauthorized: {\"error\":\"The creator requires you to be logged in\"}"),
             std::string::npos)
       << result.error().message;
   EXPECT_EQ(server.requests_for("/gated").size(), 1u);
@@ -177,7 +182,8 @@ TEST_F(EngineTest, UnreachableHostFailsAfterItsAttempts) {
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(result.error().message.find("127.0.0.1"), std::string::npos) << result.error().message;
-  EXPECT_NE(result.error().message.find("gave up after 3 attempts"), std::string::npos) << result.error().message;
+  EXPECT_NE(result.error().message.find("gave up after 3 attempts"), std::string::npos)
+      << result.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
@@ -186,7 +192,8 @@ TEST_F(EngineTest, RedirectToAnotherHostDropsCredentialsAndCustomHeaders) {
   Resource blob = file(body);
   blob.rate = 4u << 20;  // slow enough for several connections to join
   server.add("/blob/model.bin", blob);
-  server.add_redirect("/resolve/model.bin", Redirect{server.url("/blob/model.bin", "127.0.0.2"), 302});
+  server.add_redirect("/resolve/model.bin",
+                      Redirect{server.url("/blob/model.bin", "127.0.0.2"), 302});
   auto request = request_for("/resolve/model.bin");
   request.headers = {"Authorization: Bearer hf_secret", "X-Team: research"};
   request.connections = 4;
@@ -261,7 +268,8 @@ TEST_F(EngineTest, FileChangingMidDownloadRestartsFromZeroInsteadOfSplicing) {
   EXPECT_EQ(result->sha256, sha256_of(after));
   EXPECT_EQ(read_file(dir / "moving.bin"), after);
   bool sent_if_range = false;
-  for (const auto& r : server.requests_for("/moving.bin")) sent_if_range |= r.headers.count("if-range") != 0;
+  for (const auto& r : server.requests_for("/moving.bin"))
+    sent_if_range |= r.headers.count("if-range") != 0;
   EXPECT_TRUE(sent_if_range);
 }
 

@@ -23,7 +23,8 @@ class EngineTest : public ::testing::Test {
     return options;
   }
 
-  transfer::TransferRequest request_for(std::string_view path, std::string_view host = "127.0.0.1") {
+  transfer::TransferRequest request_for(std::string_view path,
+                                        std::string_view host = "127.0.0.1") {
     transfer::TransferRequest request;
     request.url = server.url(path, host);
     request.output_dir = dir.path();

@@ -22,7 +22,8 @@ class ResumeTest : public EngineTest {
     auto request = request_for(path);
     request.connections = 4;
     const auto id = first.start(request);
-    ASSERT_TRUE(first.wait_for_bytes(id, bytes)) << "the download finished or stalled before the pause";
+    ASSERT_TRUE(first.wait_for_bytes(id, bytes))
+        << "the download finished or stalled before the pause";
     first.engine().stop(id, /*keep_partial=*/true);
     auto result = first.wait(id);
     ASSERT_FALSE(result);

@@ -22,20 +22,26 @@ class FaultyFileSystem final : public transfer::FileSystem {
   std::atomic<std::uint64_t> bytes_written{0};
 
   Result<int> open_rw(const std::filesystem::path& path) override { return real_->open_rw(path); }
-  Result<int> open_direct(const std::filesystem::path& path) override { return real_->open_direct(path); }
-  Result<int> open_read(const std::filesystem::path& path) override { return real_->open_read(path); }
+  Result<int> open_direct(const std::filesystem::path& path) override {
+    return real_->open_direct(path);
+  }
+  Result<int> open_read(const std::filesystem::path& path) override {
+    return real_->open_read(path);
+  }
   void close(int fd) override { real_->close(fd); }
   Result<transfer::FileStat> stat(int fd) override { return real_->stat(fd); }
   Result<void> allocate(int fd, std::uint64_t size) override { return real_->allocate(fd, size); }
   Result<void> truncate(int fd, std::uint64_t size) override { return real_->truncate(fd, size); }
-  Result<void> write_at(int fd, const std::byte* data, std::size_t size, std::uint64_t offset) override {
+  Result<void> write_at(int fd, const std::byte* data, std::size_t size,
+                        std::uint64_t offset) override {
     if (bytes_written.load() + size > write_budget.load()) {
       return fail(ErrorCode::kNoSpace, "cannot write: No space left on device");
     }
     bytes_written += size;
     return real_->write_at(fd, data, size, offset);
   }
-  Result<std::size_t> read_at(int fd, std::byte* data, std::size_t size, std::uint64_t offset) override {
+  Result<std::size_t> read_at(int fd, std::byte* data, std::size_t size,
+                              std::uint64_t offset) override {
     return real_->read_at(fd, data, size, offset);
   }
   Result<void> datasync(int fd) override {
@@ -45,18 +51,25 @@ class FaultyFileSystem final : public transfer::FileSystem {
   Result<void> rename(const std::filesystem::path& from, const std::filesystem::path& to) override {
     return real_->rename(from, to);
   }
-  Result<void> sync_directory(const std::filesystem::path& dir) override { return real_->sync_directory(dir); }
+  Result<void> sync_directory(const std::filesystem::path& dir) override {
+    return real_->sync_directory(dir);
+  }
   Result<void> remove(const std::filesystem::path& path) override { return real_->remove(path); }
   Result<transfer::SpaceInfo> space(const std::filesystem::path& dir) override {
     if (reported_space != UINT64_MAX) return transfer::SpaceInfo{reported_space.load()};
     return real_->space(dir);
   }
-  Result<std::uint64_t> file_size(const std::filesystem::path& path) override { return real_->file_size(path); }
+  Result<std::uint64_t> file_size(const std::filesystem::path& path) override {
+    return real_->file_size(path);
+  }
   Result<void> create_directories(const std::filesystem::path& dir) override {
     return real_->create_directories(dir);
   }
-  Result<std::string> read_file(const std::filesystem::path& path) override { return real_->read_file(path); }
-  Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view contents) override {
+  Result<std::string> read_file(const std::filesystem::path& path) override {
+    return real_->read_file(path);
+  }
+  Result<void> write_file_atomic(const std::filesystem::path& path,
+                                 std::string_view contents) override {
     return real_->write_file_atomic(path, contents);
   }
 

@@ -1,10 +1,9 @@
 // `haul get` as a user runs it: the real binary against the test server.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
 
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
 #include <sstream>
 #include <thread>
 
@@ -73,13 +72,15 @@ TEST_F(GetCommandTest, PipeGetsAProgressLinePerSecondAndADoneLine) {
   resource.rate = 1u << 20;
   server.add("/slow.bin", resource);
 
-  const auto outcome = run_haul({"get", server.url("/slow.bin"), "-d", dir.path().string(), "-x", "1"});
+  const auto outcome =
+      run_haul({"get", server.url("/slow.bin"), "-d", dir.path().string(), "-x", "1"});
 
   EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_EQ(read_file(dir / "slow.bin"), body);
   const auto lines = lines_of(outcome.err);
   int progress_lines = 0;
-  for (const auto& line : lines) progress_lines += (line.rfind("slow.bin ", 0) == 0 && contains(line, "%")) ? 1 : 0;
+  for (const auto& line : lines)
+    progress_lines += (line.rfind("slow.bin ", 0) == 0 && contains(line, "%")) ? 1 : 0;
   EXPECT_GE(progress_lines, 2) << outcome.err;
   EXPECT_LE(progress_lines, 5) << "about one line per second, not a flood:\n" << outcome.err;
   ASSERT_FALSE(lines.empty());
@@ -124,9 +125,11 @@ TEST_F(GetCommandTest, HashMismatchExitsOneWithBothHashes) {
   const std::string body = "not what you expected";
   server.add("/h.bin", Resource{.body = body});
   const std::string wrong(64, '0');
-  const auto outcome = run_haul({"get", server.url("/h.bin"), "-d", dir.path().string(), "--sha256", wrong});
+  const auto outcome =
+      run_haul({"get", server.url("/h.bin"), "-d", dir.path().string(), "--sha256", wrong});
   EXPECT_EQ(outcome.exit_code, 1);
-  EXPECT_TRUE(contains(outcome.err, "expected " + wrong + ", got " + sha256_of(body))) << outcome.err;
+  EXPECT_TRUE(contains(outcome.err, "expected " + wrong + ", got " + sha256_of(body)))
+      << outcome.err;
   EXPECT_FALSE(fs::exists(dir / "h.bin"));
 }
 
@@ -143,7 +146,8 @@ TEST_F(GetCommandTest, UnreachableHostFailsWithinAMinute) {
 TEST_F(GetCommandTest, UnwritableDestinationFailsClearly) {
   server.add("/w.bin", Resource{.body = "data"});
   write_file(dir / "a-file", "x");
-  const auto outcome = run_haul({"get", server.url("/w.bin"), "-d", (dir / "a-file" / "sub").string()});
+  const auto outcome =
+      run_haul({"get", server.url("/w.bin"), "-d", (dir / "a-file" / "sub").string()});
   EXPECT_NE(outcome.exit_code, 0);
   EXPECT_TRUE(contains(outcome.err, "is not a directory")) << outcome.err;
   EXPECT_EQ(lines_of(outcome.err).size(), 1u) << outcome.err;
@@ -155,8 +159,8 @@ TEST_F(GetCommandTest, SeveralSourcesRunTogetherAndOneFailureMeansExitOne) {
   const std::string b = random_bytes(1u << 20, 44);
   server.add("/a.bin", Resource{.body = a});
   server.add("/b.bin", Resource{.body = b});
-  const auto outcome = run_haul({"get", server.url("/a.bin"), server.url("/b.bin"), server.url("/missing"), "-d",
-                                 dir.path().string()});
+  const auto outcome = run_haul({"get", server.url("/a.bin"), server.url("/b.bin"),
+                                 server.url("/missing"), "-d", dir.path().string()});
   EXPECT_EQ(outcome.exit_code, 1);
   EXPECT_EQ(read_file(dir / "a.bin"), a);
   EXPECT_EQ(read_file(dir / "b.bin"), b);
@@ -171,7 +175,8 @@ TEST_F(GetCommandTest, HeadersGoOnlyToTheHostTheyWereGivenFor) {
   EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
   ASSERT_EQ(server.requests_for("/file").size(), 1u);
   EXPECT_EQ(server.requests_for("/file")[0].headers.at("authorization"), "Bearer s3cr3t");
-  for (const auto& r : server.requests_for("/blob")) EXPECT_EQ(r.headers.count("authorization"), 0u);
+  for (const auto& r : server.requests_for("/blob"))
+    EXPECT_EQ(r.headers.count("authorization"), 0u);
   EXPECT_FALSE(contains(outcome.err + outcome.out, "s3cr3t")) << "secrets never reach the output";
 }
 
@@ -182,8 +187,9 @@ TEST_F(GetCommandTest, KilledDownloadResumesWithOnlyTheMissingBytes) {
   resource.body = body;
   resource.rate = 1u << 20;  // 4 connections: about 4 MiB/s
   server.add("/big.bin", resource);
-  const std::vector<std::string> args = {"get", server.url("/big.bin"), "-d", dir.path().string(), "-x", "4",
-                                         "--sha256", sha256_of(body)};
+  const std::vector<std::string> args = {
+      "get",      server.url("/big.bin"), "-d", dir.path().string(), "-x", "4",
+      "--sha256", sha256_of(body)};
   {
     HaulProcess first(args);
     // Wait for a checkpoint that records real progress, then kill without warning.
@@ -210,7 +216,8 @@ TEST_F(GetCommandTest, KilledDownloadResumesWithOnlyTheMissingBytes) {
   EXPECT_EQ(read_file(dir / "big.bin"), body);
   const std::uint64_t refetched = server.bytes_sent("/big.bin");
   EXPECT_GE(refetched, body.size() - kept);
-  EXPECT_LE(refetched, body.size() - kept + (1u << 20)) << "only the missing ranges are fetched again";
+  EXPECT_LE(refetched, body.size() - kept + (1u << 20))
+      << "only the missing ranges are fetched again";
   EXPECT_TRUE(contains(second.err, "resumed at")) << second.err;
 }
 
@@ -220,7 +227,8 @@ TEST_F(GetCommandTest, CtrlCStopsCleanlyAndARerunResumes) {
   resource.body = body;
   resource.rate = 1u << 20;
   server.add("/int.bin", resource);
-  const std::vector<std::string> args = {"get", server.url("/int.bin"), "-d", dir.path().string(), "-x", "2"};
+  const std::vector<std::string> args = {
+      "get", server.url("/int.bin"), "-d", dir.path().string(), "-x", "2"};
   HaulProcess first(args);
   std::this_thread::sleep_for(milliseconds(1500));
   first.signal(SIGINT);
@@ -250,7 +258,8 @@ TEST_F(GetCommandTest, FullFilesystemFailsClearlyAndLeavesNoFinalFile) {
   const bool final_exists = fs::exists(mount_point / "eight.bin");
   ::umount2(mount_point.c_str(), MNT_DETACH);
   EXPECT_EQ(outcome.exit_code, 1);
-  EXPECT_TRUE(contains(outcome.err, "not enough space on " + mount_point.string() + ": need 8.00 MiB, have"))
+  EXPECT_TRUE(contains(outcome.err,
+                       "not enough space on " + mount_point.string() + ": need 8.00 MiB, have"))
       << outcome.err;
   EXPECT_FALSE(final_exists);
 }

@@ -1,6 +1,7 @@
 #include "harness.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <random>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "transfer/sha256.hpp"
 
@@ -70,7 +69,8 @@ HaulProcess::HaulProcess(std::vector<std::string> args, std::vector<std::string>
   std::vector<std::string> environment;
   auto overridden = [&env](std::string_view entry) {
     const std::string_view name = entry.substr(0, entry.find('='));
-    return std::any_of(env.begin(), env.end(), [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
+    return std::any_of(env.begin(), env.end(),
+                       [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
   };
   for (char** entry = environ; *entry != nullptr; ++entry) {
     if (!overridden(*entry)) environment.emplace_back(*entry);
@@ -119,7 +119,8 @@ HaulProcess::Outcome HaulProcess::wait(std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   Outcome outcome;
-  outcome.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+  outcome.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started_);
   if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
   outcome.out = read_file(io_.path() / "stdout");
@@ -156,7 +157,8 @@ transfer::TransferId EngineHarness::start(transfer::TransferRequest request) {
   return id.value_or(0);
 }
 
-Result<transfer::TransferResult> EngineHarness::wait(transfer::TransferId id, std::chrono::milliseconds timeout) {
+Result<transfer::TransferResult> EngineHarness::wait(transfer::TransferId id,
+                                                     std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   if (!changed_.wait_for(lock, timeout, [&] { return results_.count(id) != 0; })) {
     return fail(ErrorCode::kInternal, "test timed out waiting for transfer " + std::to_string(id));
@@ -164,7 +166,8 @@ Result<transfer::TransferResult> EngineHarness::wait(transfer::TransferId id, st
   return results_.at(id);
 }
 
-bool EngineHarness::wait_for_bytes(transfer::TransferId id, std::uint64_t bytes, std::chrono::milliseconds timeout) {
+bool EngineHarness::wait_for_bytes(transfer::TransferId id, std::uint64_t bytes,
+                                   std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   return changed_.wait_for(lock, timeout, [&] {
     if (results_.count(id) != 0) return true;
@@ -187,7 +190,8 @@ void EngineHarness::on_progress(const transfer::TransferProgress& progress) {
   changed_.notify_all();
 }
 
-void EngineHarness::on_finished(transfer::TransferId id, const Result<transfer::TransferResult>& result) {
+void EngineHarness::on_finished(transfer::TransferId id,
+                                const Result<transfer::TransferResult>& result) {
   {
     std::lock_guard lock(mutex_);
     results_.emplace(id, result);

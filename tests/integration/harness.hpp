@@ -81,8 +81,8 @@ class EngineHarness final : public transfer::TransferObserver {
   ~EngineHarness() override;
 
   transfer::TransferId start(transfer::TransferRequest request);
-  Result<transfer::TransferResult> wait(transfer::TransferId id,
-                                        std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  Result<transfer::TransferResult> wait(
+      transfer::TransferId id, std::chrono::milliseconds timeout = std::chrono::seconds(60));
   // Waits until the transfer has at least `bytes` done; false on timeout or finish.
   bool wait_for_bytes(transfer::TransferId id, std::uint64_t bytes,
                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
@@ -90,13 +90,15 @@ class EngineHarness final : public transfer::TransferObserver {
   transfer::Engine& engine() { return *engine_; }
 
   void on_progress(const transfer::TransferProgress& progress) override;
-  void on_finished(transfer::TransferId id, const Result<transfer::TransferResult>& result) override;
+  void on_finished(transfer::TransferId id,
+                   const Result<transfer::TransferResult>& result) override;
 
  private:
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::map<transfer::TransferId, std::vector<transfer::TransferProgress>> progress_;  // guarded by mutex_
-  std::map<transfer::TransferId, Result<transfer::TransferResult>> results_;         // guarded by mutex_
+  std::map<transfer::TransferId, std::vector<transfer::TransferProgress>>
+      progress_;                                                              // guarded by mutex_
+  std::map<transfer::TransferId, Result<transfer::TransferResult>> results_;  // guarded by mutex_
   std::unique_ptr<transfer::Engine> engine_;
 };
 
