@@ -4,7 +4,7 @@
 
 namespace haul::transfer {
 
-RangeSet::RangeSet(std::vector<ByteRange> ranges) {
+RangeSet::RangeSet(const std::vector<ByteRange>& ranges) {
   for (const ByteRange& r : ranges) add(r);
 }
 

@@ -21,7 +21,7 @@ struct ByteRange {
 class RangeSet {
  public:
   RangeSet() = default;
-  explicit RangeSet(std::vector<ByteRange> ranges);
+  explicit RangeSet(const std::vector<ByteRange>& ranges);
 
   void add(ByteRange range);
   void clear() { ranges_.clear(); }

@@ -308,7 +308,7 @@ void DiskPipeline::finish(const std::shared_ptr<PartFile>& part,
   });
 }
 
-void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, std::string digest) {
+void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, const std::string& digest) {
   int fd = -1;
   std::optional<std::string> expected;
   std::uint64_t size = 0;

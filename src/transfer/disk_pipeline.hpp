@@ -101,7 +101,7 @@ class DiskPipeline {
   void keep_for_hasher(PartFile& part, const BufferRef& buffer);
   void drop_kept(PartFile& part);
   Result<void> save_checkpoint(PartFile& part);
-  void finalize(const std::shared_ptr<PartFile>& part, std::string digest);
+  void finalize(const std::shared_ptr<PartFile>& part, const std::string& digest);
 
   // Writer thread: pwrite, record the range, keep the buffer for the hasher.
   // False when nothing new is hashable (a failure or a stale epoch).

@@ -202,7 +202,7 @@ void Download::on_request_done(Connection& c, CURLcode code) {
     case RequestOutcome::kPieceDone:
     case RequestOutcome::kNotNeeded:
       if (phase_ == Phase::kVerifyingExisting) {
-        if (finalized_) finish(std::move(*finalized_));
+        if (finalized_) finish(*finalized_);
         return;
       }
       c.pos = c.end;
@@ -309,7 +309,7 @@ void Download::check_all_received() {
   ctx_.disk->finish(part_, request_.sha256);
 }
 
-void Download::restart_from_zero(std::string why) {
+void Download::restart_from_zero(std::string why) {  // NOLINT(performance-unnecessary-value-param)
   // `why` is taken by value: it often lives in a connection cleared below.
   if (++restarts_ > kMaxRestarts) {
     return fail(Error{ErrorCode::kProtocol, "the file kept changing on the server (" + why + ")"});
@@ -362,7 +362,7 @@ void Download::wind_down(Error why, bool keep) {
   ctx_.disk->stop(part_, keep);  // on_disk_event(kClosed) finishes
 }
 
-void Download::finish(Result<TransferResult> result) {
+void Download::finish(const Result<TransferResult>& result) {
   if (phase_ == Phase::kFinished) return;
   phase_ = Phase::kFinished;
   emit_progress(Clock::now(), true);
@@ -387,12 +387,12 @@ void Download::on_disk_event(const PartEvent& event) {
           finalized_ = std::move(done);  // it completed before the stop reached the disk
           return;
         }
-        return finish(std::move(done));
+        return finish(done);
       }
       if (phase_ != Phase::kStopping) finish(haul::fail(event.result.error()));
       return;
     case PartEvent::Kind::kClosed:
-      if (finalized_) return finish(std::move(*finalized_));
+      if (finalized_) return finish(*finalized_);
       return finish(haul::fail(failure_.value_or(Error{ErrorCode::kCancelled, "stopped"})));
     case PartEvent::Kind::kVerified:
       if (phase_ != Phase::kVerifyingExisting) return;

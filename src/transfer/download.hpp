@@ -112,7 +112,7 @@ class Download {
   void fail(Error error);
   // Ends every request; keeps or deletes the partial file, then reports `why`.
   void wind_down(Error why, bool keep);
-  void finish(Result<TransferResult> result);
+  void finish(const Result<TransferResult>& result);
   void submit_buffer(Connection& c);
   bool has_live_connection_besides(const Connection& c) const;
   // True when the hasher has work and at least `kept_limit` buffers wait for it.

@@ -129,8 +129,8 @@ void Download::pump(Clock::time_point now, bool buffers_returned) {
   speed_.sample(now);
   const bool tokens = bucket_.has_tokens() && ctx_.global_bucket->has_tokens();
   const bool hasher_caught_up = !hasher_behind(ctx_.max_kept_buffers / 2);
-  for (std::size_t i = 0; i < connections_.size(); ++i) {
-    Connection& c = *connections_[i];
+  for (auto& connection : connections_) {
+    Connection& c = *connection;
     if (!c.in_multi) continue;
     if ((c.paused == PauseCause::kRate && tokens) ||
         (c.paused == PauseCause::kBuffers && buffers_returned) ||
@@ -153,8 +153,8 @@ void Download::pump(Clock::time_point now, bool buffers_returned) {
       if (phase_ == Phase::kStopping || phase_ == Phase::kFinished) return;
     }
   }
-  for (std::size_t i = 0; i < connections_.size(); ++i) {
-    Connection& c = *connections_[i];
+  for (auto& connection : connections_) {
+    Connection& c = *connection;
     if (c.retry_at && *c.retry_at <= now && !c.in_multi && !c.retired) {
       c.retry_at.reset();
       if (c.busy()) start_request(c);

@@ -168,15 +168,15 @@ std::string sanitize_file_name(std::string_view name) {
   for (std::size_t i = 0; i < name.size();) {
     const auto c = static_cast<unsigned char>(name[i]);
     const std::size_t len = utf8_sequence_length(name, i);
-    if (len == 0) {
+    // Invalid UTF-8, and characters harmless on Linux but fatal on the
+    // Windows shares models often live on, become '_'.
+    const bool replace = len == 0 || (len == 1 && (c == ':' || c == '*' || c == '?' || c == '"' ||
+                                                   c == '<' || c == '>' || c == '|'));
+    if (replace) {
       clean += '_';
       ++i;
     } else if ((len == 1 && (c < 0x20 || c == 0x7F)) || is_c1_control(name, i, len)) {
       i += len;  // control characters vanish
-    } else if (len == 1 &&
-               (c == ':' || c == '*' || c == '?' || c == '"' || c == '<' || c == '>' || c == '|')) {
-      clean += '_';  // harmless on Linux, fatal on the Windows shares models often live on
-      ++i;
     } else {
       clean.append(name.substr(i, len));
       i += len;

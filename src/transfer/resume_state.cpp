@@ -46,7 +46,7 @@ std::string serialize_resume_state(const ResumeState& state) {
 
 Result<ResumeState> parse_resume_state(std::string_view text) {
   const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  auto bad = [](std::string why) {
+  auto bad = [](const std::string& why) {
     return fail(ErrorCode::kDataLoss, "unreadable resume state: " + why);
   };
   if (doc.is_discarded() || !doc.is_object()) return bad("not JSON");
