@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <mutex>
 
@@ -47,7 +48,8 @@ class StatusBoard final : public transfer::TransferObserver {
         status.state = FileStatus::State::kDone;
         status.result = *result;
       } else {
-        status.state = FileStatus::State::kFailed;
+        const bool stopped = result.error().code == ErrorCode::kCancelled;
+        status.state = stopped ? FileStatus::State::kStopped : FileStatus::State::kFailed;
         status.error = result.error();
       }
       finished_.push_back(id);
@@ -109,6 +111,21 @@ int run_get(const GetOptions& options) {
     file_rate = *parsed;
   }
 
+  std::vector<std::string> headers;
+  for (const std::string& header : options.headers) {
+    if (header.empty() || header[0] != '@') {
+      headers.push_back(header);
+      continue;
+    }
+    // curl's "-H @FILE": one header per line, which keeps tokens out of `ps`.
+    std::ifstream in(header.substr(1));
+    if (!in) return usage_error("cannot read headers from " + header.substr(1));
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) headers.push_back(line);
+    }
+  }
+
   StatusBoard board;
   transfer::EngineOptions engine_options;
   engine_options.global_rate_limit = overall_rate;
@@ -130,7 +147,7 @@ int run_get(const GetOptions& options) {
     request.url = source;
     request.output_file = options.output_file;
     request.output_dir = options.output_file.empty() ? options.output_dir : "";
-    request.headers = options.headers;
+    request.headers = headers;
     request.sha256 = options.sha256;
     request.connections = options.connections;
     request.rate_limit = file_rate;
@@ -154,11 +171,6 @@ int run_get(const GetOptions& options) {
   while (running > 0) {
     for (const FileStatus& status : board.wait_finished(std::chrono::milliseconds(100))) {
       --running;
-      if (stopping && status.error && status.error->code == ErrorCode::kCancelled) {
-        printer.notice(status.label() + ": stopped at " + format_bytes(status.progress.bytes_done) +
-                       "; run the same command again to resume");
-        continue;
-      }
       if (status.state == FileStatus::State::kFailed) ++failures;
       printer.outcome(status);
     }

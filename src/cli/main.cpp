@@ -25,7 +25,8 @@ void add_get_command(CLI::App& app, haul::cli::GetOptions& get) {
                   "Cap on the total speed, e.g. 50M (bytes/s, K/M/G)");
   cmd->add_option("--file-limit-rate", get.file_limit_rate, "Cap on each file's speed, e.g. 10M");
   cmd->add_option("-H,--header", get.headers,
-                  "Extra request header 'Name: value' (sent to the URL's host only)");
+                  "Extra request header 'Name: value', or @FILE with one per line (sent to the "
+                  "URL's host only)");
   cmd->add_flag("--json", get.json, "Print one JSON object per line on stdout");
   cmd->add_flag("-q,--quiet", get.quiet, "Print errors only");
   cmd->add_flag(

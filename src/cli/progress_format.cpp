@@ -119,6 +119,10 @@ std::string format_plain_line(const FileStatus& status) {
 }
 
 std::string format_outcome_line(const FileStatus& status) {
+  if (status.state == FileStatus::State::kStopped) {
+    return status.label() + ": stopped at " + format_bytes(status.progress.bytes_done) +
+           "; run the same command again to resume";
+  }
   if (status.state == FileStatus::State::kFailed) {
     return "error: " + status.source + ": " + (status.error ? status.error->message : "failed");
   }
@@ -163,6 +167,11 @@ std::string format_json_event(const FileStatus& status) {
         j["resumed_bytes"] = status.result->resumed_bytes;
       }
       j["seconds"] = std::round(seconds_between(status.started, status.ended) * 1000) / 1000;
+      break;
+    case FileStatus::State::kStopped:
+      j["event"] = "stopped";
+      j["bytes"] = p.bytes_done;
+      if (!p.destination.empty()) j["path"] = p.destination.string();
       break;
     case FileStatus::State::kFailed:
       j["event"] = "error";

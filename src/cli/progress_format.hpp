@@ -13,7 +13,12 @@
 namespace haul::cli {
 
 struct FileStatus {
-  enum class State { kActive, kDone, kFailed };
+  enum class State {
+    kActive,
+    kDone,
+    kFailed,
+    kStopped,  // interrupted; the partial file is kept for a resume
+  };
 
   transfer::TransferId id = 0;
   std::string source;  // the URL, redacted for display
@@ -35,10 +40,11 @@ std::string format_bar_line(const FileStatus& status, int width);
 // "model.gguf 45% 1.21 GiB/2.70 GiB 112 MiB/s ETA 13s"
 std::string format_plain_line(const FileStatus& status);
 
-// "model.gguf: done, 2.70 GiB in 24s (112 MiB/s)" or "error: <source>: <message>"
+// "model.gguf: done, 2.70 GiB in 24s (112 MiB/s)", "error: <source>: <message>"
+// or "model.gguf: stopped at 1.20 GiB; run the same command again to resume"
 std::string format_outcome_line(const FileStatus& status);
 
-// One JSON object (no trailing newline): {"event":"progress"|"done"|"error", ...}
+// One JSON object (no trailing newline): {"event":"progress"|"done"|"error"|"stopped", ...}
 std::string format_json_event(const FileStatus& status);
 
 std::string_view stage_name(transfer::TransferStage stage);

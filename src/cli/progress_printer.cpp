@@ -58,7 +58,7 @@ void ProgressPrinter::render(const std::vector<FileStatus>& active) {
 }
 
 void ProgressPrinter::outcome(const FileStatus& status) {
-  const bool failed = status.state == FileStatus::State::kFailed;
+  const bool failed = status.state != FileStatus::State::kDone;
   switch (mode_) {
     case Mode::kBars: {
       erase_bars();

@@ -52,6 +52,15 @@ void DiskPipeline::prepare(const std::shared_ptr<PartFile>& part, PrepareSpec sp
       auto opened = fs_->open_rw(part->part);
       if (!opened) return report_failure(*part, opened.error());
       fd = *opened;
+      // Two processes appending to one .part would interleave two downloads.
+      if (auto locked = fs_->lock_exclusive(fd); !locked) {
+        fs_->close(fd);
+        const bool taken = locked.error().code == ErrorCode::kInvalidArgument;
+        return report_failure(
+            *part, Error{locked.error().code, part->part.string() + " is " +
+                                                  (taken ? "being written by another haul process"
+                                                         : locked.error().message)});
+      }
       if (options_.direct_io) {
         // Unsupported (tmpfs, some FUSE): every write stays buffered.
         if (auto direct = fs_->open_direct(part->part)) part->direct_fd = *direct;
@@ -380,12 +389,14 @@ void DiskPipeline::stop(const std::shared_ptr<PartFile>& part, bool keep) {
     syncer_.post([this, part, keep] {
       // Best effort: after a disk error the written ranges are still good.
       if (keep) (void)save_checkpoint(*part);
+      bool ours = false;
       {
         std::lock_guard lock(part->mutex);
         part->closed = true;
         drop_kept(*part);
+        ours = part->fd >= 0;  // opened and locked by us, not another process
       }
-      if (!keep) {
+      if (!keep && ours) {
         fs_->remove(part->part);
         fs_->remove(part->state);
       }

@@ -32,6 +32,9 @@ class FileSystem {
   // Opens (creating if needed, never following a symlink) a file for reading
   // and writing; returns an fd.
   virtual Result<int> open_rw(const std::filesystem::path& path) = 0;
+  // Takes an exclusive advisory lock (flock) on the open file without waiting.
+  // Errors: kInvalidArgument when another open file holds it.
+  virtual Result<void> lock_exclusive(int fd) = 0;
   // Opens an existing file for writes that bypass the page cache (O_DIRECT):
   // offsets, lengths and memory must be multiples of kDirectAlignment.
   // Errors: kInvalidArgument when the filesystem does not support it.

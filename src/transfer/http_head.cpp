@@ -212,10 +212,13 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
     if (!month) return std::nullopt;
     tm.tm_mon = *month;
     if (!take_literal(s, rfc850 ? "-" : " ")) return std::nullopt;
+    const std::size_t before = s.size();
     auto year = take_number(s, 2, 4);
     if (!year) return std::nullopt;
-    // RFC 850 two-digit years: RFC 9110 says interpret as the most recent past century.
-    tm.tm_year = (*year < 100 ? (*year < 70 ? 2000 + *year : 1900 + *year) : *year) - 1900;
+    // RFC 850 two-digit years ("94"), not four-digit ones that merely look
+    // small ("0001"); RFC 9110 maps them to the nearest past century.
+    const bool two_digits = before - s.size() == 2;
+    tm.tm_year = (two_digits ? (*year < 70 ? 2000 + *year : 1900 + *year) : *year) - 1900;
     if (!take_literal(s, " ") || !take_clock(s, tm)) return std::nullopt;
     skip_spaces(s);
     if (!iequals(s, "GMT") && !iequals(s, "UTC")) return std::nullopt;
@@ -235,6 +238,9 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
     if (!year || !trim(s).empty()) return std::nullopt;
     tm.tm_year = *year - 1900;
   }
+  // system_clock counts nanoseconds in 64 bits: about 1678 to 2262. Dates
+  // outside a sane window are garbage anyway.
+  if (tm.tm_year < 1900 - 1900 || tm.tm_year > 2200 - 1900) return std::nullopt;
   if (tm.tm_mday < 1 || tm.tm_mday > 31) return std::nullopt;
   const int day = tm.tm_mday;
   const int month = tm.tm_mon;

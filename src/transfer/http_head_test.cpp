@@ -259,6 +259,17 @@ TEST(ParseDecimal, RejectsAnythingButDigits) {
 
 // ---- parse_http_date --------------------------------------------------------
 
+// Regression (found by fuzzing under UBSan): year 1 overflowed system_clock's
+// nanosecond count.
+TEST(ParseHttpDate, RejectsYearsSystemClockCannotHold) {
+  EXPECT_FALSE(parse_http_date("Sun, 06 Nov 0001 08:49:37 GMT").has_value());
+  EXPECT_FALSE(parse_http_date("Sun, 06 Nov 9999 08:49:37 GMT").has_value());
+  EXPECT_FALSE(parse_http_date("Sun Nov  6 08:49:37 0001").has_value());
+  EXPECT_FALSE(parse_retry_after("Sun, 06 Nov 0001 08:49:37 GMT", std::chrono::system_clock::now())
+                   .has_value());
+  EXPECT_TRUE(parse_http_date("Sun, 06 Nov 2150 08:49:37 GMT").has_value());
+}
+
 TEST(ParseHttpDate, ParsesImfFixdate) {
   EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), kRfcExample);
   EXPECT_EQ(parse_http_date("  Sun, 06 Nov 1994 08:49:37 GMT\r\n"), kRfcExample);

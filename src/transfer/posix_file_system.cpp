@@ -1,6 +1,7 @@
 // FileSystem over POSIX calls. errno becomes an Error at exactly one place
 // (errno_error), so every disk failure reads the same way to the user.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -37,6 +38,13 @@ class PosixFileSystem final : public FileSystem {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return fail(errno_error("cannot open", path, errno));
     return fd;
+  }
+
+  Result<void> lock_exclusive(int fd) override {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return {};
+    if (errno == EWOULDBLOCK)
+      return fail(ErrorCode::kInvalidArgument, "locked by another download");
+    return fail(errno_error("cannot lock", {}, errno));
   }
 
   Result<int> open_direct(const fs::path& path) override {

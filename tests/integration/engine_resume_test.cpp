@@ -140,6 +140,25 @@ TEST_F(EngineTest, ExistingFileWithTheWrongContentIsReplaced) {
   EXPECT_EQ(read_file(dir / "replace.bin"), body);
 }
 
+TEST_F(EngineTest, TwoEnginesNeverWriteOnePartFile) {
+  Resource resource = file(random_bytes(4u << 20, 30));
+  resource.rate = 1u << 20;
+  server.add("/contended.bin", resource);
+  const auto first = engine().start(request_for("/contended.bin"));
+  ASSERT_TRUE(engine().wait_for_bytes(first, 256u << 10));
+
+  EngineHarness other(options);  // stands for a second haul process
+  auto second = other.wait(other.start(request_for("/contended.bin")));
+
+  ASSERT_FALSE(second);
+  EXPECT_NE(
+      second.error().message.find("contended.bin.part is being written by another haul process"),
+      std::string::npos)
+      << second.error().message;
+  engine().engine().stop(first, /*keep_partial=*/false);
+  (void)engine().wait(first);
+}
+
 TEST_F(EngineTest, CancelDeletesThePartialFile) {
   Resource resource = file(random_bytes(4u << 20, 29));
   resource.rate = 1u << 20;

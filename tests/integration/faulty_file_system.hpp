@@ -25,6 +25,7 @@ class FaultyFileSystem final : public transfer::FileSystem {
   Result<int> open_direct(const std::filesystem::path& path) override {
     return real_->open_direct(path);
   }
+  Result<void> lock_exclusive(int fd) override { return real_->lock_exclusive(fd); }
   Result<int> open_read(const std::filesystem::path& path) override {
     return real_->open_read(path);
   }

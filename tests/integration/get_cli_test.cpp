@@ -167,6 +167,18 @@ TEST_F(GetCommandTest, SeveralSourcesRunTogetherAndOneFailureMeansExitOne) {
   EXPECT_TRUE(contains(outcome.err, "404 Not Found")) << outcome.err;
 }
 
+TEST_F(GetCommandTest, HeadersCanComeFromAFileToStayOutOfProcessLists) {
+  server.add("/f.bin", Resource{.body = "x"});
+  write_file(dir / "headers", "Authorization: Bearer from-file\r\nX-Other: 1\n");
+  const auto outcome = run_haul({"get", server.url("/f.bin"), "-d", dir.path().string(), "-H",
+                                 "@" + (dir / "headers").string()});
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
+  ASSERT_EQ(server.requests_for("/f.bin").size(), 1u);
+  EXPECT_EQ(server.requests_for("/f.bin")[0].headers.at("authorization"), "Bearer from-file");
+  EXPECT_EQ(server.requests_for("/f.bin")[0].headers.at("x-other"), "1");
+  EXPECT_EQ(run_haul({"get", server.url("/f.bin"), "-H", "@/nonexistent/headers"}).exit_code, 2);
+}
+
 TEST_F(GetCommandTest, HeadersGoOnlyToTheHostTheyWereGivenFor) {
   server.add("/blob", Resource{.body = "payload"});
   server.add_redirect("/file", Redirect{server.url("/blob", "127.0.0.2"), 302});
@@ -234,6 +246,7 @@ TEST_F(GetCommandTest, CtrlCStopsCleanlyAndARerunResumes) {
   first.signal(SIGINT);
   const auto stopped = first.wait(std::chrono::seconds(10));
   EXPECT_EQ(stopped.exit_code, 130) << stopped.err;
+  EXPECT_TRUE(contains(stopped.err, "int.bin: stopped at ")) << stopped.err;
   EXPECT_TRUE(contains(stopped.err, "run the same command again to resume")) << stopped.err;
   auto state = transfer::parse_resume_state(read_file(dir / "int.bin.part.state"));
   ASSERT_TRUE(state);
@@ -245,6 +258,23 @@ TEST_F(GetCommandTest, CtrlCStopsCleanlyAndARerunResumes) {
   EXPECT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(read_file(dir / "int.bin"), body);
   EXPECT_LE(server.bytes_sent("/int.bin"), body.size() - kept + (512u << 10));
+}
+
+TEST_F(GetCommandTest, JsonModeReportsAStop) {
+  Resource resource;
+  resource.body = random_bytes(4u << 20, 48);
+  resource.rate = 1u << 20;
+  server.add("/js.bin", resource);
+  HaulProcess process({"get", "--json", server.url("/js.bin"), "-d", dir.path().string()});
+  std::this_thread::sleep_for(milliseconds(1200));
+  process.signal(SIGTERM);
+  const auto outcome = process.wait(std::chrono::seconds(10));
+  EXPECT_EQ(outcome.exit_code, 130);
+  const auto lines = lines_of(outcome.out);
+  ASSERT_FALSE(lines.empty());
+  const auto last = nlohmann::json::parse(lines.back());
+  EXPECT_EQ(last["event"], "stopped");
+  EXPECT_GT(last["bytes"].get<std::uint64_t>(), 0u);
 }
 
 TEST_F(GetCommandTest, FullFilesystemFailsClearlyAndLeavesNoFinalFile) {
