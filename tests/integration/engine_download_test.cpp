@@ -108,11 +108,11 @@ TEST_F(EngineTest, PiecesAreHandedOutInFileOrder) {
     const std::string& range = r.headers.at("range");  // "bytes=N-..."
     starts.push_back(std::stoull(range.substr(6)));
   }
-  ASSERT_GE(starts.size(), 8u);
-  // Eight requests in, every one is still in the first half of the file,
-  // instead of four connections spread over all of it.
+  ASSERT_GE(starts.size(), 5u);
+  // One request per connection, and all of them near the front: in-order
+  // pieces, not four connections spread over the whole file (0, 8, 4, 12 MiB).
   EXPECT_EQ(starts[0], 0u);
-  for (std::size_t i = 1; i < 8; ++i) EXPECT_LT(starts[i], body.size() / 2) << "request " << i;
+  for (std::size_t i = 1; i < 4; ++i) EXPECT_LT(starts[i], body.size() / 4) << "request " << i;
 }
 
 TEST_F(EngineTest, ServerWithoutRangeSupportGetsOneConnection) {
