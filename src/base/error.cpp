@@ -22,6 +22,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "io";
     case ErrorCode::kCancelled:
       return "cancelled";
+    case ErrorCode::kConflict:
+      return "conflict";
     case ErrorCode::kInternal:
       return "internal";
   }

@@ -21,6 +21,7 @@ enum class ErrorCode {
   kNoSpace,           // the destination filesystem is full
   kIo,                // any other local filesystem failure
   kCancelled,         // stopped on request (Ctrl-C, cancel)
+  kConflict,          // not possible in the current state (pause a finished job)
   kInternal,          // a bug in haul
 };
 

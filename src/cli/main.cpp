@@ -5,12 +5,18 @@
 #include <string>
 
 #include "base/version.hpp"
+#include "cli/daemon_client.hpp"
 #include "cli/get_command.hpp"
+#include "cli/job_commands.hpp"
+#include "cli/worker_command.hpp"
+#include "daemon/serve.hpp"
 
 namespace {
 
-void add_get_command(CLI::App& app, haul::cli::GetOptions& get) {
-  CLI::App* cmd = app.add_subcommand("get", "Download files to this machine");
+using namespace haul;
+
+void add_get_command(CLI::App& app, cli::GetOptions& get) {
+  CLI::App* cmd = app.add_subcommand("get", "Download files to this machine (no daemon needed)");
   cmd->add_option("sources", get.sources, "http(s) URLs to download")->required();
   auto* output =
       cmd->add_option("-o,--output", get.output_file, "Write the file here (one source only)");
@@ -47,15 +53,123 @@ void add_get_command(CLI::App& app, haul::cli::GetOptions& get) {
       ->check(CLI::Range(0.0, 86400.0));
 }
 
+void add_serve_options(CLI::App* cmd, daemon::ServeOptions& serve) {
+  cmd->add_option("--listen", serve.listen,
+                  "Address to listen on (HOST:PORT); beyond loopback needs a token")
+      ->default_val("127.0.0.1:5000");
+  cmd->add_option("--data-dir", serve.data_dir,
+                  "Database, logs and resource cards (default $HAUL_DATA_DIR or ./data)");
+  cmd->add_option("--store", serve.store,
+                  "Job store: sqlite:PATH (default sqlite:DATA_DIR/haul.db)");
+  cmd->add_option("--token", serve.token,
+                  "Bearer token required on every request (prefer $HAUL_TOKEN)");
+  cmd->add_option("--library", serve.library,
+                  "Folder of resource cards (default DATA_DIR/resources)");
+  cmd->add_option("--models-root", serve.models_roots,
+                  "Folder downloads may go to (repeatable; the first is the default; default: "
+                  "working directory)");
+  cmd->add_option("--max-active", serve.max_active, "Jobs downloading at once")
+      ->default_val(3)
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--max-per-host", serve.max_per_host,
+                  "Jobs downloading from one host at once (0 = no limit)")
+      ->default_val(0)
+      ->check(CLI::Range(0, 256));
+  cmd->add_option("-x,--connections", serve.connections, "Connections per file")
+      ->default_val(8)
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--max-attempts", serve.max_attempts, "Default attempts per job")
+      ->default_val(5)
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--backoff-unit-ms", serve.backoff_unit_ms,
+                  "Retry n waits n^4 of these (default 1000)")
+      ->default_val(1000)
+      ->check(CLI::Range(1, 3600000));
+  cmd->add_option("--allow-host", serve.allowed_hosts, "Extra Host name to accept (repeatable)");
+  cmd->add_flag("--quiet", serve.quiet, "Log to DATA_DIR/logs/downloads.log only");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"haul: a download manager for AI model files"};
   app.require_subcommand(1);
-  app.set_version_flag("-V,--version", "haul " + std::string(haul::kVersion));
+  app.set_version_flag("-V,--version", "haul " + std::string(kVersion));
 
-  haul::cli::GetOptions get;
+  cli::GetOptions get;
   add_get_command(app, get);
+
+  daemon::ServeOptions serve;
+  add_serve_options(app.add_subcommand("serve", "Run the daemon: queue, REST API, live events"),
+                    serve);
+
+  // Commands for a running daemon.
+  std::string server;
+  std::string token;
+  auto client_options = [&](CLI::App* cmd) {
+    cmd->add_option("--server", server,
+                    "Daemon URL (default $HAUL_SERVER or http://127.0.0.1:5000)");
+    cmd->add_option("--token", token, "Bearer token (prefer $HAUL_TOKEN)");
+    return cmd;
+  };
+
+  cli::AddOptions add;
+  CLI::App* add_cmd = client_options(app.add_subcommand("add", "Queue downloads on the daemon"));
+  add_cmd->add_option("sources", add.sources, "URLs to download")->required();
+  add_cmd->add_option("--to", add.to, "Instance to download to (default: this machine)");
+  add_cmd->add_option("-d,--dir", add.dir,
+                      "Destination folder, relative to the daemon's models root");
+  add_cmd->add_option("--priority", add.priority, "Higher runs first (default 0)");
+  add_cmd->add_option("--sha256", add.sha256, "Expected SHA-256 (one source only)");
+  add_cmd->add_option("--group", add.group, "Group name, e.g. loras");
+  add_cmd->add_option("--name", add.name, "Display name");
+  add_cmd->add_option("--max-attempts", add.max_attempts, "Attempts before the job fails");
+  add_cmd->add_flag("--json", add.json, "Print the created jobs as JSON");
+
+  cli::JobsOptions jobs;
+  CLI::App* jobs_cmd = client_options(app.add_subcommand("jobs", "List the daemon's jobs"));
+  jobs_cmd->add_option("--state", jobs.state,
+                       "Only jobs in this state (queued, running, retrying, paused, ...)");
+  jobs_cmd->add_option("--format", jobs.format, "table, json or simple")->default_val("table");
+
+  std::vector<std::string> ids;
+  std::string cancel_path;
+  bool cancel_all = false;
+  std::vector<std::pair<std::string, CLI::App*>> actions;
+  for (const char* action : {"pause", "resume", "retry", "cancel"}) {
+    CLI::App* cmd = client_options(
+        app.add_subcommand(action, std::string("Ask the daemon to ") + action + " jobs"));
+    auto* ids_option = cmd->add_option("ids", ids, "Job ids (or unique prefixes)");
+    if (std::string(action) == "cancel") {
+      auto* path_option =
+          cmd->add_option("--path", cancel_path, "Cancel the jobs writing this file or folder");
+      auto* all_option = cmd->add_flag("--all", cancel_all, "Cancel every unfinished job");
+      ids_option->excludes(path_option)->excludes(all_option);
+      path_option->excludes(all_option);
+    } else {
+      ids_option->required();
+    }
+    actions.emplace_back(action, cmd);
+  }
+
+  CLI::App* status_cmd = client_options(app.add_subcommand("status", "Show the daemon's state"));
+
+  cli::WorkerOptions worker;
+  CLI::App* worker_cmd = app.add_subcommand("worker", "Start or stop the daemon in the background");
+  worker_cmd->require_subcommand(1);
+  CLI::App* worker_start =
+      worker_cmd->add_subcommand("start", "Start `haul serve` in the background");
+  CLI::App* worker_stop = worker_cmd->add_subcommand("stop", "Stop the background daemon");
+  for (CLI::App* cmd : {worker_start, worker_stop}) {
+    cmd->add_option("--data-dir", worker.data_dir,
+                    "The daemon's data directory (default $HAUL_DATA_DIR or ./data)");
+    cmd->add_option("--listen", worker.listen, "Where the daemon listens")
+        ->default_val("127.0.0.1:5000");
+    cmd->add_option("--token", token, "Bearer token (prefer $HAUL_TOKEN)");
+  }
+  worker_start->add_option("serve_args", worker.serve_args, "More `haul serve` options, after --");
+  worker_stop->add_flag("--force", worker.force,
+                        "Cancel every download first, kill if it does not stop");
 
   try {
     app.parse(argc, argv);
@@ -73,6 +187,26 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  if (app.got_subcommand("get")) return haul::cli::run_get(get);
+  if (app.got_subcommand("get")) return cli::run_get(get);
+  if (app.got_subcommand("serve")) return daemon::run_serve(serve);
+  if (worker_cmd->parsed()) {
+    return worker_start->parsed() ? cli::run_worker_start(worker, token)
+                                  : cli::run_worker_stop(worker, token);
+  }
+  cli::DaemonClient client(cli::resolve_address(server, token));
+  if (add_cmd->parsed()) return cli::run_add(client, add);
+  if (jobs_cmd->parsed()) return cli::run_jobs(client, jobs);
+  if (status_cmd->parsed()) return cli::run_status(client);
+  for (const auto& [action, cmd] : actions) {
+    if (!cmd->parsed()) continue;
+    if (action == "cancel" && cancel_all) return cli::run_cancel_all(client);
+    if (action == "cancel" && !cancel_path.empty())
+      return cli::run_cancel_path(client, cancel_path);
+    if (ids.empty()) {
+      std::fprintf(stderr, "haul cancel: give job ids, --path P or --all\n");
+      return 2;
+    }
+    return cli::run_action(client, action, ids);
+  }
   return 2;
 }

@@ -83,4 +83,57 @@ std::string redact_url(std::string_view text) {
   return out;
 }
 
+namespace {
+
+bool secret_parameter(std::string_view name) {
+  std::string lower;
+  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static constexpr std::string_view kMarkers[] = {"token",      "key",      "secret", "signature",
+                                                  "sig",        "password", "passwd", "auth",
+                                                  "credential", "x-amz-"};
+  for (std::string_view marker : kMarkers) {
+    if (lower.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string redact_secrets(std::string_view text) {
+  const std::size_t fragment = text.find('#');
+  std::string_view head = text.substr(0, fragment);
+  const std::size_t question = head.find('?');
+  std::string out(head.substr(0, question));
+  // user:password@ -> user:REDACTED@
+  const std::size_t scheme_end = out.find("://");
+  const std::size_t authority = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  const std::size_t path = out.find('/', authority);
+  const std::size_t at = out.rfind('@', path == std::string::npos ? out.size() : path);
+  if (at != std::string::npos && at >= authority) {
+    const std::size_t colon = out.find(':', authority);
+    if (colon != std::string::npos && colon < at)
+      out.replace(colon + 1, at - colon - 1, "REDACTED");
+  }
+  if (question != std::string_view::npos) {
+    std::string_view query = head.substr(question + 1);
+    out += '?';
+    bool first = true;
+    while (true) {
+      const std::size_t amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      const std::size_t eq = pair.find('=');
+      if (!first) out += '&';
+      first = false;
+      if (eq != std::string_view::npos && secret_parameter(pair.substr(0, eq))) {
+        out.append(pair.substr(0, eq + 1)).append("REDACTED");
+      } else {
+        out.append(pair);
+      }
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+  }
+  return out;
+}
+
 }  // namespace haul::transfer

@@ -32,4 +32,10 @@ Result<Url> resolve_location(const Url& base, std::string_view location);
 // logs: signed URLs carry secrets in their query.
 std::string redact_url(std::string_view text);
 
+// The URL as a user may see it again (API responses): the password of any
+// user:password@ and the values of query parameters that look like secrets
+// (token, key, signature, X-Amz-*, ...) become "REDACTED"; the rest stays,
+// so "?modelVersionId=1900322" is still readable.
+std::string redact_secrets(std::string_view text);
+
 }  // namespace haul::transfer

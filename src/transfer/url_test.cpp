@@ -187,3 +187,23 @@ TEST(RedactUrl, LeavesCleanUrlsAlone) {
 
 }  // namespace
 }  // namespace haul::transfer
+
+namespace haul::transfer {
+namespace {
+
+TEST(RedactSecrets, MasksCredentialsButKeepsOrdinaryParameters) {
+  EXPECT_EQ(
+      redact_secrets("https://civitai.com/api/download/models/1900322?type=Model&token=abc123"),
+      "https://civitai.com/api/download/models/1900322?type=Model&token=REDACTED");
+  EXPECT_EQ(redact_secrets("https://cdn.example/"
+                           "x?X-Amz-Signature=ff&X-Amz-Credential=AK%2F1&response-content-type=a"),
+            "https://cdn.example/"
+            "x?X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED&response-content-type=a");
+  EXPECT_EQ(redact_secrets("https://user:hunter2@host/p"), "https://user:REDACTED@host/p");
+  EXPECT_EQ(redact_secrets("https://host/p?modelVersionId=1"), "https://host/p?modelVersionId=1");
+  EXPECT_EQ(redact_secrets("https://host/p"), "https://host/p");
+  EXPECT_EQ(redact_secrets("https://host/p?api_key=1#frag"), "https://host/p?api_key=REDACTED");
+}
+
+}  // namespace
+}  // namespace haul::transfer

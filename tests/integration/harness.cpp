@@ -103,6 +103,21 @@ void HaulProcess::signal(int sig) {
 
 std::string HaulProcess::stderr_so_far() const { return read_file(io_.path() / "stderr"); }
 
+std::string HaulProcess::stdout_so_far() const { return read_file(io_.path() / "stdout"); }
+
+bool HaulProcess::exited() {
+  if (outcome_) return true;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  Outcome outcome;
+  if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
+  outcome.out = read_file(io_.path() / "stdout");
+  outcome.err = read_file(io_.path() / "stderr");
+  outcome_ = outcome;
+  return true;
+}
+
 HaulProcess::Outcome HaulProcess::wait(std::chrono::milliseconds timeout) {
   if (outcome_) return *outcome_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;

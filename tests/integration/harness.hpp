@@ -60,6 +60,9 @@ class HaulProcess {
   // Waits for exit (killing the process after `timeout`).
   Outcome wait(std::chrono::milliseconds timeout = std::chrono::seconds(90));
   std::string stderr_so_far() const;
+  std::string stdout_so_far() const;
+  // True once the process has ended (reaps it).
+  bool exited();
 
  private:
   TempDir io_;

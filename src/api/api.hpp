@@ -1,0 +1,41 @@
+// The daemon's routes: REST /api/v1, the seed documents' routes, the
+// WebSocket and SSE event streams, /metrics and /healthz. Handlers run on
+// the control thread and reach the scheduler directly.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "api/http/router.hpp"
+#include "api/live_feed.hpp"
+#include "scheduler/event_bus.hpp"
+#include "scheduler/scheduler.hpp"
+#include "store/db_worker.hpp"
+
+namespace haul::api {
+
+namespace socketio {
+class Server;
+}
+
+struct ApiContext {
+  scheduler::Scheduler& scheduler;
+  scheduler::EventBus& bus;
+  store::DbWorker& db;
+  LiveFeed& feed;
+  socketio::Server* socketio = nullptr;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::chrono::seconds sse_keepalive{15};
+};
+
+void install_job_routes(Router& router, ApiContext& context);
+void install_live_routes(Router& router, ApiContext& context);
+void install_status_routes(Router& router, ApiContext& context);
+
+inline void install_routes(Router& router, ApiContext& context) {
+  install_job_routes(router, context);
+  install_live_routes(router, context);
+  install_status_routes(router, context);
+}
+
+}  // namespace haul::api

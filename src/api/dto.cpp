@@ -1,0 +1,277 @@
+#include "api/dto.hpp"
+
+#include <cmath>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "transfer/file_name.hpp"
+#include "transfer/url.hpp"
+
+namespace haul::api {
+
+namespace {
+
+using nlohmann::json;
+
+json optional_time(const std::optional<core::TimePoint>& at) {
+  return at ? json(iso_time(*at)) : json(nullptr);
+}
+
+json error_json(const std::optional<core::JobError>& error) {
+  if (!error) return nullptr;
+  return {{"code", error->code}, {"message", error->message}};
+}
+
+double rounded(double value, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::round(value * scale) / scale;
+}
+
+double item_percent(const core::Item& item) {
+  if (item.state == core::JobState::kCompleted) return 100.0;
+  if (!item.size || *item.size == 0) return 0.0;
+  return 100.0 * static_cast<double>(item.bytes_done) / static_cast<double>(*item.size);
+}
+
+std::string item_name(const core::Item& item) {
+  if (!item.path.empty()) return std::filesystem::path(item.path).filename().string();
+  std::string name = transfer::file_name_from_url(item.source);
+  return name.empty() ? transfer::redact_url(item.source) : name;
+}
+
+// The item the channel reports on: the first one still moving, else the last.
+std::size_t current_item(const core::Job& job) {
+  for (std::size_t i = 0; i < job.items.size(); ++i) {
+    if (job.items[i].state == core::JobState::kRunning) return i;
+  }
+  for (std::size_t i = 0; i < job.items.size(); ++i) {
+    if (job.items[i].state != core::JobState::kCompleted) return i;
+  }
+  return job.items.empty() ? 0 : job.items.size() - 1;
+}
+
+// The seed documents' status words for the channel.
+std::string_view channel_status(core::JobState state) {
+  switch (state) {
+    case core::JobState::kRunning:
+      return "downloading";
+    default:
+      return core::state_name(state);
+  }
+}
+
+}  // namespace
+
+std::string iso_time(core::TimePoint at) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[40];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return text;
+}
+
+json job_json(const core::Job& job) {
+  json items = json::array();
+  for (std::size_t i = 0; i < job.items.size(); ++i) {
+    const core::Item& item = job.items[i];
+    items.push_back({
+        {"index", i},
+        {"source", transfer::redact_secrets(item.source)},
+        {"name", item_name(item)},
+        {"path", item.path.empty() ? json(nullptr) : json(item.path)},
+        {"size", item.size ? json(*item.size) : json(nullptr)},
+        {"bytes_done", item.bytes_done},
+        {"progress", rounded(item_percent(item), 2)},
+        {"speed", std::llround(item.speed)},
+        {"sha256", item.sha256.empty() ? json(nullptr) : json(item.sha256)},
+        {"stage", item.stage},
+        {"state", core::state_name(item.state)},
+        {"error", error_json(item.error)},
+    });
+  }
+  const auto total = job.bytes_total();
+  return {
+      {"id", job.id},
+      {"source", transfer::redact_secrets(job.source)},
+      {"target", job.target},
+      {"dest", job.destination},
+      {"group", job.group},
+      {"name", job.name},
+      {"priority", job.priority},
+      {"state", core::state_name(job.state)},
+      {"attempts", job.attempts},
+      {"max_attempts", job.max_attempts},
+      {"next_attempt_at", optional_time(job.next_attempt_at)},
+      {"error", error_json(job.error)},
+      {"created_at", iso_time(job.created_at)},
+      {"started_at", optional_time(job.started_at)},
+      {"finished_at", optional_time(job.finished_at)},
+      {"bytes_done", job.bytes_done()},
+      {"bytes_total", total ? json(*total) : json(nullptr)},
+      {"progress", rounded(job.percent(), 2)},
+      {"speed", std::llround(job.speed)},
+      {"eta", job.eta_seconds ? json(*job.eta_seconds) : json(nullptr)},
+      {"labels", job.labels},
+      {"items", std::move(items)},
+  };
+}
+
+json download_status(const core::Job& job) {
+  const std::size_t index = current_item(job);
+  json data = {
+      {"jobId", job.id},
+      {"source", transfer::redact_secrets(job.source)},
+      {"name", job.name},
+      {"fileIndex", index},
+      {"totalFiles", job.items.size()},
+      {"fileName", job.items.empty() ? json("") : json(item_name(job.items[index]))},
+      {"fileProgress", job.items.empty() ? 0.0 : rounded(item_percent(job.items[index]), 2)},
+      {"overallProgress", rounded(job.percent(), 2)},
+      {"bytesDownloaded", job.bytes_done()},
+      {"totalBytes", job.bytes_total() ? json(*job.bytes_total()) : json(nullptr)},
+      {"speed", std::llround(job.speed)},
+      {"eta", job.eta_seconds ? json(*job.eta_seconds) : json(nullptr)},
+      {"status", channel_status(job.state)},
+      {"error", job.error ? json(job.error->message) : json(nullptr)},
+  };
+  json files = json::array();
+  for (const core::Item& item : job.items) {
+    files.push_back({{"fileName", item_name(item)},
+                     {"path", item.path},
+                     {"size", item.size ? json(*item.size) : json(nullptr)},
+                     {"bytesDownloaded", item.bytes_done},
+                     {"progress", rounded(item_percent(item), 2)},
+                     {"status", channel_status(item.state)}});
+  }
+  data["files"] = std::move(files);
+  return data;
+}
+
+json download_message(const core::Event& event) {
+  std::string_view type;
+  switch (event.type) {
+    case core::EventType::kCompleted:
+      type = "complete";
+      break;
+    case core::EventType::kFailed:
+      type = "failed";
+      break;
+    case core::EventType::kCancelled:
+      type = "cancelled";
+      break;
+    case core::EventType::kRemoved:
+      return json::object();
+    default:
+      type = "progress";
+      break;  // added, state changes and byte counts
+  }
+  return {{"channel", "download"}, {"type", type}, {"data", download_status(event.job)}};
+}
+
+namespace {
+
+Result<std::string> string_field(const json& object, const char* name) {
+  const json& value = object.at(name);
+  if (!value.is_string())
+    return fail(ErrorCode::kInvalidArgument, std::string("'") + name + "' must be a string");
+  return value.get<std::string>();
+}
+
+Result<int> int_field(const json& object, const char* name) {
+  const json& value = object.at(name);
+  if (!value.is_number_integer()) {
+    return fail(ErrorCode::kInvalidArgument, std::string("'") + name + "' must be an integer");
+  }
+  return value.get<int>();
+}
+
+Result<scheduler::JobRequest> parse_one(const json& object) {
+  if (!object.is_object())
+    return fail(ErrorCode::kInvalidArgument, "each job must be a JSON object");
+  scheduler::JobRequest request;
+  for (const auto& [key, value] : object.items()) {
+    if (key == "source") {
+      auto source = string_field(object, "source");
+      if (!source) return fail(source.error());
+      request.sources.push_back(*source);
+    } else if (key == "sources") {
+      if (!value.is_array() || value.empty()) {
+        return fail(ErrorCode::kInvalidArgument, "'sources' must be a non-empty array of strings");
+      }
+      for (const json& source : value) {
+        if (!source.is_string())
+          return fail(ErrorCode::kInvalidArgument, "'sources' must hold strings");
+        request.sources.push_back(source.get<std::string>());
+      }
+    } else if (key == "target" || key == "dest" || key == "sha256" || key == "group" ||
+               key == "name") {
+      auto text = string_field(object, key.c_str());
+      if (!text) return fail(text.error());
+      if (key == "target") request.target = *text;
+      if (key == "dest") request.dest = *text;
+      if (key == "sha256") request.sha256 = *text;
+      if (key == "group") request.group = *text;
+      if (key == "name") request.name = *text;
+    } else if (key == "priority" || key == "max_attempts") {
+      auto number = int_field(object, key.c_str());
+      if (!number) return fail(number.error());
+      if (key == "priority") request.priority = *number;
+      if (key == "max_attempts") request.max_attempts = *number;
+    } else if (key == "labels") {
+      if (!value.is_object())
+        return fail(ErrorCode::kInvalidArgument, "'labels' must be an object of strings");
+      for (const auto& [label, text] : value.items()) {
+        if (!text.is_string())
+          return fail(ErrorCode::kInvalidArgument, "label '" + label + "' must be a string");
+        request.labels[label] = text.get<std::string>();
+      }
+    } else {
+      return fail(ErrorCode::kInvalidArgument, "unknown field '" + key + "'");
+    }
+  }
+  if (object.contains("source") && object.contains("sources")) {
+    return fail(ErrorCode::kInvalidArgument, "give 'source' or 'sources', not both");
+  }
+  if (request.sources.empty())
+    return fail(ErrorCode::kInvalidArgument, "'source' (or 'sources') is required");
+  return request;
+}
+
+}  // namespace
+
+Result<ParsedJobs> parse_job_requests(const json& body) {
+  ParsedJobs parsed;
+  const json* list = nullptr;
+  if (body.is_array()) {
+    list = &body;
+  } else if (body.is_object() && body.contains("jobs") && body.size() == 1) {
+    list = &body.at("jobs");
+    if (!list->is_array()) return fail(ErrorCode::kInvalidArgument, "'jobs' must be an array");
+  }
+  if (list != nullptr) {
+    parsed.batch = true;
+    if (list->empty()) return fail(ErrorCode::kInvalidArgument, "no jobs given");
+    std::size_t index = 0;
+    for (const json& object : *list) {
+      auto request = parse_one(object);
+      if (!request) {
+        return fail(ErrorCode::kInvalidArgument,
+                    "job " + std::to_string(index) + ": " + request.error().message);
+      }
+      parsed.requests.push_back(std::move(*request));
+      ++index;
+    }
+    return parsed;
+  }
+  auto request = parse_one(body);
+  if (!request) return fail(request.error());
+  parsed.requests.push_back(std::move(*request));
+  return parsed;
+}
+
+}  // namespace haul::api

@@ -1,0 +1,38 @@
+// Maps method + path to a handler. Patterns are literal segments and
+// "{name}" placeholders: "/api/v1/jobs/{id}/pause". Control thread only.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "api/http/http.hpp"
+
+namespace haul::api {
+
+using Handler = std::function<Awaitable<HandlerResult>(Request&, Stream&, RouteParams&)>;
+
+class Router {
+ public:
+  void add(http::verb method, std::string_view pattern, Handler handler);
+
+  struct Match {
+    const Handler* handler = nullptr;  // null: no route
+    bool path_known = false;           // some route has this path (405 rather than 404)
+    std::vector<std::string> params;
+  };
+  Match match(http::verb method, std::string_view path) const;
+
+ private:
+  struct Route {
+    http::verb method;
+    std::vector<std::string> segments;  // "{...}" marks a parameter
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+// "/a/b/" -> {"a", "b"}; percent-decoded.
+std::vector<std::string> split_path(std::string_view path);
+
+}  // namespace haul::api

@@ -1,0 +1,158 @@
+// REST /api/v1/jobs and the seed routes /api/models/download/*.
+#include <nlohmann/json.hpp>
+
+#include "api/api.hpp"
+#include "api/await.hpp"
+#include "api/dto.hpp"
+
+namespace haul::api {
+
+namespace {
+
+using nlohmann::json;
+
+http::status status_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kNotFound:
+      return http::status::not_found;
+    case ErrorCode::kConflict:
+      return http::status::conflict;
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kPermissionDenied:
+      return http::status::unprocessable_entity;
+    default:
+      return http::status::internal_server_error;
+  }
+}
+
+Response from_error(const Error& error, const Request& request) {
+  return error_response(status_for(error.code), error_code_name(error.code), error.message,
+                        request);
+}
+
+std::string dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Awaitable<HandlerResult> create_jobs(ApiContext& ctx, Request& request) {
+  json body;
+  try {
+    body = json::parse(request.body());
+  } catch (const json::parse_error& e) {
+    co_return error_response(http::status::bad_request, "bad_json", e.what(), request);
+  }
+  auto parsed = parse_job_requests(body);
+  if (!parsed)
+    co_return error_response(http::status::bad_request, "bad_request", parsed.error().message,
+                             request);
+  const bool batch = parsed->batch;
+  const auto executor = co_await asio::this_coro::executor;
+  auto start = [&ctx, &parsed](auto done) { ctx.scheduler.add(std::move(parsed->requests), std::move(done)); };
+  auto added = co_await await_callback<Result<std::vector<scheduler::AddResult>>>(executor, start);
+  if (!added) co_return from_error(added.error(), request);
+  if (!batch) {
+    const auto& result = added->front();
+    co_return json_response(result.existing ? http::status::ok : http::status::created,
+                            dump(job_json(result.job)), request);
+  }
+  json jobs = json::array();
+  bool any_new = false;
+  for (const auto& result : *added) {
+    json job = job_json(result.job);
+    job["existing"] = result.existing;
+    any_new = any_new || !result.existing;
+    jobs.push_back(std::move(job));
+  }
+  co_return json_response(any_new ? http::status::created : http::status::ok,
+                          dump({{"jobs", jobs}}), request);
+}
+
+Response list_jobs(ApiContext& ctx, Request& request, RouteParams& params) {
+  std::optional<core::JobState> state;
+  if (auto text = params.query_value("state"); text && !text->empty()) {
+    state = core::parse_state(*text);
+    if (!state)
+      return error_response(http::status::bad_request, "bad_request",
+                            "unknown state '" + *text + "'", request);
+  }
+  auto non_empty = [&](const char* name) -> std::optional<std::string> {
+    auto value = params.query_value(name);
+    if (value && value->empty()) return std::nullopt;
+    return value;
+  };
+  json jobs = json::array();
+  for (const core::Job* job : ctx.scheduler.list(state, non_empty("target"), non_empty("group"))) {
+    jobs.push_back(job_json(*job));
+  }
+  return json_response(http::status::ok, dump({{"jobs", jobs}, {"count", jobs.size()}}), request);
+}
+
+Awaitable<HandlerResult> act(ApiContext& ctx, Request& request, const std::string& id,
+                             core::Action action) {
+  const auto executor = co_await asio::this_coro::executor;
+  auto start = [&ctx, &id, action](auto done) { ctx.scheduler.act(id, action, std::move(done)); };
+  auto result = co_await await_callback<Result<core::Job>>(executor, start);
+  if (!result) co_return from_error(result.error(), request);
+  co_return json_response(http::status::ok, dump(job_json(*result)), request);
+}
+
+}  // namespace
+
+void install_job_routes(Router& router, ApiContext& ctx) {
+  router.add(http::verb::post, "/api/v1/jobs",
+             [&ctx](Request& request, Stream&, RouteParams&) { return create_jobs(ctx, request); });
+  router.add(http::verb::get, "/api/v1/jobs",
+             [&ctx](Request& request, Stream&, RouteParams& params) -> Awaitable<HandlerResult> {
+               co_return list_jobs(ctx, request, params);
+             });
+  router.add(http::verb::get, "/api/v1/jobs/{id}",
+             [&ctx](Request& request, Stream&, RouteParams& params) -> Awaitable<HandlerResult> {
+               const core::Job* job = ctx.scheduler.find(params.path[0]);
+               if (job == nullptr) {
+                 co_return error_response(http::status::not_found, "not_found",
+                                          "no job " + params.path[0], request);
+               }
+               co_return json_response(http::status::ok, dump(job_json(*job)), request);
+             });
+  for (core::Action action :
+       {core::Action::kPause, core::Action::kResume, core::Action::kRetry, core::Action::kCancel}) {
+    router.add(http::verb::post, "/api/v1/jobs/{id}/" + std::string(core::action_name(action)),
+               [&ctx, action](Request& request, Stream&, RouteParams& params) {
+                 return act(ctx, request, params.path[0], action);
+               });
+  }
+  router.add(http::verb::delete_, "/api/v1/jobs/{id}",
+             [&ctx](Request& request, Stream&, RouteParams& params) -> Awaitable<HandlerResult> {
+               const std::string id = params.path[0];
+               const auto executor = co_await asio::this_coro::executor;
+               auto start = [&ctx, &id](auto done) { ctx.scheduler.remove(id, std::move(done)); };
+               auto removed = co_await await_callback<Result<void>>(executor, start);
+               if (!removed) co_return from_error(removed.error(), request);
+               Response response{http::status::no_content, request.version()};
+               response.keep_alive(request.keep_alive());
+               response.prepare_payload();
+               co_return response;
+             });
+
+  // Seed 004: the model downloader's status routes, shapes as written there.
+  router.add(http::verb::get, "/api/models/download/status/{jobId}",
+             [&ctx](Request& request, Stream&, RouteParams& params) -> Awaitable<HandlerResult> {
+               const core::Job* job = ctx.scheduler.find(params.path[0]);
+               if (job == nullptr) {
+                 co_return json_response(http::status::not_found,
+                                         dump({{"error", "Download job not found"}}), request);
+               }
+               co_return json_response(http::status::ok, dump(download_status(*job)), request);
+             });
+  router.add(
+      http::verb::get, "/api/models/download/jobs",
+      [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
+        json jobs = json::array();
+        for (const core::Job* job : ctx.scheduler.list(std::nullopt, std::nullopt, std::nullopt)) {
+          jobs.push_back(download_status(*job));
+        }
+        co_return json_response(http::status::ok, dump(jobs), request);
+      });
+}
+
+}  // namespace haul::api

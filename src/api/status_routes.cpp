@@ -1,0 +1,89 @@
+// /healthz and /metrics (Prometheus text format 0.0.4).
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "api/api.hpp"
+#include "api/socketio/server.hpp"
+#include "base/version.hpp"
+
+namespace haul::api {
+
+namespace {
+
+constexpr core::JobState kAllStates[] = {core::JobState::kQueued,    core::JobState::kRunning,
+                                         core::JobState::kRetrying,  core::JobState::kPaused,
+                                         core::JobState::kCompleted, core::JobState::kFailed,
+                                         core::JobState::kCancelled};
+
+std::string metrics_text(const ApiContext& ctx) {
+  const scheduler::SchedulerStats stats = ctx.scheduler.stats();
+  std::ostringstream out;
+  out << "# HELP haul_jobs Jobs by state.\n# TYPE haul_jobs gauge\n";
+  for (core::JobState state : kAllStates) {
+    auto it = stats.jobs_by_state.find(state);
+    out << "haul_jobs{state=\"" << core::state_name(state) << "\"} "
+        << (it == stats.jobs_by_state.end() ? 0 : it->second) << "\n";
+  }
+  out << "# HELP haul_downloaded_bytes_total Bytes received since the daemon started.\n"
+      << "# TYPE haul_downloaded_bytes_total counter\nhaul_downloaded_bytes_total "
+      << stats.bytes_downloaded << "\n"
+      << "# HELP haul_active_transfers Files being transferred now.\n"
+      << "# TYPE haul_active_transfers gauge\nhaul_active_transfers " << stats.active_transfers
+      << "\n"
+      << "# HELP haul_download_speed_bytes Current total download speed in bytes per second.\n"
+      << "# TYPE haul_download_speed_bytes gauge\nhaul_download_speed_bytes "
+      << static_cast<std::uint64_t>(stats.speed) << "\n"
+      << "# HELP haul_event_subscribers Live event subscribers (WebSocket and SSE).\n"
+      << "# TYPE haul_event_subscribers gauge\nhaul_event_subscribers " << ctx.feed.subscribers()
+      << "\n";
+  if (ctx.socketio != nullptr) {
+    out << "# HELP haul_socketio_clients Socket.IO clients.\n"
+        << "# TYPE haul_socketio_clients gauge\nhaul_socketio_clients "
+        << ctx.socketio->client_count() << "\n";
+  }
+  out << "# HELP haul_uptime_seconds Seconds since the daemon started.\n# TYPE haul_uptime_seconds "
+         "gauge\n"
+      << "haul_uptime_seconds "
+      << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                          ctx.started)
+             .count()
+      << "\n";
+  return out.str();
+}
+
+}  // namespace
+
+void install_status_routes(Router& router, ApiContext& ctx) {
+  router.add(http::verb::get, "/healthz",
+             [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
+               const scheduler::SchedulerStats stats = ctx.scheduler.stats();
+               nlohmann::json jobs = nlohmann::json::object();
+               for (core::JobState state : kAllStates) {
+                 auto it = stats.jobs_by_state.find(state);
+                 jobs[std::string(core::state_name(state))] =
+                     it == stats.jobs_by_state.end() ? 0 : it->second;
+               }
+               const nlohmann::json body = {
+                   {"status", "ok"},
+                   {"version", kVersion},
+                   {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(
+                                          std::chrono::steady_clock::now() - ctx.started)
+                                          .count()},
+                   {"jobs", jobs},
+                   {"active_transfers", stats.active_transfers},
+                   {"speed", static_cast<std::uint64_t>(stats.speed)},
+               };
+               co_return json_response(http::status::ok, body.dump(), request);
+             });
+  router.add(http::verb::get, "/metrics",
+             [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
+               Response response{http::status::ok, request.version()};
+               response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+               response.keep_alive(request.keep_alive());
+               response.body() = metrics_text(ctx);
+               response.prepare_payload();
+               co_return response;
+             });
+}
+
+}  // namespace haul::api

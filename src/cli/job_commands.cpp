@@ -1,0 +1,184 @@
+#include "cli/job_commands.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli/job_table.hpp"
+
+namespace haul::cli {
+
+namespace {
+
+using nlohmann::json;
+
+int report(const Error& error) {
+  std::fprintf(stderr, "haul: %s\n", error.message.c_str());
+  return error.code == ErrorCode::kInvalidArgument && error.http_status == 0 ? 2 : 1;
+}
+
+Result<json> get_json(DaemonClient& client, const std::string& path) {
+  auto body = client.call("GET", path);
+  if (!body) return fail(body.error());
+  auto parsed = json::parse(*body, nullptr, false);
+  if (parsed.is_discarded())
+    return fail(ErrorCode::kProtocol, "the daemon sent something that is not JSON");
+  return parsed;
+}
+
+bool unfinished(const json& job) {
+  const std::string state = job.value("state", "");
+  return state != "completed" && state != "failed" && state != "cancelled";
+}
+
+// Full ids pass through; a prefix must match exactly one job.
+Result<std::string> resolve_id(DaemonClient& client, const std::string& given, json* cache) {
+  if (given.size() == 36) return given;
+  if (cache->is_null()) {
+    auto jobs = get_json(client, "/api/v1/jobs");
+    if (!jobs) return fail(jobs.error());
+    *cache = (*jobs)["jobs"];
+  }
+  std::vector<std::string> matches;
+  for (const json& job : *cache) {
+    const std::string id = job.value("id", "");
+    if (id.rfind(given, 0) == 0) matches.push_back(id);
+  }
+  if (matches.empty()) return fail(ErrorCode::kNotFound, "no job " + given);
+  if (matches.size() > 1)
+    return fail(ErrorCode::kInvalidArgument, "'" + given + "' matches several jobs", 400);
+  return matches.front();
+}
+
+int act_on(DaemonClient& client, const std::string& action, const std::vector<std::string>& ids) {
+  int failures = 0;
+  for (const std::string& id : ids) {
+    auto body = client.call("POST", "/api/v1/jobs/" + id + "/" + action);
+    if (!body) {
+      std::fprintf(stderr, "haul: %s %s: %s\n", action.c_str(), id.substr(0, 8).c_str(),
+                   body.error().message.c_str());
+      ++failures;
+      continue;
+    }
+    const json job = json::parse(*body, nullptr, false);
+    std::printf("%s  %s  %s\n", id.substr(0, 8).c_str(), job.value("state", "?").c_str(),
+                job.value("name", "").c_str());
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int run_add(DaemonClient& client, const AddOptions& options) {
+  json jobs = json::array();
+  for (const std::string& source : options.sources) {
+    json job = {{"source", source}};
+    if (!options.to.empty()) job["target"] = options.to;
+    if (!options.dir.empty()) job["dest"] = options.dir;
+    if (options.priority) job["priority"] = *options.priority;
+    if (!options.sha256.empty()) job["sha256"] = options.sha256;
+    if (!options.group.empty()) job["group"] = options.group;
+    if (!options.name.empty()) job["name"] = options.name;
+    if (options.max_attempts) job["max_attempts"] = *options.max_attempts;
+    jobs.push_back(std::move(job));
+  }
+  auto body = client.call("POST", "/api/v1/jobs", json{{"jobs", jobs}}.dump());
+  if (!body) return report(body.error());
+  const json reply = json::parse(*body, nullptr, false);
+  if (options.json) {
+    std::printf("%s\n", reply["jobs"].dump().c_str());
+    return 0;
+  }
+  for (const json& job : reply["jobs"]) {
+    std::printf("%s  %s  %s%s\n", job.value("id", "").c_str(), job.value("state", "").c_str(),
+                job.value("name", "").c_str(),
+                job.value("existing", false) ? "  (already queued)" : "");
+  }
+  return 0;
+}
+
+int run_jobs(DaemonClient& client, const JobsOptions& options) {
+  if (options.format != "table" && options.format != "json" && options.format != "simple") {
+    std::fprintf(stderr, "haul jobs: --format must be table, json or simple\n");
+    return 2;
+  }
+  std::string path = "/api/v1/jobs";
+  if (!options.state.empty()) path += "?state=" + options.state;
+  auto reply = get_json(client, path);
+  if (!reply) return report(reply.error());
+  const json& jobs = (*reply)["jobs"];
+  if (options.format == "json") {
+    std::printf("%s\n", jobs.dump(2).c_str());
+  } else if (options.format == "simple") {
+    std::fputs(format_jobs_simple(jobs).c_str(), stdout);
+  } else {
+    std::fputs(format_jobs_table(jobs).c_str(), stdout);
+  }
+  return 0;
+}
+
+int run_action(DaemonClient& client, const std::string& action,
+               const std::vector<std::string>& ids) {
+  json cache;
+  std::vector<std::string> resolved;
+  int failures = 0;
+  for (const std::string& given : ids) {
+    auto id = resolve_id(client, given, &cache);
+    if (!id) {
+      std::fprintf(stderr, "haul: %s\n", id.error().message.c_str());
+      ++failures;
+      continue;
+    }
+    resolved.push_back(*id);
+  }
+  const int acted = act_on(client, action, resolved);
+  return failures == 0 ? acted : 1;
+}
+
+int run_cancel_path(DaemonClient& client, const std::string& path) {
+  auto reply = get_json(client, "/api/v1/jobs");
+  if (!reply) return report(reply.error());
+  const std::filesystem::path wanted = std::filesystem::absolute(path).lexically_normal();
+  auto covers = [&](const std::string& candidate) {
+    if (candidate.empty()) return false;
+    const std::filesystem::path p = std::filesystem::path(candidate).lexically_normal();
+    auto rel = p.lexically_relative(wanted);
+    return p == wanted || (!rel.empty() && *rel.begin() != "..");
+  };
+  std::vector<std::string> ids;
+  for (const json& job : (*reply)["jobs"]) {
+    if (!unfinished(job)) continue;
+    bool match = covers(job.value("dest", ""));
+    for (const json& item : job["items"])
+      match = match || (item["path"].is_string() && covers(item["path"]));
+    if (match) ids.push_back(job.value("id", ""));
+  }
+  if (ids.empty()) {
+    std::fprintf(stderr, "haul: no unfinished job writes %s\n", wanted.c_str());
+    return 1;
+  }
+  return act_on(client, "cancel", ids);
+}
+
+int run_cancel_all(DaemonClient& client) {
+  auto reply = get_json(client, "/api/v1/jobs");
+  if (!reply) return report(reply.error());
+  std::vector<std::string> ids;
+  for (const json& job : (*reply)["jobs"]) {
+    if (unfinished(job)) ids.push_back(job.value("id", ""));
+  }
+  if (ids.empty()) {
+    std::printf("nothing to cancel\n");
+    return 0;
+  }
+  return act_on(client, "cancel", ids);
+}
+
+int run_status(DaemonClient& client) {
+  auto health = get_json(client, "/healthz");
+  if (!health) return report(health.error());
+  std::fputs(format_status(*health, client.address().url).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace haul::cli

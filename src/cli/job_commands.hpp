@@ -1,0 +1,44 @@
+// The CLI commands that drive a running daemon over its REST API:
+// haul add, jobs, pause, resume, retry, cancel, status.
+// Exit codes: 0 done, 1 the daemon refused or failed, 2 bad usage.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/daemon_client.hpp"
+
+namespace haul::cli {
+
+struct AddOptions {
+  std::vector<std::string> sources;
+  std::string to;   // instance; empty = local
+  std::string dir;  // relative to the daemon's models root
+  std::optional<int> priority;
+  std::string sha256;
+  std::string group;
+  std::string name;
+  std::optional<int> max_attempts;
+  bool json = false;
+};
+int run_add(DaemonClient& client, const AddOptions& options);
+
+struct JobsOptions {
+  std::string state;
+  std::string format = "table";  // table | json | simple
+};
+int run_jobs(DaemonClient& client, const JobsOptions& options);
+
+// pause | resume | retry | cancel for each id (full ids or unique prefixes).
+int run_action(DaemonClient& client, const std::string& action,
+               const std::vector<std::string>& ids);
+
+// haul cancel --path P: every unfinished job writing P (a file or a folder).
+int run_cancel_path(DaemonClient& client, const std::string& path);
+// haul cancel --all: every unfinished job.
+int run_cancel_all(DaemonClient& client);
+
+int run_status(DaemonClient& client);
+
+}  // namespace haul::cli

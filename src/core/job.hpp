@@ -1,0 +1,96 @@
+// The job model: what a user asked for (Job), the files or commands it is
+// made of (Item), and the states a job moves through. Values only: no I/O,
+// no JSON. The scheduler is the only code that changes a job's state.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace haul::core {
+
+using Clock = std::chrono::system_clock;
+using TimePoint = Clock::time_point;
+
+enum class JobState {
+  kQueued,     // waiting for a free slot (or for next_attempt_at after a retry)
+  kRunning,    // its transfers are under way
+  kRetrying,   // the last attempt failed; next_attempt_at says when the next starts
+  kPaused,     // stopped by the user; partial files are kept
+  kCompleted,  // every item is at its final path, verified
+  kFailed,     // attempts exhausted or a permanent error
+  kCancelled,  // stopped by the user; partial files deleted
+};
+
+// "queued", "running", ... as used in the API and the store.
+std::string_view state_name(JobState state);
+std::optional<JobState> parse_state(std::string_view name);
+// Completed, failed or cancelled: nothing will happen to it any more.
+bool is_finished(JobState state);
+
+enum class Action { kPause, kResume, kRetry, kCancel };
+std::string_view action_name(Action action);
+// The state `action` leads to from `state`, or nullopt when it makes no
+// sense there (pausing a completed job): the API answers 409.
+std::optional<JobState> state_after(JobState state, Action action);
+
+struct JobError {
+  std::string code;  // error_code_name() of the cause ("not_found", "no_space", ...)
+  std::string message;
+  friend bool operator==(const JobError&, const JobError&) = default;
+};
+
+// One file (or, for remote jobs, one command) of a job.
+struct Item {
+  std::string source;           // the URL it comes from
+  std::string path;             // final file path; empty until the server names it
+  std::string sha256;           // expected digest (or the verified one once done)
+  std::string stage = "model";  // images | model | cache | verify
+  JobState state = JobState::kQueued;
+  std::optional<std::uint64_t> size;  // total bytes, when known
+  std::uint64_t bytes_done = 0;
+  double speed = 0;  // bytes/s, live only (not persisted)
+  std::optional<JobError> error;
+  friend bool operator==(const Item&, const Item&) = default;
+};
+
+struct Job {
+  std::string id;                // UUID v4
+  std::int64_t seq = 0;          // insertion order: FIFO among equal priorities
+  std::string source;            // as given (the first source of a multi-file job)
+  std::string target = "local";  // "local" or an instance id
+  std::string destination;       // directory (or file) the items go to, absolute
+  std::string group;             // e.g. "loras"
+  std::string name;              // display name
+  int priority = 0;              // higher runs first
+  JobState state = JobState::kQueued;
+  int attempts = 0;  // attempts started so far
+  int max_attempts = 5;
+  std::optional<TimePoint> next_attempt_at;
+  std::optional<JobError> error;
+  TimePoint created_at{};
+  std::optional<TimePoint> started_at;
+  std::optional<TimePoint> finished_at;
+  std::map<std::string, std::string> labels;
+  std::vector<Item> items;
+
+  // Live figures, derived from the items (not persisted).
+  double speed = 0;
+  std::optional<std::int64_t> eta_seconds;
+
+  std::uint64_t bytes_done() const;
+  // Sum of item sizes when every size is known.
+  std::optional<std::uint64_t> bytes_total() const;
+  // Byte-weighted progress in [0, 100]; items of unknown size count by number.
+  double percent() const;
+  friend bool operator==(const Job&, const Job&) = default;
+};
+
+// A fresh random UUID v4 ("3f1c...-4...-[89ab]...").
+std::string new_job_id();
+
+}  // namespace haul::core

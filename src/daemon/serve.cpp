@@ -1,0 +1,233 @@
+// Threading (DESIGN.md):
+// - One control thread runs the io_context: job state (Scheduler), the API,
+//   WebSocket/Socket.IO/SSE fan-out. Nothing blocks it.
+// - The transfer engine runs curl_multi_poll on its own thread (plus three
+//   disk threads); its callbacks are post()ed to the io_context, at most
+//   ~4 progress updates per second per transfer.
+// - Store calls run on one DB thread (DbWorker), results posted back.
+// - Shared data between threads is confined to those queues; see
+//   docs/design/threading.md.
+#include "daemon/serve.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "api/api.hpp"
+#include "api/http/http_server.hpp"
+#include "api/live_feed.hpp"
+#include "api/socketio/server.hpp"
+#include "base/version.hpp"
+#include "daemon/logging.hpp"
+#include "scheduler/event_bus.hpp"
+#include "scheduler/scheduler.hpp"
+#include "store/db_worker.hpp"
+#include "store/sqlite/sqlite_job_store.hpp"
+
+namespace haul::daemon {
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+Result<Endpoint> parse_listen(const std::string& text) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return fail(ErrorCode::kInvalidArgument,
+                "--listen '" + text + "': expected HOST:PORT, e.g. 127.0.0.1:5000");
+  }
+  Endpoint endpoint;
+  endpoint.host = text.substr(0, colon);
+  if (endpoint.host.size() > 2 && endpoint.host.front() == '[' && endpoint.host.back() == ']') {
+    endpoint.host = endpoint.host.substr(1, endpoint.host.size() - 2);
+  }
+  try {
+    const int port = std::stoi(text.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    endpoint.port = static_cast<std::uint16_t>(port);
+  } catch (const std::exception&) {
+    return fail(ErrorCode::kInvalidArgument, "--listen '" + text + "': the port must be 0-65535");
+  }
+  return endpoint;
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+// One daemon per data directory: a second one would share the database and
+// the partial files. The pid file doubles as the lock (`haul worker stop`
+// reads it).
+class PidFile {
+ public:
+  static Result<std::unique_ptr<PidFile>> claim(const fs::path& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return fail(ErrorCode::kIo, "cannot open " + path.string());
+    if (::lockf(fd, F_TLOCK, 0) != 0) {
+      char buf[32] = {};
+      (void)::pread(fd, buf, sizeof buf - 1, 0);
+      ::close(fd);
+      return fail(ErrorCode::kConflict, "another haul daemon (pid " +
+                                            std::string(trim_newline(buf)) + ") is using " +
+                                            path.parent_path().string());
+    }
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+      ::close(fd);
+      return fail(ErrorCode::kIo, "cannot write " + path.string());
+    }
+    return std::unique_ptr<PidFile>(new PidFile(path, fd));
+  }
+  ~PidFile() {
+    std::error_code ec;
+    fs::remove(path_, ec);
+    ::close(fd_);
+  }
+
+ private:
+  PidFile(fs::path path, int fd) : path_(std::move(path)), fd_(fd) {}
+  static std::string trim_newline(const char* text) {
+    std::string s(text);
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    return s;
+  }
+  fs::path path_;
+  int fd_;
+};
+
+int startup_error(const Error& error, int code = 1) {
+  std::fprintf(stderr, "haul serve: %s\n", error.message.c_str());
+  return code;
+}
+
+}  // namespace
+
+int run_serve(ServeOptions options) {
+  auto endpoint = parse_listen(options.listen);
+  if (!endpoint) return startup_error(endpoint.error(), 2);
+  if (options.token.empty()) options.token = env_or("HAUL_TOKEN", "");
+  if (!is_loopback(endpoint->host) && options.token.empty()) {
+    return startup_error(
+        Error{ErrorCode::kInvalidArgument, "listening on " + endpoint->host +
+                                               " exposes the daemon beyond this machine: set a "
+                                               "token with --token or HAUL_TOKEN"},
+        2);
+  }
+  const fs::path data_dir =
+      fs::absolute(options.data_dir.empty() ? env_or("HAUL_DATA_DIR", "data") : options.data_dir);
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec)
+    return startup_error(
+        Error{ErrorCode::kIo, "cannot create " + data_dir.string() + ": " + ec.message()});
+  fs::path db_path = data_dir / "haul.db";
+  if (!options.store.empty()) {
+    if (options.store.rfind("sqlite:", 0) == 0) {
+      db_path = fs::absolute(options.store.substr(7));
+    } else {
+      return startup_error(
+          Error{ErrorCode::kInvalidArgument,
+                "--store '" + options.store + "': this build supports sqlite:PATH only"},
+          2);
+    }
+  }
+  auto pid_file = PidFile::claim(data_dir / "haul.pid");
+  if (!pid_file) return startup_error(pid_file.error());
+  if (auto logging = setup_logging(data_dir / "logs", !options.quiet); !logging)
+    return startup_error(logging.error());
+
+  asio::io_context io;
+  store::DbWorker db(std::make_unique<store::sqlite::SqliteJobStore>(db_path),
+                     [&io](std::function<void()> task) { asio::post(io, std::move(task)); });
+  auto opened = db.call<bool>([](store::JobStore& store) -> Result<bool> {
+    if (auto ok = store.open(); !ok) return fail(ok.error());
+    return true;
+  });
+  if (!opened) return startup_error(opened.error());
+  auto last_event =
+      db.call<std::uint64_t>([](store::JobStore& store) { return store.last_event_id(); });
+  if (!last_event) return startup_error(last_event.error());
+
+  scheduler::EventBus bus(*last_event);
+  scheduler::SchedulerOptions scheduler_options;
+  scheduler_options.max_active = options.max_active;
+  scheduler_options.max_per_host = options.max_per_host;
+  scheduler_options.connections = options.connections;
+  scheduler_options.default_max_attempts = options.max_attempts;
+  scheduler_options.backoff_unit = std::chrono::milliseconds(options.backoff_unit_ms);
+  for (const std::string& root : options.models_roots) scheduler_options.roots.emplace_back(root);
+  scheduler::Scheduler scheduler(io, db, bus, scheduler_options);
+  if (auto started = scheduler.start(); !started) return startup_error(started.error());
+
+  api::socketio::Server socketio(io);
+  api::LiveFeed feed(bus, &socketio.of("/downloads"));
+  // The bounded event log: every change but byte counts, for SSE replay
+  // across restarts and for audit.
+  const auto log_handle = bus.subscribe([&db](const core::Event& event) {
+    if (event.type == core::EventType::kProgress) return;
+    auto entry = api::LiveFeed::encode(event);
+    if (!entry) return;
+    store::WriteBatch batch;
+    batch.events.push_back(
+        store::StoredEvent{event.id, (*entry)->type, event.job.id, event.at, (*entry)->json});
+    db.write(std::move(batch));
+  });
+
+  api::Router router;
+  api::ApiContext context{scheduler, bus, db, feed, &socketio};
+  api::install_routes(router, context);
+  socketio.install(router);
+  api::HttpServer server(
+      io, router,
+      api::make_policy(options.token, endpoint->host, endpoint->port, options.allowed_hosts));
+  auto bound = server.listen(endpoint->host, endpoint->port);
+  if (!bound) return startup_error(bound.error());
+  server.set_policy(
+      api::make_policy(options.token, endpoint->host, bound->port(), options.allowed_hosts));
+
+  const std::string url =
+      "http://" +
+      (endpoint->host.find(':') != std::string::npos ? "[" + endpoint->host + "]"
+                                                     : endpoint->host) +
+      ":" + std::to_string(bound->port());
+  spdlog::info("haul {} serving on {} (data {}, database {})", kVersion, url, data_dir.string(),
+               db_path.string());
+  std::printf("haul: serving on %s\n", url.c_str());
+  std::fflush(stdout);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool stopping = false;
+  signals.async_wait([&](const boost::system::error_code& error, int signal) {
+    if (error || stopping) return;
+    stopping = true;
+    spdlog::info("signal {}: stopping; running jobs resume at the next start", signal);
+    server.stop();
+    scheduler.shutdown([&io] { io.stop(); });
+  });
+  ::signal(SIGPIPE, SIG_IGN);
+  io.run();
+  bus.unsubscribe(log_handle);
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace haul::daemon

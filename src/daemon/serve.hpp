@@ -1,0 +1,29 @@
+// `haul serve`: the daemon. Wires the store, scheduler, transfer engine and
+// API together and runs until SIGINT/SIGTERM.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace haul::daemon {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:5000";
+  std::string data_dir;                   // default: $HAUL_DATA_DIR or ./data
+  std::string store;                      // "sqlite:PATH"; default sqlite:<data_dir>/haul.db
+  std::string token;                      // default: $HAUL_TOKEN
+  std::string library;                    // resource cards; default <data_dir>/resources
+  std::vector<std::string> models_roots;  // allowed destinations; default: the working directory
+  int max_active = 3;
+  int max_per_host = 0;
+  int connections = 8;
+  int max_attempts = 5;
+  int backoff_unit_ms = 1000;
+  std::vector<std::string> allowed_hosts;  // extra Host names to accept
+  bool quiet = false;                      // no console log, only the file
+};
+
+// Exit codes: 0 after a clean stop, 1 when the daemon cannot start, 2 for bad options.
+int run_serve(ServeOptions options);
+
+}  // namespace haul::daemon

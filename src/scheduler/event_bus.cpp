@@ -1,0 +1,45 @@
+#include "scheduler/event_bus.hpp"
+
+namespace haul::scheduler {
+
+EventBus::EventBus(std::uint64_t first_id, std::size_t ring_capacity)
+    : next_id_(first_id + 1), capacity_(ring_capacity) {}
+
+std::uint64_t EventBus::subscribe(Listener listener) {
+  const std::uint64_t handle = next_handle_++;
+  listeners_.emplace(handle, std::move(listener));
+  return handle;
+}
+
+void EventBus::unsubscribe(std::uint64_t handle) { listeners_.erase(handle); }
+
+const core::Event& EventBus::publish(core::EventType type, const core::Job& job) {
+  core::Event event;
+  event.id = next_id_++;
+  event.type = type;
+  event.at = core::Clock::now();
+  event.job = job;
+  ring_.push_back(std::move(event));
+  if (ring_.size() > capacity_) ring_.pop_front();
+  const core::Event& stored = ring_.back();
+  // A listener may unsubscribe itself: iterate over a snapshot of handles.
+  std::vector<std::uint64_t> handles;
+  handles.reserve(listeners_.size());
+  for (const auto& [handle, listener] : listeners_) handles.push_back(handle);
+  for (std::uint64_t handle : handles) {
+    auto it = listeners_.find(handle);
+    if (it != listeners_.end()) it->second(stored);
+  }
+  return stored;
+}
+
+std::vector<core::Event> EventBus::since(std::uint64_t after, bool* complete) const {
+  std::vector<core::Event> events;
+  for (const core::Event& event : ring_) {
+    if (event.id > after) events.push_back(event);
+  }
+  if (complete != nullptr) *complete = ring_.empty() || ring_.front().id <= after + 1;
+  return events;
+}
+
+}  // namespace haul::scheduler

@@ -1,0 +1,165 @@
+// The scheduler: the only writer of job state. It turns requests into jobs,
+// persists every change through the DB worker, starts jobs by priority then
+// age within the concurrency limits, runs their items on the transfer
+// engine, retries with attempt^4 backoff, and recovers after a crash.
+//
+// Threading: every method runs on the control thread (the io_context passed
+// in). Engine callbacks arrive on the engine's thread and are posted here;
+// store results come back the same way. Nothing here blocks.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "core/job.hpp"
+#include "scheduler/event_bus.hpp"
+#include "store/db_worker.hpp"
+#include "transfer/engine.hpp"
+
+namespace haul::scheduler {
+
+struct SchedulerOptions {
+  int max_active = 3;        // jobs running at once
+  int max_per_host = 0;      // running jobs per source host; 0 = no limit
+  int item_concurrency = 4;  // items of one job transferring at once
+  int connections = 8;       // per item
+  int default_max_attempts = 5;
+  // Destinations must lie inside one of these; the first is the default and
+  // the base of relative destinations.
+  std::vector<std::filesystem::path> roots;
+  // Backoff before attempt n+1: n^4 units, +-10 % jitter, capped.
+  std::chrono::milliseconds backoff_unit{1000};
+  std::chrono::milliseconds backoff_cap{std::chrono::hours(1)};
+  std::chrono::milliseconds persist_interval{500};  // progress writes per job
+  std::chrono::milliseconds publish_interval{250};  // live progress per job
+  transfer::RetryPolicy transfer_retry{};           // within one attempt
+  transfer::EngineOptions engine{};
+};
+
+// A request to download, already parsed from JSON or the command line.
+struct JobRequest {
+  std::vector<std::string> sources;
+  std::string target = "local";
+  std::string dest;                   // directory; relative to the first root; empty = that root
+  std::optional<std::string> sha256;  // single-source jobs only
+  int priority = 0;
+  std::string group;
+  std::string name;
+  std::optional<int> max_attempts;
+  std::map<std::string, std::string> labels;
+};
+
+struct AddResult {
+  core::Job job;
+  bool existing = false;  // an unfinished job for the same source and destination
+};
+
+struct SchedulerStats {
+  std::map<core::JobState, std::size_t> jobs_by_state;
+  std::uint64_t bytes_downloaded = 0;  // since the daemon started
+  std::size_t active_transfers = 0;
+  double speed = 0;  // bytes/s over all running jobs
+};
+
+class Scheduler final : public transfer::TransferObserver {
+ public:
+  Scheduler(boost::asio::io_context& io, store::DbWorker& db, EventBus& bus,
+            SchedulerOptions options);
+  ~Scheduler() override;
+
+  // Before serving: loads jobs, re-queues those a crash left running, starts
+  // the engine. Blocks on the DB worker. Errors: the store's.
+  Result<void> start();
+
+  // Validates (kInvalidArgument: unparsable source; kFailedPrecondition-like
+  // kPermissionDenied: destination outside the roots), dedups, persists, then
+  // calls `done`. Several requests are committed in one transaction.
+  void add(std::vector<JobRequest> requests,
+           std::function<void(Result<std::vector<AddResult>>)> done);
+  // pause / resume / retry / cancel. Errors: kNotFound (no such job),
+  // kFailedPrecondition (not possible in its state: the API's 409).
+  void act(const std::string& id, core::Action action, std::function<void(Result<core::Job>)> done);
+  // Cancels the job if unfinished, then deletes its record.
+  void remove(const std::string& id, std::function<void(Result<void>)> done);
+
+  const core::Job* find(const std::string& id) const;
+  std::vector<const core::Job*> list(std::optional<core::JobState> state,
+                                     const std::optional<std::string>& target,
+                                     const std::optional<std::string>& group) const;
+  SchedulerStats stats() const;
+  const SchedulerOptions& options() const { return options_; }
+
+  // Stops every transfer, keeping partial files, records running jobs as
+  // queued (they resume at the next start), then calls `done`.
+  void shutdown(std::function<void()> done);
+
+  // transfer::TransferObserver: engine thread; posted to the control thread.
+  void on_progress(const transfer::TransferProgress& progress) override;
+  void on_finished(transfer::TransferId id,
+                   const Result<transfer::TransferResult>& result) override;
+
+ private:
+  struct Running;
+  struct Slot {
+    std::string job_id;
+    std::size_t item = 0;
+  };
+
+  Result<core::Job> make_job(const JobRequest& request, std::int64_t seq) const;
+  Result<std::filesystem::path> resolve_destination(const std::string& dest) const;
+  std::string dedup_key(const core::Job& job) const;
+
+  void schedule();
+  bool host_has_room(const core::Job& job) const;
+  void start_job(core::Job& job);
+  void start_items(core::Job& job, Running& run);
+  void handle_progress(const transfer::TransferProgress& progress);
+  void handle_finished(transfer::TransferId id, const Result<transfer::TransferResult>& result);
+  void item_failed(core::Job& job, Running& run, core::Item& item, const Error& error);
+  void end_run(core::Job& job);
+  void conclude_stop(core::Job& job, Running& run);
+  void set_state(core::Job& job, core::JobState state, core::EventType event);
+  void persist(const core::Job& job, std::function<void(Result<void>)> done = {});
+  void arm_retry_timer();
+  void refresh_runnable(const core::Job& job);
+  void delete_partial_files(const core::Job& job) const;
+  std::chrono::milliseconds backoff(int attempts);
+
+  boost::asio::io_context& io_;
+  store::DbWorker& db_;
+  EventBus& bus_;
+  SchedulerOptions options_;
+  std::unique_ptr<transfer::Engine> engine_;
+
+  std::map<std::string, core::Job> jobs_;
+  // Jobs that may start now or at next_attempt_at, best first.
+  struct RunnableOrder {
+    bool operator()(const std::pair<int, std::int64_t>& a,
+                    const std::pair<int, std::int64_t>& b) const {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    }
+  };
+  std::map<std::pair<int, std::int64_t>, std::string, RunnableOrder> runnable_;
+  std::map<std::string, std::string> unfinished_by_key_;  // dedup_key -> job id
+  std::map<std::string, std::unique_ptr<Running>> running_;
+  std::map<transfer::TransferId, Slot> transfers_;
+  std::map<std::string, int> running_per_host_;
+  std::map<std::string, int> hash_mismatches_;  // per unfinished job: two mean failed
+  std::int64_t next_seq_ = 1;
+  std::uint64_t bytes_downloaded_ = 0;
+  boost::asio::steady_timer retry_timer_;
+  std::function<void()> shutdown_done_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace haul::scheduler

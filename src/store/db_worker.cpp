@@ -1,0 +1,90 @@
+#include "store/db_worker.hpp"
+
+#include <pthread.h>
+
+#include <map>
+#include <set>
+
+namespace haul::store {
+
+DbWorker::DbWorker(std::unique_ptr<JobStore> store, Post post)
+    : store_(std::move(store)), post_(std::move(post)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+DbWorker::~DbWorker() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void DbWorker::write(WriteBatch batch, WriteDone done) {
+  enqueue(Write{std::move(batch), std::move(done)});
+}
+
+void DbWorker::enqueue(Task task) {
+  {
+    std::lock_guard lock(mutex_);
+    tasks_.push_back(std::move(task));
+  }
+  wake_.notify_one();
+}
+
+void DbWorker::run() {
+  pthread_setname_np(pthread_self(), "haul-db");
+  while (true) {
+    std::deque<Task> tasks;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;  // stopping and drained
+      tasks.swap(tasks_);
+    }
+    // Reads keep their place: writes before a read are committed before it runs.
+    while (!tasks.empty()) {
+      if (std::holds_alternative<Read>(tasks.front())) {
+        std::get<Read>(tasks.front()).run(*store_);
+        tasks.pop_front();
+      } else {
+        apply_writes(tasks);
+      }
+    }
+  }
+}
+
+void DbWorker::apply_writes(std::deque<Task>& tasks) {
+  // Merge the run of writes at the front into one transaction. Job ids are
+  // never reused, so a delete anywhere in the run wins over any upsert.
+  WriteBatch merged;
+  std::vector<WriteDone> callbacks;
+  std::map<std::string, std::size_t> upsert_at;
+  std::set<std::string> deleted;
+  while (!tasks.empty() && std::holds_alternative<Write>(tasks.front())) {
+    Write write = std::move(std::get<Write>(tasks.front()));
+    tasks.pop_front();
+    for (core::Job& job : write.batch.upserts) {
+      auto [it, inserted] = upsert_at.try_emplace(job.id, merged.upserts.size());
+      if (inserted) {
+        merged.upserts.push_back(std::move(job));
+      } else {
+        merged.upserts[it->second] = std::move(job);
+      }
+    }
+    for (std::string& id : write.batch.deletes) deleted.insert(std::move(id));
+    for (StoredEvent& event : write.batch.events) merged.events.push_back(std::move(event));
+    if (write.done) callbacks.push_back(std::move(write.done));
+  }
+  if (!deleted.empty()) {
+    std::erase_if(merged.upserts, [&](const core::Job& job) { return deleted.count(job.id) != 0; });
+    merged.deletes.assign(deleted.begin(), deleted.end());
+  }
+  Result<void> result = merged.empty() ? Result<void>{} : store_->apply(merged);
+  for (WriteDone& done : callbacks) {
+    post_([done = std::move(done), result] { done(result); });
+  }
+}
+
+}  // namespace haul::store

@@ -1,0 +1,65 @@
+// Where jobs live between restarts. One interface, two backends: SQLite
+// (store/sqlite, the default) and, later, PostgreSQL for nodes sharing a
+// queue. Nothing SQL-specific leaks out of here.
+//
+// Threading: a JobStore is used by one thread at a time (the DB worker, see
+// db_worker.hpp). Writes arrive as WriteBatches, each applied in one
+// transaction, so many small changes cost one commit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "core/job.hpp"
+
+namespace haul::store {
+
+struct JobFilter {
+  std::optional<core::JobState> state;
+  std::optional<std::string> target;
+  std::optional<std::string> group;
+};
+
+// An entry of the bounded event log (SSE replay after a restart, audit).
+struct StoredEvent {
+  std::uint64_t id = 0;
+  std::string type;  // core::event_type_name()
+  std::string job_id;
+  core::TimePoint at{};
+  std::string payload;  // JSON rendered by the caller
+  friend bool operator==(const StoredEvent&, const StoredEvent&) = default;
+};
+
+struct WriteBatch {
+  std::vector<core::Job> upserts;    // whole jobs with their items; insert or replace
+  std::vector<std::string> deletes;  // job ids
+  std::vector<StoredEvent> events;   // appended; the log keeps the newest `event_capacity`
+
+  bool empty() const { return upserts.empty() && deletes.empty() && events.empty(); }
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+
+  // Opens the database and creates or upgrades the schema.
+  // Errors: kIo/kInternal with the database's message and path.
+  virtual Result<void> open() = 0;
+  // All of the batch or none of it. Deleting a job deletes its items.
+  virtual Result<void> apply(const WriteBatch& batch) = 0;
+  // Jobs (with items) matching the filter, in seq order.
+  virtual Result<std::vector<core::Job>> load_jobs(const JobFilter& filter) = 0;
+  virtual Result<std::optional<core::Job>> load_job(const std::string& id) = 0;
+  // Largest seq ever stored (0 for an empty store), so new jobs sort after it.
+  virtual Result<std::int64_t> max_seq() = 0;
+  // Events with id > after, oldest first, at most `limit`.
+  virtual Result<std::vector<StoredEvent>> events_after(std::uint64_t after, std::size_t limit) = 0;
+  // Largest event id ever stored (0 when none), so ids keep increasing.
+  virtual Result<std::uint64_t> last_event_id() = 0;
+};
+
+}  // namespace haul::store

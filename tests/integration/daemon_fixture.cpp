@@ -1,0 +1,131 @@
+#include "daemon_fixture.hpp"
+
+#include <curl/curl.h>
+#include <signal.h>
+
+#include <fstream>
+#include <regex>
+#include <thread>
+
+namespace haul::testing {
+
+namespace {
+
+std::size_t collect_body(char* data, std::size_t size, std::size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+std::size_t collect_header(char* data, std::size_t size, std::size_t count, void* user) {
+  std::string line(data, size * count);
+  const auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+    (*static_cast<std::map<std::string, std::string>*>(user))[name] = value;
+  }
+  return size * count;
+}
+
+}  // namespace
+
+HttpReply http_call(const std::string& method, const std::string& url, const std::string& body,
+                    const std::vector<std::string>& headers) {
+  HttpReply reply;
+  CURL* curl = curl_easy_init();
+  curl_slist* list = nullptr;
+  for (const std::string& header : headers) list = curl_slist_append(list, header.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (!body.empty() || method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply.headers);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  if (curl_easy_perform(curl) == CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    reply.status = static_cast<int>(status);
+  }
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  return reply;
+}
+
+Daemon::Daemon(const std::filesystem::path& data_dir, const std::filesystem::path& models_root,
+               std::vector<std::string> extra, std::vector<std::string> env)
+    : data_dir_(data_dir) {
+  std::filesystem::create_directories(models_root);
+  std::vector<std::string> args = {
+      "serve",           "--listen",      "127.0.0.1:0",       "--data-dir",
+      data_dir.string(), "--models-root", models_root.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  process_ = std::make_unique<HaulProcess>(std::move(args), std::move(env));
+  const std::regex serving("haul: serving on (http://[^\\s]+)");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::smatch match;
+    const std::string out = process_->stdout_so_far();
+    if (std::regex_search(out, match, serving)) {
+      url_ = match[1];
+      return;
+    }
+    if (process_->exited()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ADD_FAILURE() << "haul serve did not start:\n" << process_->stderr_so_far();
+}
+
+Daemon::~Daemon() {
+  if (process_ && !process_->exited()) stop();
+}
+
+HttpReply Daemon::call(const std::string& method, const std::string& path, const std::string& body,
+                       const std::vector<std::string>& headers) const {
+  return http_call(method, url_ + path, body, headers);
+}
+
+nlohmann::json Daemon::add(const nlohmann::json& job) const {
+  const HttpReply reply = call("POST", "/api/v1/jobs", job.dump());
+  EXPECT_TRUE(reply.status == 201 || reply.status == 200) << reply.status << " " << reply.body;
+  return reply.json();
+}
+
+nlohmann::json Daemon::job(const std::string& id) const {
+  return call("GET", "/api/v1/jobs/" + id).json();
+}
+
+nlohmann::json Daemon::wait_for_state(const std::string& id, const std::string& state,
+                                      std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  nlohmann::json last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = job(id);
+    const std::string now = last.value("state", "");
+    if (now == state) return last;
+    if (now == "completed" || now == "failed" || now == "cancelled") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ADD_FAILURE() << "job " << id << " did not reach " << state << ": " << last.dump();
+  return last;
+}
+
+void Daemon::kill(int signal) { process_->signal(signal); }
+
+HaulProcess::Outcome Daemon::stop() {
+  process_->signal(SIGTERM);
+  return process_->wait(std::chrono::seconds(30));
+}
+
+std::string Daemon::log() const { return read_file(data_dir_ / "logs" / "downloads.log"); }
+
+}  // namespace haul::testing

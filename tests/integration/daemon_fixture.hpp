@@ -1,0 +1,72 @@
+// Fixture for daemon tests: a real `haul serve` process on a free port with
+// its own data directory, the test HTTP server as the download source, and
+// a small blocking HTTP client for the REST API.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+#include "support/test_http_server.hpp"
+
+namespace haul::testing {
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+};
+
+// One request with libcurl; `headers` are "Name: value" lines.
+HttpReply http_call(const std::string& method, const std::string& url, const std::string& body = {},
+                    const std::vector<std::string>& headers = {});
+
+class Daemon {
+ public:
+  // Starts `haul serve` with `extra` arguments and waits until it listens.
+  Daemon(const std::filesystem::path& data_dir, const std::filesystem::path& models_root,
+         std::vector<std::string> extra = {}, std::vector<std::string> env = {});
+  ~Daemon();
+
+  const std::string& url() const { return url_; }
+  HttpReply call(const std::string& method, const std::string& path, const std::string& body = {},
+                 const std::vector<std::string>& headers = {}) const;
+  // POST /api/v1/jobs with one job; returns the job JSON (asserts 200/201).
+  nlohmann::json add(const nlohmann::json& job) const;
+  nlohmann::json job(const std::string& id) const;
+  // Polls until the job is in `state` (or a finished state); returns it.
+  nlohmann::json wait_for_state(const std::string& id, const std::string& state,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+  void kill(int signal);
+  HaulProcess::Outcome stop();  // SIGTERM and wait
+  std::string log() const;      // data/logs/downloads.log
+
+ private:
+  std::filesystem::path data_dir_;
+  std::unique_ptr<HaulProcess> process_;
+  std::string url_;
+};
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  std::filesystem::path models() const { return dir / "models"; }
+  std::unique_ptr<Daemon> start_daemon(std::vector<std::string> extra = {},
+                                       std::vector<std::string> env = {}) {
+    std::vector<std::string> args = {"--backoff-unit-ms", "20"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<Daemon>(dir / "data", models(), args, env);
+  }
+
+  TempDir dir;
+  TestHttpServer server;
+};
+
+}  // namespace haul::testing
