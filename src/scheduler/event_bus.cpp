@@ -38,7 +38,10 @@ std::vector<core::Event> EventBus::since(std::uint64_t after, bool* complete) co
   for (const core::Event& event : ring_) {
     if (event.id > after) events.push_back(event);
   }
-  if (complete != nullptr) *complete = ring_.empty() || ring_.front().id <= after + 1;
+  if (complete != nullptr) {
+    // After a restart the ring starts empty: only ids it never issued are "complete".
+    *complete = ring_.empty() ? after + 1 >= next_id_ : ring_.front().id <= after + 1;
+  }
   return events;
 }
 

@@ -179,7 +179,7 @@ void Scheduler::add(std::vector<JobRequest> requests,
                     std::function<void(Result<std::vector<AddResult>>)> done) {
   std::vector<AddResult> results;
   std::vector<Job> fresh;
-  std::set<std::string> keys_in_request;
+  std::map<std::string, std::size_t> result_by_key;  // the same job twice in one batch
   for (const JobRequest& request : requests) {
     auto job = make_job(request, next_seq_);
     if (!job) return done(fail(job.error()));
@@ -188,7 +188,11 @@ void Scheduler::add(std::vector<JobRequest> requests,
       results.push_back({jobs_.at(it->second), true});
       continue;
     }
-    if (!keys_in_request.insert(key).second) continue;  // the same job twice in one batch
+    if (auto twin = result_by_key.find(key); twin != result_by_key.end()) {
+      results.push_back({results[twin->second].job, true});
+      continue;
+    }
+    result_by_key.emplace(key, results.size());
     ++next_seq_;
     results.push_back({*job, false});
     fresh.push_back(std::move(*job));

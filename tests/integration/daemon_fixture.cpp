@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <sstream>
 #include <regex>
 #include <thread>
 
@@ -59,6 +60,49 @@ HttpReply http_call(const std::string& method, const std::string& url, const std
   curl_slist_free_all(list);
   curl_easy_cleanup(curl);
   return reply;
+}
+
+// Reads an SSE stream for `duration` and returns what arrived.
+std::string read_sse(const std::string& url, std::chrono::milliseconds duration, const std::vector<std::string>& headers) {
+  std::string text;
+  CURL* curl = curl_easy_init();
+  curl_slist* list = nullptr;
+  for (const auto& header : headers) list = curl_slist_append(list, header.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(duration.count()));
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* d, std::size_t s, std::size_t n, void* u) {
+    static_cast<std::string*>(u)->append(d, s * n);
+    return s * n;
+  });
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &text);
+  curl_easy_perform(curl);  // ends with a timeout: the stream is endless
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  return text;
+}
+
+std::vector<SseEvent> parse_sse(const std::string& text) {
+  std::vector<SseEvent> events;
+  std::istringstream in(text);
+  SseEvent current;
+  bool any = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) {
+      if (any) events.push_back(current);
+      current = {};
+      any = false;
+    } else if (line.rfind("id: ", 0) == 0) {
+      current.id = std::stoull(line.substr(4));
+      any = true;
+    } else if (line.rfind("event: ", 0) == 0) {
+      current.type = line.substr(7);
+    } else if (line.rfind("data: ", 0) == 0) {
+      current.data = nlohmann::json::parse(line.substr(6));
+    }
+  }
+  return events;
 }
 
 Daemon::Daemon(const std::filesystem::path& data_dir, const std::filesystem::path& models_root,

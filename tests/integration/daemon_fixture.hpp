@@ -29,6 +29,18 @@ struct HttpReply {
 HttpReply http_call(const std::string& method, const std::string& url, const std::string& body = {},
                     const std::vector<std::string>& headers = {});
 
+// Reads an SSE stream for `duration` (it never ends by itself) and returns
+// what arrived.
+std::string read_sse(const std::string& url, std::chrono::milliseconds duration,
+                     const std::vector<std::string>& headers = {});
+
+struct SseEvent {
+  std::uint64_t id = 0;
+  std::string type;
+  nlohmann::json data;
+};
+std::vector<SseEvent> parse_sse(const std::string& text);
+
 class Daemon {
  public:
   // Starts `haul serve` with `extra` arguments and waits until it listens.

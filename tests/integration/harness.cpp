@@ -56,13 +56,12 @@ void write_file(const fs::path& path, const std::string& contents) {
 
 std::string sha256_of(const std::string& data) { return transfer::sha256_hex(data); }
 
-HaulProcess::HaulProcess(std::vector<std::string> args, std::vector<std::string> env) {
+HaulProcess::HaulProcess(std::vector<std::string> args, std::vector<std::string> env, std::string binary) {
   started_ = std::chrono::steady_clock::now();
   const std::string out_path = (io_.path() / "stdout").string();
   const std::string err_path = (io_.path() / "stderr").string();
   // Everything the child needs is built before fork(): only async-signal-safe
   // calls may follow it in a multi-threaded process.
-  std::string binary = HAUL_BINARY;
   std::vector<char*> argv{binary.data()};
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);

@@ -51,7 +51,9 @@ class HaulProcess {
   };
 
   // `env` entries ("NAME=value") are added to this process's environment.
-  explicit HaulProcess(std::vector<std::string> args, std::vector<std::string> env = {});
+  // `binary` defaults to the haul binary under test.
+  explicit HaulProcess(std::vector<std::string> args, std::vector<std::string> env = {},
+                       std::string binary = HAUL_BINARY);
   ~HaulProcess();
   HaulProcess(const HaulProcess&) = delete;
   HaulProcess& operator=(const HaulProcess&) = delete;

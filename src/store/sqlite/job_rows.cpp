@@ -1,0 +1,186 @@
+#include "store/sqlite/job_rows.hpp"
+
+#include <chrono>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+namespace haul::store::sqlite {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::optional<std::int64_t> optional_ms(const std::optional<core::TimePoint>& at) {
+  if (!at) return std::nullopt;
+  return to_ms(*at);
+}
+
+std::optional<core::TimePoint> read_optional_time(const Statement& stmt, int column) {
+  if (stmt.is_null(column)) return std::nullopt;
+  return from_ms(stmt.int64(column));
+}
+
+// An error is present exactly when its code column is not NULL: a JobError
+// with an empty code is still an error, and NULL keeps "no error" distinct.
+void bind_error(Statement& stmt, int code_index, const std::optional<core::JobError>& error) {
+  if (error) {
+    stmt.bind(code_index, error->code);
+    stmt.bind(code_index + 1, error->message);
+  } else {
+    stmt.bind_null(code_index);
+    stmt.bind_null(code_index + 1);
+  }
+}
+
+std::optional<core::JobError> read_error(const Statement& stmt, int code_column) {
+  if (stmt.is_null(code_column)) return std::nullopt;
+  return core::JobError{stmt.text(code_column), stmt.optional_text(code_column + 1).value_or("")};
+}
+
+// `owner` names the row's job in the error; it is only read on failure.
+Result<core::JobState> read_state(const Statement& stmt, int column, std::string_view kind,
+                                  int owner_column) {
+  std::string text = stmt.text(column);
+  if (auto state = core::parse_state(text)) return *state;
+  return fail(ErrorCode::kDataLoss, "unknown state '" + text + "' stored for " + std::string(kind) +
+                                        stmt.text(owner_column));
+}
+
+// Sizes and byte counts are unsigned in the model and signed in SQLite; the
+// cast keeps all 64 bits, so even values past INT64_MAX come back unchanged.
+std::int64_t as_stored(std::uint64_t value) { return static_cast<std::int64_t>(value); }
+std::uint64_t as_loaded(std::int64_t value) { return static_cast<std::uint64_t>(value); }
+
+}  // namespace
+
+std::int64_t to_ms(core::TimePoint at) {
+  return std::chrono::floor<milliseconds>(at.time_since_epoch()).count();
+}
+
+core::TimePoint from_ms(std::int64_t ms) {
+  return core::TimePoint(std::chrono::duration_cast<core::Clock::duration>(milliseconds(ms)));
+}
+
+std::string labels_to_json(const std::map<std::string, std::string>& labels) {
+  if (labels.empty()) return "{}";  // the common case, without building a json value
+  nlohmann::json object = nlohmann::json::object();
+  for (const auto& [key, value] : labels) object[key] = value;
+  // replace: a label that is not valid UTF-8 must not make the whole batch fail.
+  return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_json) {
+  stmt.bind(1, job.id);
+  stmt.bind(2, job.seq);
+  stmt.bind(3, job.source);
+  stmt.bind(4, job.target);
+  stmt.bind(5, job.destination);
+  stmt.bind(6, job.group);
+  stmt.bind(7, job.name);
+  stmt.bind(8, std::int64_t{job.priority});
+  stmt.bind(9, core::state_name(job.state));
+  stmt.bind(10, std::int64_t{job.attempts});
+  stmt.bind(11, std::int64_t{job.max_attempts});
+  stmt.bind_optional(12, optional_ms(job.next_attempt_at));
+  bind_error(stmt, 13, job.error);  // 13, 14
+  stmt.bind(15, to_ms(job.created_at));
+  stmt.bind_optional(16, optional_ms(job.started_at));
+  stmt.bind_optional(17, optional_ms(job.finished_at));
+  stmt.bind(18, labels_json);
+}
+
+void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx,
+               const core::Item& item) {
+  stmt.bind(1, job_id);
+  stmt.bind(2, idx);
+  stmt.bind(3, item.source);
+  stmt.bind(4, item.path);
+  stmt.bind(5, item.sha256);
+  stmt.bind(6, item.stage);
+  stmt.bind(7, core::state_name(item.state));
+  if (item.size) {
+    stmt.bind(8, as_stored(*item.size));
+  } else {
+    stmt.bind_null(8);
+  }
+  stmt.bind(9, as_stored(item.bytes_done));
+  bind_error(stmt, 10, item.error);  // 10, 11
+}
+
+Result<void> bind_event(Statement& stmt, const StoredEvent& event) {
+  // Ids order the log, so unlike sizes they must stay positive in SQLite.
+  if (event.id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return fail(ErrorCode::kInvalidArgument,
+                "event id " + std::to_string(event.id) + " does not fit the event log");
+  }
+  stmt.bind(1, static_cast<std::int64_t>(event.id));
+  stmt.bind(2, event.type);
+  stmt.bind(3, event.job_id);
+  stmt.bind(4, to_ms(event.at));
+  stmt.bind(5, event.payload);
+  return {};
+}
+
+Result<core::Job> read_job(const Statement& stmt) {
+  core::Job job;
+  job.id = stmt.text(0);
+  job.seq = stmt.int64(1);
+  job.source = stmt.text(2);
+  job.target = stmt.text(3);
+  job.destination = stmt.text(4);
+  job.group = stmt.text(5);
+  job.name = stmt.text(6);
+  job.priority = static_cast<int>(stmt.int64(7));
+  auto state = read_state(stmt, 8, "job ", 0);
+  if (!state) return fail(state.error());
+  job.state = *state;
+  job.attempts = static_cast<int>(stmt.int64(9));
+  job.max_attempts = static_cast<int>(stmt.int64(10));
+  job.next_attempt_at = read_optional_time(stmt, 11);
+  job.error = read_error(stmt, 12);  // 12, 13
+  job.created_at = from_ms(stmt.int64(14));
+  job.started_at = read_optional_time(stmt, 15);
+  job.finished_at = read_optional_time(stmt, 16);
+
+  // Parsed without exceptions: a damaged row is reported, not thrown.
+  std::string labels_text = stmt.text(17);
+  nlohmann::json labels = nlohmann::json::parse(labels_text, nullptr, false);
+  if (!labels.is_object()) {
+    return fail(ErrorCode::kDataLoss, "labels of job " + job.id + " are not a JSON object");
+  }
+  for (const auto& [key, value] : labels.items()) {
+    if (!value.is_string()) {
+      return fail(ErrorCode::kDataLoss,
+                  "label '" + key + "' of job " + job.id + " is not a string");
+    }
+    job.labels.emplace(key, value.get<std::string>());
+  }
+  return job;
+}
+
+Result<core::Item> read_item(const Statement& stmt) {
+  core::Item item;
+  item.source = stmt.text(2);
+  item.path = stmt.text(3);
+  item.sha256 = stmt.text(4);
+  item.stage = stmt.text(5);
+  auto state = read_state(stmt, 6, "an item of job ", 0);
+  if (!state) return fail(state.error());
+  item.state = *state;
+  if (!stmt.is_null(7)) item.size = as_loaded(stmt.int64(7));
+  item.bytes_done = as_loaded(stmt.int64(8));
+  item.error = read_error(stmt, 9);  // 9, 10
+  return item;
+}
+
+StoredEvent read_event(const Statement& stmt) {
+  StoredEvent event;
+  event.id = static_cast<std::uint64_t>(stmt.int64(0));
+  event.type = stmt.text(1);
+  event.job_id = stmt.text(2);
+  event.at = from_ms(stmt.int64(3));
+  event.payload = stmt.text(4);
+  return event;
+}
+
+}  // namespace haul::store::sqlite

@@ -1,0 +1,60 @@
+// How a Job, its Items and a StoredEvent map onto rows of the SQLite job
+// store: the column lists, binding values to statements and reading rows
+// back. Internal to store/sqlite; pure apart from the statements it is given.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "base/error.hpp"
+#include "core/job.hpp"
+#include "store/job_store.hpp"
+#include "store/sqlite/database.hpp"
+
+namespace haul::store::sqlite {
+
+// Time points are stored as integer milliseconds since the epoch (floor), so
+// a ms-precision time point survives the round trip exactly.
+std::int64_t to_ms(core::TimePoint at);
+core::TimePoint from_ms(std::int64_t ms);
+
+// The columns of `jobs`, in the order bind_job() binds (?1..?18) and
+// read_job() reads them.
+inline constexpr std::string_view kJobColumns =
+    "id, seq, source, target, destination, group_name, name, priority, state, attempts, "
+    "max_attempts, next_attempt_at, error_code, error_message, created_at, started_at, "
+    "finished_at, labels";
+inline constexpr int kJobColumnCount = 18;
+
+// The columns of `items` (?1..?11), likewise.
+inline constexpr std::string_view kItemColumns =
+    "job_id, idx, source, path, sha256, stage, state, size, bytes_done, error_code, error_message";
+inline constexpr int kItemColumnCount = 11;
+
+// The columns of `events` (?1..?5), likewise.
+inline constexpr std::string_view kEventColumns = "id, type, job_id, at, payload";
+
+// Labels as a JSON object of strings. Throws nothing; a map always renders.
+std::string labels_to_json(const std::map<std::string, std::string>& labels);
+
+// Binds every persisted field of `job` (live figures are not stored). Text
+// is bound without copying: `job` and `labels_json` (labels_to_json(job.labels),
+// owned by the caller) must outlive the statement's next reset.
+void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_json);
+// Same contract as bind_job for one item at position `idx` of job `job_id`.
+void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx,
+               const core::Item& item);
+// Errors: kInvalidArgument when the id does not fit SQLite's signed 64 bits.
+Result<void> bind_event(Statement& stmt, const StoredEvent& event);
+
+// The job in the current row (columns in kJobColumns order), without items;
+// live figures are 0 / nullopt. Errors: kDataLoss for an unknown state or
+// labels that are not a JSON object of strings (a damaged or foreign row).
+Result<core::Job> read_job(const Statement& stmt);
+// The item in the current row (kItemColumns order); its job id is column 0.
+Result<core::Item> read_item(const Statement& stmt);
+StoredEvent read_event(const Statement& stmt);
+
+}  // namespace haul::store::sqlite

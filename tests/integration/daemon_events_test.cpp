@@ -1,0 +1,216 @@
+// Live events of a real daemon: the WebSocket "download" channel, SSE with
+// Last-Event-ID replay, and Socket.IO with the npm socket.io-client.
+#include <curl/curl.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "daemon_fixture.hpp"
+
+namespace haul::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+struct HostPort {
+  std::string host;
+  std::string port;
+};
+
+HostPort host_port(const std::string& url) {
+  std::smatch match;
+  std::regex_search(url, match, std::regex("http://([^:/]+):(\\d+)"));
+  return {match[1], match[2]};
+}
+
+// A synchronous WebSocket client on the daemon's /api/v1/ws.
+class WsClient {
+ public:
+  explicit WsClient(const std::string& url) : ws_(io_) {
+    const HostPort hp = host_port(url);
+    asio::ip::tcp::resolver resolver(io_);
+    asio::connect(ws_.next_layer(), resolver.resolve(hp.host, hp.port));
+    ws_.handshake(hp.host + ":" + hp.port, "/api/v1/ws");
+  }
+  void send(const std::string& text) { ws_.write(asio::buffer(text)); }
+  json receive() {
+    beast::flat_buffer buffer;
+    ws_.read(buffer);
+    return json::parse(beast::buffers_to_string(buffer.data()));
+  }
+  // Reads messages until `done` says so or `limit` messages arrived.
+  std::vector<json> receive_until(const std::function<bool(const json&)>& done, int limit = 2000) {
+    std::vector<json> messages;
+    while (limit-- > 0) {
+      messages.push_back(receive());
+      if (done(messages.back())) break;
+    }
+    return messages;
+  }
+
+ private:
+  asio::io_context io_;
+  websocket::stream<asio::ip::tcp::socket> ws_;
+};
+
+class DaemonEventsTest : public DaemonTest {
+ protected:
+  void add_slow_file(const std::string& path, std::size_t size, std::size_t rate) {
+    Resource resource;
+    resource.body = random_bytes(size, static_cast<std::uint32_t>(size));
+    resource.rate = rate;
+    server.add(path, resource);
+  }
+};
+
+TEST_F(DaemonEventsTest, WebSocketChannelStreamsProgressThenComplete) {
+  auto daemon = start_daemon();
+  add_slow_file("/ws.bin", 3u << 20, 2u << 20);
+  WsClient ws(daemon->url());
+  ws.send(R"({"subscribe":"download"})");
+  EXPECT_EQ(ws.receive()["type"], "subscribed");
+
+  const json job = daemon->add({{"source", server.url("/ws.bin")}});
+  const auto messages = ws.receive_until([&](const json& m) { return m["type"] == "complete"; });
+
+  ASSERT_FALSE(messages.empty());
+  EXPECT_EQ(messages.back()["type"], "complete");
+  int progress = 0;
+  std::uint64_t last_bytes = 0;
+  for (const json& m : messages) {
+    EXPECT_EQ(m["channel"], "download");
+    const json& d = m["data"];
+    EXPECT_EQ(d["jobId"], job["id"]);
+    for (const char* key : {"source", "fileIndex", "totalFiles", "fileName", "fileProgress", "overallProgress",
+                            "bytesDownloaded", "totalBytes", "speed", "eta", "status"}) {
+      EXPECT_TRUE(d.contains(key)) << key << " in " << m.dump();
+    }
+    if (m["type"] == "progress" && d["status"] == "downloading") {
+      ++progress;
+      EXPECT_GE(d["bytesDownloaded"].get<std::uint64_t>(), last_bytes) << "bytes never go back";
+      last_bytes = d["bytesDownloaded"].get<std::uint64_t>();
+    }
+  }
+  EXPECT_GE(progress, 3) << "a 1.5 s download reports progress several times";
+  EXPECT_LE(progress, 12) << "at most about 4 updates a second";
+  EXPECT_EQ(messages.back()["data"]["overallProgress"], 100.0);
+  EXPECT_EQ(messages.back()["data"]["fileName"], "ws.bin");
+}
+
+TEST_F(DaemonEventsTest, WebSocketRejectsUnknownChannelsAndRequiresAnUpgrade) {
+  auto daemon = start_daemon();
+  WsClient ws(daemon->url());
+  ws.send(R"({"subscribe":"weather"})");
+  const json reply = ws.receive();
+  EXPECT_EQ(reply["type"], "error");
+  EXPECT_NE(reply["data"]["message"].get<std::string>().find("weather"), std::string::npos);
+  ws.send("not json");
+  EXPECT_EQ(ws.receive()["type"], "error");
+  EXPECT_EQ(daemon->call("GET", "/api/v1/ws").status, 426);
+}
+
+TEST_F(DaemonEventsTest, SseCarriesTheSameEventsWithIdsAndReplaysAfterLastEventId) {
+  auto daemon = start_daemon();
+  add_slow_file("/sse.bin", 1u << 20, 1u << 20);
+  std::string live;
+  std::thread reader([&] { live = read_sse(daemon->url() + "/api/v1/events", milliseconds(2500)); });
+  std::this_thread::sleep_for(milliseconds(300));
+  const json job = daemon->add({{"source", server.url("/sse.bin")}});
+  reader.join();
+
+  const auto events = parse_sse(live);
+  ASSERT_GE(events.size(), 3u) << live;
+  for (std::size_t i = 1; i < events.size(); ++i) EXPECT_GT(events[i].id, events[i - 1].id);
+  EXPECT_EQ(events.back().type, "complete") << live;
+  EXPECT_EQ(events.back().data["data"]["jobId"], job["id"]);
+
+  // A client that saw only the first event gets the rest again.
+  const std::uint64_t seen = events.front().id;
+  const auto replayed =
+      parse_sse(read_sse(daemon->url() + "/api/v1/events", milliseconds(600), {"Last-Event-ID: " + std::to_string(seen)}));
+  ASSERT_EQ(replayed.size(), events.size() - 1);
+  for (std::size_t i = 0; i < replayed.size(); ++i) EXPECT_EQ(replayed[i].id, events[i + 1].id);
+}
+
+TEST_F(DaemonEventsTest, SseReplaysStateChangesAcrossARestart) {
+  std::uint64_t first_id = 0;
+  std::string job_id;
+  {
+    auto daemon = start_daemon();
+    server.add("/small.bin", Resource{.body = "tiny"});
+    std::thread reader([&] {
+      const auto events = parse_sse(read_sse(daemon->url() + "/api/v1/events", milliseconds(1500)));
+      if (!events.empty()) first_id = events.front().id;
+    });
+    std::this_thread::sleep_for(milliseconds(300));
+    job_id = daemon->add({{"source", server.url("/small.bin")}})["id"];
+    reader.join();
+    daemon->wait_for_state(job_id, "completed");
+  }
+  ASSERT_GT(first_id, 0u);
+  auto daemon = start_daemon();
+  const auto replayed = parse_sse(
+      read_sse(daemon->url() + "/api/v1/events", milliseconds(800), {"Last-Event-ID: " + std::to_string(first_id - 1)}));
+  ASSERT_FALSE(replayed.empty());
+  EXPECT_EQ(replayed.front().id, first_id) << "ids keep counting across restarts";
+  EXPECT_EQ(replayed.back().type, "complete");
+  EXPECT_EQ(replayed.back().data["data"]["jobId"], job_id);
+}
+
+// The real npm socket.io-client, default options, against the daemon.
+TEST_F(DaemonEventsTest, SocketIoClientReceivesDownloadEvents) {
+  const std::filesystem::path node_dir = std::filesystem::path(HAUL_SOURCE_DIR) / "tests" / "node";
+  if (!std::filesystem::exists(node_dir / "node_modules" / "socket.io-client")) {
+    GTEST_SKIP() << "tests/node/node_modules is missing: run ./dev test (it runs npm ci)";
+  }
+  auto daemon = start_daemon();
+  add_slow_file("/sio.bin", 2u << 20, 2u << 20);
+  const std::string script = (node_dir / "daemon_downloads.mjs").string();
+  HaulProcess node({"node", script, daemon->url(), server.url("/sio.bin")}, {}, "/usr/bin/env");
+  const auto outcome = node.wait(std::chrono::seconds(60));
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.out << outcome.err;
+  std::vector<json> lines;
+  std::istringstream in(outcome.out);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(json::parse(line));
+  }
+  ASSERT_GE(lines.size(), 3u) << outcome.out;
+  EXPECT_EQ(lines.front()["transport"], "polling") << "default options start with long-polling";
+  int progress = 0;
+  for (const json& line : lines) progress += line.value("event", "") == "progress" ? 1 : 0;
+  EXPECT_GE(progress, 2) << outcome.out;
+  EXPECT_EQ(lines.back()["event"], "complete") << outcome.out;
+  EXPECT_EQ(lines.back()["data"]["overallProgress"], 100.0);
+  EXPECT_EQ(lines.back()["final_transport"], "websocket") << "the client upgrades";
+}
+
+TEST_F(DaemonEventsTest, MetricsCountJobsBytesAndSubscribers) {
+  auto daemon = start_daemon();
+  server.add("/m.bin", Resource{.body = random_bytes(300000, 9)});
+  const std::string id = daemon->add({{"source", server.url("/m.bin")}})["id"];
+  daemon->wait_for_state(id, "completed");
+  WsClient ws(daemon->url());
+  ws.send(R"({"subscribe":"download"})");
+  ws.receive();
+  const HttpReply metrics = daemon->call("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.headers.at("content-type").find("text/plain"), std::string::npos);
+  EXPECT_NE(metrics.body.find("haul_jobs{state=\"completed\"} 1\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("haul_jobs{state=\"queued\"} 0\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("haul_downloaded_bytes_total 300000\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("haul_active_transfers 0\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("haul_event_subscribers 1\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("# TYPE haul_downloaded_bytes_total counter"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace haul::testing
