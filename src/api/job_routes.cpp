@@ -1,4 +1,5 @@
 // REST /api/v1/jobs and the seed routes /api/models/download/*.
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "api/api.hpp"
@@ -47,7 +48,9 @@ Awaitable<HandlerResult> create_jobs(ApiContext& ctx, Request& request) {
                              request);
   const bool batch = parsed->batch;
   const auto executor = co_await asio::this_coro::executor;
-  auto start = [&ctx, &parsed](auto done) { ctx.scheduler.add(std::move(parsed->requests), std::move(done)); };
+  auto start = [&ctx, &parsed](auto done) {
+    ctx.scheduler.add(std::move(parsed->requests), std::move(done));
+  };
   auto added = co_await await_callback<Result<std::vector<scheduler::AddResult>>>(executor, start);
   if (!added) co_return from_error(added.error(), request);
   if (!batch) {
@@ -67,6 +70,32 @@ Awaitable<HandlerResult> create_jobs(ApiContext& ctx, Request& request) {
                           dump({{"jobs", jobs}}), request);
 }
 
+// `limit` / `offset` query values: absent means no limit / from the start.
+Result<std::optional<std::size_t>> count_param(const RouteParams& params, const char* name) {
+  auto text = params.query_value(name);
+  if (!text || text->empty()) return std::optional<std::size_t>{};
+  std::size_t value = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc{} || end != text->data() + text->size())
+    return fail(ErrorCode::kInvalidArgument,
+                std::string(name) + " '" + *text + "': expected a non-negative integer");
+  return std::optional<std::size_t>{value};
+}
+
+// Joins one JSON document per job into an array without building a tree of
+// the whole list: a list of 100,000 jobs stays one string, not a DOM of it.
+template <class ToJson>
+std::string json_array(const std::vector<const core::Job*>& jobs, std::size_t first,
+                       std::size_t last, ToJson to_json) {
+  std::string out = "[";
+  for (std::size_t i = first; i < last; ++i) {
+    if (i > first) out += ',';
+    out += dump(to_json(*jobs[i]));
+  }
+  out += ']';
+  return out;
+}
+
 Response list_jobs(ApiContext& ctx, Request& request, RouteParams& params) {
   std::optional<core::JobState> state;
   if (auto text = params.query_value("state"); text && !text->empty()) {
@@ -80,11 +109,21 @@ Response list_jobs(ApiContext& ctx, Request& request, RouteParams& params) {
     if (value && value->empty()) return std::nullopt;
     return value;
   };
-  json jobs = json::array();
-  for (const core::Job* job : ctx.scheduler.list(state, non_empty("target"), non_empty("group"))) {
-    jobs.push_back(job_json(*job));
+  const auto limit = count_param(params, "limit");
+  const auto offset = count_param(params, "offset");
+  for (const auto* bad : {&limit, &offset}) {
+    if (!*bad)
+      return error_response(http::status::bad_request, "bad_request", (*bad).error().message,
+                            request);
   }
-  return json_response(http::status::ok, dump({{"jobs", jobs}, {"count", jobs.size()}}), request);
+  const auto jobs = ctx.scheduler.list(state, non_empty("target"), non_empty("group"));
+  const std::size_t first = std::min(offset->value_or(0), jobs.size());
+  const std::size_t last = std::min(jobs.size(), first + limit->value_or(jobs.size()));
+  // `count` is every job that matches, so a client can page with offset.
+  return json_response(http::status::ok,
+                       "{\"jobs\":" + json_array(jobs, first, last, job_json) +
+                           ",\"count\":" + std::to_string(jobs.size()) + "}",
+                       request);
 }
 
 Awaitable<HandlerResult> act(ApiContext& ctx, Request& request, const std::string& id,
@@ -144,15 +183,12 @@ void install_job_routes(Router& router, ApiContext& ctx) {
                }
                co_return json_response(http::status::ok, dump(download_status(*job)), request);
              });
-  router.add(
-      http::verb::get, "/api/models/download/jobs",
-      [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
-        json jobs = json::array();
-        for (const core::Job* job : ctx.scheduler.list(std::nullopt, std::nullopt, std::nullopt)) {
-          jobs.push_back(download_status(*job));
-        }
-        co_return json_response(http::status::ok, dump(jobs), request);
-      });
+  router.add(http::verb::get, "/api/models/download/jobs",
+             [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
+               const auto jobs = ctx.scheduler.list(std::nullopt, std::nullopt, std::nullopt);
+               co_return json_response(http::status::ok,
+                                       json_array(jobs, 0, jobs.size(), download_status), request);
+             });
 }
 
 }  // namespace haul::api

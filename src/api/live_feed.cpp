@@ -7,15 +7,18 @@
 
 namespace haul::api {
 
-LiveFeed::LiveFeed(scheduler::EventBus& bus, socketio::Namespace* downloads)
-    : bus_(bus), downloads_(downloads) {
+LiveFeed::LiveFeed(scheduler::EventBus& bus, socketio::Namespace* downloads, Recorder recorder)
+    : bus_(bus), downloads_(downloads), recorder_(std::move(recorder)) {
   handle_ = bus_.subscribe([this](const core::Event& event) {
-    auto entry = encode(event);
+    const bool recorded = recorder_ && event.type != core::EventType::kProgress;
+    const bool socketio = downloads_ != nullptr && downloads_->socket_count() > 0;
+    if (!recorded && !socketio && outboxes_.empty()) return;  // nobody to encode for
+    const nlohmann::json message = download_message(event);
+    auto entry = encode(event, message);
     if (!entry) return;
     for (Outbox* outbox : outboxes_) outbox->push(*entry);
-    if (downloads_ != nullptr) {
-      downloads_->emit((*entry)->type, download_status(event.job));
-    }
+    if (socketio) downloads_->emit((*entry)->type, message.at("data"));
+    if (recorded) recorder_(event, *entry);
   });
 }
 
@@ -25,7 +28,10 @@ void LiveFeed::add(Outbox& outbox) { outboxes_.insert(&outbox); }
 void LiveFeed::remove(Outbox& outbox) { outboxes_.erase(&outbox); }
 
 std::optional<Message> LiveFeed::encode(const core::Event& event) {
-  const nlohmann::json message = download_message(event);
+  return encode(event, download_message(event));
+}
+
+std::optional<Message> LiveFeed::encode(const core::Event& event, const nlohmann::json& message) {
   if (message.empty()) return std::nullopt;
   auto entry = std::make_shared<FeedEntry>();
   entry->id = event.id;

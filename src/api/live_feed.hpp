@@ -1,9 +1,12 @@
 // The download channel: turns every scheduler event into one encoded entry
-// and hands it to the WebSocket and SSE subscribers and to the Socket.IO
-// "/downloads" namespace. Control thread only.
+// and hands it to the WebSocket and SSE subscribers, to the Socket.IO
+// "/downloads" namespace and to the recorder (the stored event log). Each
+// event is encoded once, whoever receives it. Control thread only.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <set>
 
@@ -19,8 +22,11 @@ class Namespace;
 
 class LiveFeed {
  public:
-  // `downloads` may be null (no Socket.IO).
-  LiveFeed(scheduler::EventBus& bus, socketio::Namespace* downloads);
+  // Called with every entry except progress, in event order.
+  using Recorder = std::function<void(const core::Event&, const Message&)>;
+
+  // `downloads` may be null (no Socket.IO); so may `recorder`.
+  LiveFeed(scheduler::EventBus& bus, socketio::Namespace* downloads, Recorder recorder = {});
   ~LiveFeed();
   LiveFeed(const LiveFeed&) = delete;
   LiveFeed& operator=(const LiveFeed&) = delete;
@@ -33,8 +39,11 @@ class LiveFeed {
   static std::optional<Message> encode(const core::Event& event);
 
  private:
+  static std::optional<Message> encode(const core::Event& event, const nlohmann::json& message);
+
   scheduler::EventBus& bus_;
   socketio::Namespace* downloads_;
+  Recorder recorder_;
   std::uint64_t handle_ = 0;
   std::set<Outbox*> outboxes_;
 };

@@ -113,7 +113,8 @@ Awaitable<std::vector<std::pair<std::uint64_t, std::string>>> replay(ApiContext&
     const auto executor = co_await asio::this_coro::executor;
     auto start = [&ctx, after](auto done) {
       ctx.db.read<std::vector<store::StoredEvent>>(
-          [after](store::JobStore& store) { return store.events_after(after, 10000); }, std::move(done));
+          [after](store::JobStore& store) { return store.events_after(after, 10000); },
+          std::move(done));
     };
     auto stored = co_await await_callback<Result<std::vector<store::StoredEvent>>>(executor, start);
     if (stored) {

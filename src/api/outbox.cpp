@@ -1,5 +1,6 @@
 #include "api/outbox.hpp"
 
+#include <algorithm>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -12,8 +13,20 @@ void Outbox::push(Message message) {
   if (closed_) return;
   queue_.push_back(std::move(message));
   if (queue_.size() > limit_) {
-    queue_.pop_front();
-    ++dropped_;
+    // Drop the oldest progress entry: a later one for the same job says more.
+    // State changes (complete, failed, ...) are kept, whatever the backlog.
+    auto progress = std::find_if(queue_.begin(), queue_.end(),
+                                 [](const Message& m) { return m->type == "progress"; });
+    if (progress != queue_.end()) {
+      queue_.erase(progress);
+      ++dropped_;
+    } else if (queue_.size() > 2 * limit_) {
+      // Twice the limit of state changes alone: the client is not reading.
+      // Closing ends its session; it reconnects and replays (SSE) or re-lists.
+      dropped_ += queue_.size();
+      queue_.clear();
+      closed_ = true;
+    }
   }
   signal_.cancel();  // wakes a waiting next()
 }

@@ -1,7 +1,9 @@
 // A per-subscriber queue of encoded events with an awaitable "next".
 // Entries are encoded once and shared by every subscriber. A client
-// that falls more than `limit` messages behind loses the oldest ones (it is
-// progress it would have overwritten anyway). Control thread only.
+// that falls more than `limit` messages behind loses its oldest progress
+// entries (a newer one says more); state changes are never dropped, but a
+// client twice the limit behind on them alone is closed.
+// Control thread only.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>

@@ -3,6 +3,7 @@
 // whose message is one line a user can act on.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
@@ -33,6 +34,8 @@ struct [[nodiscard]] Error {
   std::string message;
   // HTTP status that caused the error, 0 when none did.
   int http_status = 0;
+  // How long the server asked us to wait (Retry-After); zero when it did not.
+  std::chrono::milliseconds retry_after{0};
 };
 
 template <class T>

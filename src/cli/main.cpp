@@ -85,6 +85,11 @@ void add_serve_options(CLI::App* cmd, daemon::ServeOptions& serve) {
                   "Retry n waits n^4 of these (default 1000)")
       ->default_val(1000)
       ->check(CLI::Range(1, 3600000));
+  cmd->add_option("--max-retry-after", serve.max_retry_after_s,
+                  "Longest Retry-After (s) a transfer waits out in place; a longer one ends the "
+                  "attempt and the job waits in state retrying")
+      ->default_val(120)
+      ->check(CLI::Range(0, 86400));
   cmd->add_option("--allow-host", serve.allowed_hosts, "Extra Host name to accept (repeatable)");
   cmd->add_flag("--quiet", serve.quiet, "Log to DATA_DIR/logs/downloads.log only");
 }

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -114,6 +115,16 @@ class PidFile {
   int fd_;
 };
 
+// Every subscriber and every transfer connection holds a descriptor; the
+// soft limit (often 1024) would cap them long before memory does.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 int startup_error(const Error& error, int code = 1) {
   std::fprintf(stderr, "haul serve: %s\n", error.message.c_str());
   return code;
@@ -155,6 +166,7 @@ int run_serve(ServeOptions options) {
   if (auto logging = setup_logging(data_dir / "logs", !options.quiet); !logging)
     return startup_error(logging.error());
 
+  raise_open_file_limit();
   asio::io_context io;
   store::DbWorker db(std::make_unique<store::sqlite::SqliteJobStore>(db_path),
                      [&io](std::function<void()> task) { asio::post(io, std::move(task)); });
@@ -174,23 +186,21 @@ int run_serve(ServeOptions options) {
   scheduler_options.connections = options.connections;
   scheduler_options.default_max_attempts = options.max_attempts;
   scheduler_options.backoff_unit = std::chrono::milliseconds(options.backoff_unit_ms);
+  scheduler_options.transfer_retry.max_retry_after =
+      std::chrono::seconds(options.max_retry_after_s);
   for (const std::string& root : options.models_roots) scheduler_options.roots.emplace_back(root);
   scheduler::Scheduler scheduler(io, db, bus, scheduler_options);
   if (auto started = scheduler.start(); !started) return startup_error(started.error());
 
   api::socketio::Server socketio(io);
-  api::LiveFeed feed(bus, &socketio.of("/downloads"));
-  // The bounded event log: every change but byte counts, for SSE replay
-  // across restarts and for audit.
-  const auto log_handle = bus.subscribe([&db](const core::Event& event) {
-    if (event.type == core::EventType::kProgress) return;
-    auto entry = api::LiveFeed::encode(event);
-    if (!entry) return;
-    store::WriteBatch batch;
-    batch.events.push_back(
-        store::StoredEvent{event.id, (*entry)->type, event.job.id, event.at, (*entry)->json});
-    db.write(std::move(batch));
-  });
+  // Every event but progress goes to the stored log (SSE replay, audit).
+  api::LiveFeed feed(
+      bus, &socketio.of("/downloads"), [&db](const core::Event& event, const api::Message& entry) {
+        store::WriteBatch batch;
+        batch.events.push_back(
+            store::StoredEvent{event.id, entry->type, event.job.id, event.at, entry->json});
+        db.write(std::move(batch));
+      });
 
   api::Router router;
   api::ApiContext context{scheduler, bus, db, feed, &socketio};
@@ -225,7 +235,6 @@ int run_serve(ServeOptions options) {
   });
   ::signal(SIGPIPE, SIG_IGN);
   io.run();
-  bus.unsubscribe(log_handle);
   spdlog::info("stopped");
   return 0;
 }

@@ -19,6 +19,7 @@ struct ServeOptions {
   int connections = 8;
   int max_attempts = 5;
   int backoff_unit_ms = 1000;
+  int max_retry_after_s = 120;  // longer Retry-After ends the attempt; the job waits
   std::vector<std::string> allowed_hosts;  // extra Host names to accept
   bool quiet = false;                      // no console log, only the file
 };

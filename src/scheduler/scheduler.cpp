@@ -137,7 +137,8 @@ std::string Scheduler::dedup_key(const Job& job) const {
   return key;
 }
 
-Result<Job> Scheduler::make_job(const JobRequest& request, std::int64_t seq) const {
+Result<Job> Scheduler::make_job(const JobRequest& request, std::int64_t seq,
+                                ResolvedDestinations& resolved) const {
   if (request.sources.empty()) return fail(ErrorCode::kInvalidArgument, "no source given");
   if (request.target != "local") {
     return fail(ErrorCode::kInvalidArgument,
@@ -151,7 +152,10 @@ Result<Job> Scheduler::make_job(const JobRequest& request, std::int64_t seq) con
   job.seq = seq;
   job.source = request.sources.front();
   job.target = request.target;
-  auto destination = resolve_destination(request.dest);
+  auto known = resolved.find(request.dest);
+  if (known == resolved.end())
+    known = resolved.emplace(request.dest, resolve_destination(request.dest)).first;
+  const auto& destination = known->second;
   if (!destination) return fail(destination.error());
   job.destination = destination->string();
   job.group = request.group;
@@ -180,8 +184,9 @@ void Scheduler::add(std::vector<JobRequest> requests,
   std::vector<AddResult> results;
   std::vector<Job> fresh;
   std::map<std::string, std::size_t> result_by_key;  // the same job twice in one batch
+  ResolvedDestinations resolved;
   for (const JobRequest& request : requests) {
-    auto job = make_job(request, next_seq_);
+    auto job = make_job(request, next_seq_, resolved);
     if (!job) return done(fail(job.error()));
     const std::string key = dedup_key(*job);
     if (auto it = unfinished_by_key_.find(key); it != unfinished_by_key_.end()) {
@@ -271,6 +276,7 @@ void Scheduler::remove(const std::string& id, std::function<void(Result<void>)> 
     auto job = jobs_.find(id);
     if (job == jobs_.end()) return done({});
     runnable_.erase({job->second.priority, job->second.seq});
+    retrying_.erase(id);
     unfinished_by_key_.erase(dedup_key(job->second));
     bus_.publish(core::EventType::kRemoved, job->second);
     jobs_.erase(job);
@@ -331,6 +337,11 @@ void Scheduler::refresh_runnable(const Job& job) {
     runnable_[key] = job.id;
   } else {
     runnable_.erase(key);
+  }
+  if (job.state == JobState::kRetrying) {
+    retrying_.insert(job.id);
+  } else {
+    retrying_.erase(job.id);
   }
 }
 
@@ -519,7 +530,8 @@ void Scheduler::conclude_stop(Job& job, Running& run) {
       spdlog::error("job {}: failed: {}", job.id, job.error->message);
       set_state(job, JobState::kFailed, core::EventType::kFailed);
     } else {
-      const auto delay = backoff(job.attempts);
+      // A server's Retry-After wins over a shorter backoff of our own.
+      const auto delay = std::max(backoff(job.attempts), failure->retry_after);
       job.next_attempt_at = core::Clock::now() + delay;
       spdlog::warn("job {}: attempt {} failed ({}); retrying in {} ms", job.id, job.attempts,
                    failure->message, delay.count());
@@ -577,7 +589,7 @@ std::chrono::milliseconds Scheduler::backoff(int attempts) {
 
 void Scheduler::arm_retry_timer() {
   std::optional<core::TimePoint> earliest;
-  for (const auto& [key, id] : runnable_) {
+  for (const std::string& id : retrying_) {
     const Job& job = jobs_.at(id);
     if (job.state == JobState::kRetrying && job.next_attempt_at &&
         (!earliest || *job.next_attempt_at < *earliest)) {

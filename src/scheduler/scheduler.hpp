@@ -18,6 +18,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/error.hpp"
@@ -115,7 +116,11 @@ class Scheduler final : public transfer::TransferObserver {
     std::size_t item = 0;
   };
 
-  Result<core::Job> make_job(const JobRequest& request, std::int64_t seq) const;
+  // Destinations already resolved in one add() call: a batch of 1000 jobs
+  // into one folder walks the filesystem once, not 1000 times.
+  using ResolvedDestinations = std::map<std::string, Result<std::filesystem::path>>;
+  Result<core::Job> make_job(const JobRequest& request, std::int64_t seq,
+                             ResolvedDestinations& resolved) const;
   Result<std::filesystem::path> resolve_destination(const std::string& dest) const;
   std::string dedup_key(const core::Job& job) const;
 
@@ -141,7 +146,7 @@ class Scheduler final : public transfer::TransferObserver {
   SchedulerOptions options_;
   std::unique_ptr<transfer::Engine> engine_;
 
-  std::map<std::string, core::Job> jobs_;
+  std::unordered_map<std::string, core::Job> jobs_;  // by id; list() sorts by seq
   // Jobs that may start now or at next_attempt_at, best first.
   struct RunnableOrder {
     bool operator()(const std::pair<int, std::int64_t>& a,
@@ -150,6 +155,7 @@ class Scheduler final : public transfer::TransferObserver {
     }
   };
   std::map<std::pair<int, std::int64_t>, std::string, RunnableOrder> runnable_;
+  std::set<std::string> retrying_;  // ids in state retrying: the retry timer looks only here
   std::map<std::string, std::string> unfinished_by_key_;  // dedup_key -> job id
   std::map<std::string, std::unique_ptr<Running>> running_;
   std::map<transfer::TransferId, Slot> transfers_;

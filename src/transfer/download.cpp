@@ -263,6 +263,7 @@ void Download::handle_failure(Connection& c, Error error,
   last_error_ = error.message;
   const RetryPolicy& policy = request_.retry;
   if (retry_after && *retry_after > policy.max_retry_after) {
+    error.retry_after = *retry_after;
     error.message +=
         "; the server asks to retry in " + format_duration(whole_seconds(*retry_after));
     return fail(std::move(error));

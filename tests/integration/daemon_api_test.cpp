@@ -189,6 +189,21 @@ TEST_F(DaemonApiTest, ListFiltersByStateTargetAndGroup) {
   const HttpReply bad = daemon->call("GET", "/api/v1/jobs?state=sleeping");
   EXPECT_EQ(bad.status, 400) << bad.body;
   expect_error_shape(bad);
+
+  // Paging: count stays the number of matching jobs.
+  const json page = daemon->call("GET", "/api/v1/jobs?limit=1&offset=1").json();
+  EXPECT_EQ(ids_of(page), (std::vector<std::string>{b}));
+  EXPECT_EQ(page["count"], 3);
+  EXPECT_EQ(ids_of(daemon->call("GET", "/api/v1/jobs?offset=2&limit=5").json()),
+            (std::vector<std::string>{c}));
+  EXPECT_TRUE(daemon->call("GET", "/api/v1/jobs?offset=9").json()["jobs"].empty());
+  EXPECT_TRUE(daemon->call("GET", "/api/v1/jobs?limit=0").json()["jobs"].empty());
+  for (const char* query : {"limit=-1", "limit=ten", "offset=1x"}) {
+    const HttpReply wrong = daemon->call("GET", std::string("/api/v1/jobs?") + query);
+    EXPECT_EQ(wrong.status, 400) << query;
+    expect_error_shape(wrong);
+  }
+  EXPECT_EQ(daemon->call("GET", "/api/models/download/jobs").json().size(), 3u);
 }
 
 TEST_F(DaemonApiTest, BatchAddTakesAnArrayOrAJobsObject) {
@@ -197,8 +212,8 @@ TEST_F(DaemonApiTest, BatchAddTakesAnArrayOrAJobsObject) {
   server.add("/z.bin", {.body = random_bytes(5'000, 6)});
   auto daemon = start_daemon();
 
-  const json array = json::array({{{"source", server.url("/x.bin")}, {"priority", 1}},
-                                   {{"source", server.url("/y.bin")}}});
+  const json array = json::array(
+      {{{"source", server.url("/x.bin")}, {"priority", 1}}, {{"source", server.url("/y.bin")}}});
   const HttpReply first = daemon->call("POST", "/api/v1/jobs", array.dump(), kJsonHeader);
   ASSERT_EQ(first.status, 201) << first.body;
   const json jobs = first.json()["jobs"];
@@ -210,8 +225,8 @@ TEST_F(DaemonApiTest, BatchAddTakesAnArrayOrAJobsObject) {
   daemon->wait_for_state(jobs[1]["id"], "completed");
 
   // x is still downloading: a batch naming it again gets the same job back.
-  const json object = {
-      {"jobs", json::array({{{"source", server.url("/x.bin")}}, {{"source", server.url("/z.bin")}}})}};
+  const json object = {{"jobs", json::array({{{"source", server.url("/x.bin")}},
+                                             {{"source", server.url("/z.bin")}}})}};
   const HttpReply second = daemon->call("POST", "/api/v1/jobs", object.dump(), kJsonHeader);
   ASSERT_EQ(second.status, 201) << second.body;
   const json again = second.json()["jobs"];
@@ -263,9 +278,9 @@ TEST_F(DaemonApiTest, DuplicateOfAnUnfinishedJobReturnsTheExistingJob) {
   EXPECT_EQ(third.json()["id"], id);
 
   // Another destination is another job.
-  const HttpReply elsewhere = daemon->call(
-      "POST", "/api/v1/jobs", json{{"source", server.url("/big.bin")}, {"dest", "other"}}.dump(),
-      kJsonHeader);
+  const HttpReply elsewhere =
+      daemon->call("POST", "/api/v1/jobs",
+                   json{{"source", server.url("/big.bin")}, {"dest", "other"}}.dump(), kJsonHeader);
   EXPECT_EQ(elsewhere.status, 201) << elsewhere.body;
   EXPECT_NE(elsewhere.json()["id"], id);
 
@@ -295,7 +310,8 @@ TEST_F(DaemonApiTest, JobIsReadableByIdAndDeleteRemovesIt) {
   const json running = add_running(*daemon, {{"source", server.url("/slow.bin")}});
   const std::string part = running["items"][0]["path"].get<std::string>() + ".part";
   EXPECT_TRUE(eventually([&] { return fs::exists(part); })) << part;
-  const HttpReply removed_running = daemon->call("DELETE", "/api/v1/jobs/" + running["id"].get<std::string>());
+  const HttpReply removed_running =
+      daemon->call("DELETE", "/api/v1/jobs/" + running["id"].get<std::string>());
   EXPECT_EQ(removed_running.status, 204) << removed_running.body;
   EXPECT_EQ(daemon->call("GET", "/api/v1/jobs/" + running["id"].get<std::string>()).status, 404);
   EXPECT_FALSE(fs::exists(part));
@@ -350,9 +366,9 @@ TEST_F(DaemonApiTest, BodiesOverOneMebibyteGet413) {
   // Just under the limit is fine.
   const std::string fits(1000u * 1000u, 'n');
   server.add("/f.bin", {.body = "tiny"});
-  const HttpReply ok = daemon->call(
-      "POST", "/api/v1/jobs", json{{"source", server.url("/f.bin")}, {"name", fits}}.dump(),
-      kJsonHeader);
+  const HttpReply ok =
+      daemon->call("POST", "/api/v1/jobs",
+                   json{{"source", server.url("/f.bin")}, {"name", fits}}.dump(), kJsonHeader);
   EXPECT_EQ(ok.status, 201) << ok.body.substr(0, 300);
 }
 
@@ -360,9 +376,12 @@ TEST_F(DaemonApiTest, UnknownJobIdGets404OnEveryRoute) {
   auto daemon = start_daemon();
   const std::string id = "0b0e4b8e-6c1f-4d2a-9a51-1f6f7a2b3c4d";
   const std::vector<std::pair<std::string, std::string>> routes = {
-      {"GET", "/api/v1/jobs/" + id},          {"POST", "/api/v1/jobs/" + id + "/pause"},
-      {"POST", "/api/v1/jobs/" + id + "/resume"}, {"POST", "/api/v1/jobs/" + id + "/retry"},
-      {"POST", "/api/v1/jobs/" + id + "/cancel"}, {"DELETE", "/api/v1/jobs/" + id},
+      {"GET", "/api/v1/jobs/" + id},
+      {"POST", "/api/v1/jobs/" + id + "/pause"},
+      {"POST", "/api/v1/jobs/" + id + "/resume"},
+      {"POST", "/api/v1/jobs/" + id + "/retry"},
+      {"POST", "/api/v1/jobs/" + id + "/cancel"},
+      {"DELETE", "/api/v1/jobs/" + id},
       {"GET", "/api/v1/jobs/not-even-an-id"},
       {"GET", "/api/v1/nothing-here"},
   };
@@ -414,8 +433,8 @@ TEST_F(DaemonApiTest, DestinationsOutsideTheRootsAndUnparsableSourcesGet422) {
        {std::string("/etc"), std::string("/tmp"), outside.string(), std::string("../outside"),
         std::string("loras/../../outside"), (models() / ".." / "outside").string(),
         std::string("escape"), std::string("escape/deeper")}) {
-    const HttpReply reply = daemon->call(
-        "POST", "/api/v1/jobs", json{{"source", url}, {"dest", dest}}.dump(), kJsonHeader);
+    const HttpReply reply = daemon->call("POST", "/api/v1/jobs",
+                                         json{{"source", url}, {"dest", dest}}.dump(), kJsonHeader);
     EXPECT_EQ(reply.status, 422) << dest << " -> " << reply.body;
     expect_error_shape(reply);
   }
@@ -435,9 +454,9 @@ TEST_F(DaemonApiTest, DestinationsOutsideTheRootsAndUnparsableSourcesGet422) {
   EXPECT_TRUE(fs::is_empty(outside));
 
   // An absolute path inside the root is fine.
-  const HttpReply inside =
-      daemon->call("POST", "/api/v1/jobs",
-                   json{{"source", url}, {"dest", (models() / "vae").string()}}.dump(), kJsonHeader);
+  const HttpReply inside = daemon->call(
+      "POST", "/api/v1/jobs", json{{"source", url}, {"dest", (models() / "vae").string()}}.dump(),
+      kJsonHeader);
   EXPECT_EQ(inside.status, 201) << inside.body;
 }
 
@@ -492,7 +511,8 @@ TEST_F(DaemonApiTest, HealthzAndMetricsCountJobsByState) {
 
   const HttpReply metrics = daemon->call("GET", "/metrics");
   ASSERT_EQ(metrics.status, 200);
-  EXPECT_TRUE(contains(header(metrics, "content-type"), "text/plain")) << header(metrics, "content-type");
+  EXPECT_TRUE(contains(header(metrics, "content-type"), "text/plain"))
+      << header(metrics, "content-type");
   const std::string& text = metrics.body;
   EXPECT_TRUE(contains(text, "# TYPE haul_jobs gauge")) << text;
   EXPECT_TRUE(contains(text, "haul_jobs{state=\"completed\"} 1\n")) << text;
@@ -517,8 +537,8 @@ TEST_F(DaemonApiTest, SecretsInSourceUrlsAreRedactedInResponsesAndTheLog) {
   server.add("/private/gone.bin", {.body = "x", .fail_status = 404, .fail_times = -1});
   auto daemon = start_daemon();
   const std::string secret = "s3cr3t-Value-9981";
-  const json added =
-      daemon->add({{"source", server.url("/private/model.bin") + "?token=" + secret + "&rev=main"}});
+  const json added = daemon->add(
+      {{"source", server.url("/private/model.bin") + "?token=" + secret + "&rev=main"}});
   const std::string id = added["id"];
   const json failed_added =
       daemon->add({{"source", server.url("/private/gone.bin") + "?token=" + secret}});
@@ -532,10 +552,9 @@ TEST_F(DaemonApiTest, SecretsInSourceUrlsAreRedactedInResponsesAndTheLog) {
   EXPECT_EQ(read_file(models() / "model.bin"), body);
 
   EXPECT_TRUE(contains(added.dump(), "token=REDACTED")) << added.dump();
-  const std::vector<std::string> paths = {"/api/v1/jobs", "/api/v1/jobs/" + id,
-                                          "/api/v1/jobs/" + failed_added["id"].get<std::string>(),
-                                          "/api/models/download/status/" + id,
-                                          "/api/models/download/jobs"};
+  const std::vector<std::string> paths = {
+      "/api/v1/jobs", "/api/v1/jobs/" + id, "/api/v1/jobs/" + failed_added["id"].get<std::string>(),
+      "/api/models/download/status/" + id, "/api/models/download/jobs"};
   for (const std::string& path : paths) {
     const HttpReply reply = daemon->call("GET", path);
     EXPECT_EQ(reply.status, 200) << path;
@@ -549,8 +568,9 @@ TEST_F(DaemonApiTest, SecretsInSourceUrlsAreRedactedInResponsesAndTheLog) {
 
   // A password in the URL's authority is hidden the same way.
   const std::string password = "hunter2-pw-0042";
-  const std::string with_user = "http://alice:" + password + "@127.0.0.1:" +
-                                std::to_string(server.port()) + "/private/model.bin";
+  const std::string with_user = "http://alice:" + password +
+                                "@127.0.0.1:" + std::to_string(server.port()) +
+                                "/private/model.bin";
   const json user_added = daemon->add({{"source", with_user}, {"dest", "again"}});
   EXPECT_FALSE(contains(user_added.dump(), password)) << user_added.dump();
   daemon->wait_for_state(user_added["id"], "completed");
@@ -580,7 +600,8 @@ TEST_F(DaemonApiTest, TokenFromTheEnvironmentGuardsEveryRoute) {
           std::vector<std::string>{"Authorization: " + token},
           std::vector<std::string>{"Authorization: Bearer " + token + "x"}}) {
       const HttpReply reply = daemon->call(method, path, body, headers);
-      EXPECT_EQ(reply.status, 401) << method << " " << path << " with " << ::testing::PrintToString(headers);
+      EXPECT_EQ(reply.status, 401)
+          << method << " " << path << " with " << ::testing::PrintToString(headers);
       EXPECT_FALSE(contains(reply.body, token));
     }
     const HttpReply ok = daemon->call(method, path, body, {"Authorization: Bearer " + token});
@@ -609,9 +630,9 @@ TEST_F(DaemonApiTest, ForeignHostAndOriginHeadersAreRefused) {
   }
   // A POST from a foreign page is refused and adds nothing.
   server.add("/ok.bin", {.body = "x"});
-  const HttpReply post = daemon->call("POST", "/api/v1/jobs",
-                                      json{{"source", server.url("/ok.bin")}}.dump(),
-                                      {"Content-Type: application/json", "Origin: https://evil.example"});
+  const HttpReply post =
+      daemon->call("POST", "/api/v1/jobs", json{{"source", server.url("/ok.bin")}}.dump(),
+                   {"Content-Type: application/json", "Origin: https://evil.example"});
   EXPECT_EQ(post.status, 403);
   EXPECT_EQ(daemon->call("GET", "/api/v1/jobs").json()["count"], 0);
 
@@ -621,9 +642,9 @@ TEST_F(DaemonApiTest, ForeignHostAndOriginHeadersAreRefused) {
 }
 
 TEST_F(DaemonApiTest, ListeningBeyondLoopbackNeedsAToken) {
-  std::vector<std::string> args = {"serve",         "--listen",       "0.0.0.0:0",
-                                   "--data-dir",    (dir / "data").string(),
-                                   "--models-root", models().string()};
+  std::vector<std::string> args = {
+      "serve",         "--listen",       "0.0.0.0:0", "--data-dir", (dir / "data").string(),
+      "--models-root", models().string()};
   HaulProcess refused(args, {"HAUL_TOKEN="});
   const auto outcome = refused.wait(std::chrono::seconds(10));
   EXPECT_EQ(outcome.exit_code, 2) << outcome.err;
@@ -860,11 +881,11 @@ TEST_F(DaemonApiTest, PermanentFailureEndsFailedAndRetryRunsItAgain) {
 
 TEST_F(DaemonApiTest, TransientFailuresGoThroughRetryingAndThenComplete) {
   const std::string body = random_bytes(25'000, 71);
-  // Retry-After beyond what a transfer waits out ends each of the first two
-  // attempts at once; the job then waits out its own backoff (20 ms, 320 ms).
-  server.add("/flaky.bin",
-             {.body = body, .fail_status = 503, .fail_times = 2, .retry_after = "3600"});
-  auto daemon = start_daemon();
+  // With --max-retry-after 0 each Retry-After ends the attempt at once; the job
+  // then waits in state retrying for the server's 1 s, not its own 20/320 ms.
+  server.add("/flaky.bin", {.body = body, .fail_status = 503, .fail_times = 2, .retry_after = "1"});
+  auto daemon = start_daemon({"--max-retry-after", "0"});
+  const auto added_at = steady_clock::now();
   const std::string id = daemon->add({{"source", server.url("/flaky.bin")}})["id"];
 
   bool saw_retrying = false;
@@ -883,7 +904,8 @@ TEST_F(DaemonApiTest, TransientFailuresGoThroughRetryingAndThenComplete) {
   EXPECT_EQ(last["state"], "completed") << last.dump();
   EXPECT_TRUE(saw_retrying) << "the job never showed state 'retrying': " << last.dump();
   EXPECT_TRUE(retrying_had_next_attempt) << "no next_attempt_at while retrying";
-  EXPECT_GE(last["attempts"].get<int>(), 2) << last.dump();
+  EXPECT_EQ(last["attempts"].get<int>(), 3) << last.dump();
+  EXPECT_GE(steady_clock::now() - added_at, milliseconds(1900)) << "Retry-After was not honoured";
   EXPECT_TRUE(last["error"].is_null()) << last.dump();
   EXPECT_EQ(read_file(models() / "flaky.bin"), body);
 }
@@ -919,7 +941,8 @@ TEST_F(DaemonApiTest, Sha256MismatchFailsWithBothHashesInTheMessage) {
 
   const HttpReply both = daemon->call(
       "POST", "/api/v1/jobs",
-      json{{"sources", {server.url("/wrong.bin"), server.url("/x.bin")}}, {"sha256", expected}}.dump(),
+      json{{"sources", {server.url("/wrong.bin"), server.url("/x.bin")}}, {"sha256", expected}}
+          .dump(),
       kJsonHeader);
   EXPECT_EQ(both.status / 100, 4) << "sha256 with several sources: " << both.body;
 }
@@ -946,17 +969,19 @@ TEST_F(DaemonApiTest, MultiFileJobCompletesEveryFileWithByteWeightedProgress) {
   // share of files done.
   bool checked_mid_run = false;
   json job;
-  eventually([&] {
-    job = daemon->job(id);
-    if (job["state"] != "running" || !job["bytes_total"].is_number()) return false;
-    const double total = job["bytes_total"].get<double>();
-    const double done = job["bytes_done"].get<double>();
-    if (job["items"][0]["state"] != "completed" || done >= total) return false;
-    EXPECT_EQ(job["bytes_total"], small.size() + medium.size() + large.size());
-    EXPECT_NEAR(job["progress"].get<double>(), 100.0 * done / total, 0.01) << job.dump();
-    checked_mid_run = true;
-    return true;
-  }, kWait, milliseconds(5));
+  eventually(
+      [&] {
+        job = daemon->job(id);
+        if (job["state"] != "running" || !job["bytes_total"].is_number()) return false;
+        const double total = job["bytes_total"].get<double>();
+        const double done = job["bytes_done"].get<double>();
+        if (job["items"][0]["state"] != "completed" || done >= total) return false;
+        EXPECT_EQ(job["bytes_total"], small.size() + medium.size() + large.size());
+        EXPECT_NEAR(job["progress"].get<double>(), 100.0 * done / total, 0.01) << job.dump();
+        checked_mid_run = true;
+        return true;
+      },
+      kWait, milliseconds(5));
   EXPECT_TRUE(checked_mid_run) << job.dump();
 
   const json done = daemon->wait_for_state(id, "completed");

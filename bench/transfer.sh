@@ -7,10 +7,11 @@
 # Each figure is the median of BENCH_REPEAT runs (default 3). Times run until
 # the data is on disk: haul fsyncs before it reports done; every command is
 # followed by `sync` all the same, so all tools pay the same.
-# Writes the tables to stdout and to bench/RESULTS.md (BENCH_RESULTS).
+# Writes the tables to stdout and to their section of bench/RESULTS.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 root=$(dirname "$here")
 haul=${HAUL:-$root/build/release/src/cli/haul}
 work=${BENCH_DIR:-/var/tmp/haul-bench}
@@ -21,56 +22,20 @@ results=${BENCH_RESULTS:-$here/RESULTS.md}
 port_a=${BENCH_PORT:-18431}
 port_b=$((port_a + 1))
 
-for tool in nginx curl wget aria2c dd openssl /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (./dev bench installs it)" >&2; exit 1; }
-done
+require_tools nginx curl wget aria2c dd openssl /usr/bin/time
 [ -x "$haul" ] || { echo "bench: $haul is missing (./dev bench builds it)" >&2; exit 1; }
 
-mkdir -p "$work"/{www,out,nginx/tmp}
+mkdir -p "$work/out"
 out=$work/out
 
-# --- test files, kept between runs -----------------------------------------
-make_file() {  # name size_mib
-  local path=$work/www/$1
-  if [ ! -f "$path" ] || [ "$(stat -c %s "$path")" -ne $(($2 * 1048576)) ]; then
-    echo "bench: generating $1 ($2 MiB of random data)" >&2
-    head -c "$(($2 * 1048576))" /dev/urandom >"$path.tmp" && mv "$path.tmp" "$path"
-    rm -f "$path.sha256"
-  fi
-  [ -f "$path.sha256" ] || openssl dgst -sha256 -r "$path" | cut -d' ' -f1 >"$path.sha256"
-  cat "$path" >/dev/null  # into the page cache: nginx serves from memory
-}
 make_file a.bin "$size_a"
 make_file b.bin "$size_b"
 sha_a=$(cat "$work/www/a.bin.sha256")
 sha_b=$(cat "$work/www/b.bin.sha256")
 
-# --- nginx -------------------------------------------------------------------
-cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes auto;
-daemon on;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 100000;
-  client_body_temp_path $work/nginx/tmp;
-  proxy_temp_path $work/nginx/tmp;
-  fastcgi_temp_path $work/nginx/tmp;
-  uwsgi_temp_path $work/nginx/tmp;
-  scgi_temp_path $work/nginx/tmp;
-  server { listen 127.0.0.1:$port_a; root $work/www; }
-  server { listen 127.0.0.1:$port_b; root $work/www; limit_rate 50m; }
-}
-EOF
-stop_nginx() { [ -f "$work/nginx/nginx.pid" ] && kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true; }
-stop_nginx; sleep 0.2
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -e "$work/nginx/error.log"
-trap 'stop_nginx; rm -rf "$out"' EXIT
-sleep 0.3
+start_nginx transfer "server { listen 127.0.0.1:$port_a; root $work/www; }
+  server { listen 127.0.0.1:$port_b; root $work/www; limit_rate 50m; }"
+trap 'stop_nginx transfer; rm -rf "$out"' EXIT
 
 # --- measuring -----------------------------------------------------------------
 declare -A wall cpu rss
@@ -137,7 +102,7 @@ row() {  # key label size
 fs_type=$(stat -f -c %T "$work")
 report=$(
   cat <<EOF
-# Transfer benchmark results
+## Transfer: haul get vs curl, wget, aria2c
 
 Measured by \`./dev bench\` on $(date -u +%Y-%m-%d), $(nproc) cores, kernel $(uname -r),
 destination filesystem $fs_type ($work). nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'),
@@ -145,7 +110,7 @@ curl $(curl --version | head -1 | cut -d' ' -f2), wget $(wget --version | head -
 aria2c $(aria2c --version | head -1 | cut -d' ' -f3). Median of $repeat runs. Wall time runs until
 the data is on disk (each command is followed by \`sync\`). haul verifies SHA-256 in every run.
 
-## (a) No rate limit, $size_a MiB
+### (a) No rate limit, $size_a MiB
 
 | tool | wall s | MB/s | CPU s/GiB | peak RSS MiB |
 |---|---|---|---|---|
@@ -159,7 +124,7 @@ Ratios (speed): haul/dd $(ratio "${wall[a_haul]}" "${wall[a_dd]}"), haul/curl $(
 haul/wget $(ratio "${wall[a_haul]}" "${wall[a_wget]}"), haul/aria2c $(ratio "${wall[a_haul]}" "${wall[a_aria2c]}").
 CPU s/GiB: haul ${cpu[a_haul]} vs aria2c ${cpu[a_aria2c]}.
 
-## (b) nginx limit_rate 50m per connection, $size_b MiB
+### (b) nginx limit_rate 50m per connection, $size_b MiB
 
 | tool | wall s | MB/s | CPU s/GiB | peak RSS MiB |
 |---|---|---|---|---|
@@ -175,10 +140,6 @@ EOF
 )
 echo "$report"
 if [ -z "${BENCH_NO_WRITE:-}" ]; then
-  {
-    echo "$report"
-    echo
-    cat "$here/NOTES.md" 2>/dev/null || true
-  } >"$results"
+  write_section "$results" transfer "$report"
   echo "bench: wrote $results" >&2
 fi
