@@ -75,50 +75,52 @@ std::string iso_time(core::TimePoint at) {
   return text;
 }
 
+// Built field by field: nlohmann's initializer lists copy every value, and
+// GET /api/v1/jobs/{id} spends most of its time here.
 json job_json(const core::Job& job) {
   json items = json::array();
+  items.get_ref<json::array_t&>().reserve(job.items.size());
   for (std::size_t i = 0; i < job.items.size(); ++i) {
     const core::Item& item = job.items[i];
-    items.push_back({
-        {"index", i},
-        {"source", transfer::redact_secrets(item.source)},
-        {"name", item_name(item)},
-        {"path", item.path.empty() ? json(nullptr) : json(item.path)},
-        {"size", item.size ? json(*item.size) : json(nullptr)},
-        {"bytes_done", item.bytes_done},
-        {"progress", rounded(item_percent(item), 2)},
-        {"speed", std::llround(item.speed)},
-        {"sha256", item.sha256.empty() ? json(nullptr) : json(item.sha256)},
-        {"stage", item.stage},
-        {"state", core::state_name(item.state)},
-        {"error", error_json(item.error)},
-    });
+    json& out = items.emplace_back(json::object());
+    out["index"] = i;
+    out["source"] = transfer::redact_secrets(item.source);
+    out["name"] = item_name(item);
+    out["path"] = item.path.empty() ? json(nullptr) : json(item.path);
+    out["size"] = item.size ? json(*item.size) : json(nullptr);
+    out["bytes_done"] = item.bytes_done;
+    out["progress"] = rounded(item_percent(item), 2);
+    out["speed"] = std::llround(item.speed);
+    out["sha256"] = item.sha256.empty() ? json(nullptr) : json(item.sha256);
+    out["stage"] = item.stage;
+    out["state"] = core::state_name(item.state);
+    out["error"] = error_json(item.error);
   }
   const auto total = job.bytes_total();
-  return {
-      {"id", job.id},
-      {"source", transfer::redact_secrets(job.source)},
-      {"target", job.target},
-      {"dest", job.destination},
-      {"group", job.group},
-      {"name", job.name},
-      {"priority", job.priority},
-      {"state", core::state_name(job.state)},
-      {"attempts", job.attempts},
-      {"max_attempts", job.max_attempts},
-      {"next_attempt_at", optional_time(job.next_attempt_at)},
-      {"error", error_json(job.error)},
-      {"created_at", iso_time(job.created_at)},
-      {"started_at", optional_time(job.started_at)},
-      {"finished_at", optional_time(job.finished_at)},
-      {"bytes_done", job.bytes_done()},
-      {"bytes_total", total ? json(*total) : json(nullptr)},
-      {"progress", rounded(job.percent(), 2)},
-      {"speed", std::llround(job.speed)},
-      {"eta", job.eta_seconds ? json(*job.eta_seconds) : json(nullptr)},
-      {"labels", job.labels},
-      {"items", std::move(items)},
-  };
+  json out = json::object();
+  out["id"] = job.id;
+  out["source"] = transfer::redact_secrets(job.source);
+  out["target"] = job.target;
+  out["dest"] = job.destination;
+  out["group"] = job.group;
+  out["name"] = job.name;
+  out["priority"] = job.priority;
+  out["state"] = core::state_name(job.state);
+  out["attempts"] = job.attempts;
+  out["max_attempts"] = job.max_attempts;
+  out["next_attempt_at"] = optional_time(job.next_attempt_at);
+  out["error"] = error_json(job.error);
+  out["created_at"] = iso_time(job.created_at);
+  out["started_at"] = optional_time(job.started_at);
+  out["finished_at"] = optional_time(job.finished_at);
+  out["bytes_done"] = job.bytes_done();
+  out["bytes_total"] = total ? json(*total) : json(nullptr);
+  out["progress"] = rounded(job.percent(), 2);
+  out["speed"] = std::llround(job.speed);
+  out["eta"] = job.eta_seconds ? json(*job.eta_seconds) : json(nullptr);
+  out["labels"] = job.labels;
+  out["items"] = std::move(items);
+  return out;
 }
 
 json download_status(const core::Job& job) {
