@@ -14,19 +14,14 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-root=$(dirname "$here")
-haul=${HAUL:-$root/build/release/src/cli/haul}
-work=${BENCH_DIR:-/var/tmp/haul-bench}
 jobs=${BENCH_JOBS:-100000}
 subscribers=${BENCH_SUBSCRIBERS:-1000}
 duration=${BENCH_WRK_SECONDS:-10}
-results=${BENCH_RESULTS:-$here/RESULTS.md}
 port=${BENCH_DAEMON_PORT:-18440}
 web_port=$((port + 1))
 node_modules=$root/tests/node/node_modules
 
 require_tools nginx wrk node openssl
-[ -x "$haul" ] || { echo "bench: $haul is missing (./dev bench builds it)" >&2; exit 1; }
 [ -d "$node_modules/ws" ] || { echo "bench: $node_modules/ws is missing (./dev bench installs it)" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)"
 
@@ -58,6 +53,8 @@ start_daemon() {
 stop_daemon() { kill "$daemon_pid"; wait "$daemon_pid" || true; daemon_pid=; }
 rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$daemon_pid/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$daemon_pid/stat"; }
+# json_get EXPR: evaluates JSON.parse(stdin)EXPR, e.g. `json_get .count`.
+json_get() { node -pe "JSON.parse(require('fs').readFileSync(0))$1"; }
 post_job() { curl -sf -H 'content-type: application/json' -d "$1" "$base/api/v1/jobs"; }
 # wrk_field OUTPUT LABEL: "Requests/sec" or a latency percentile ("50%", "99%").
 wrk_field() { awk -v l="$2" '$1 == l || $1 == l":" { print $2 }' <<<"$1"; }
@@ -70,10 +67,9 @@ post_job "{\"source\": \"http://127.0.0.1:$web_port/slow/blocker.bin\", \"dest\"
 
 echo "bench: enqueueing $jobs jobs" >&2
 enqueue=$(node "$here/enqueue.mjs" "$base" "http://127.0.0.1:$web_port/queued" "$jobs" 1000 4)
-jobs_per_s=$(node -pe "Math.round(JSON.parse(process.argv[1]).jobs_per_s)" "$enqueue")
-enqueue_s=$(node -pe "JSON.parse(process.argv[1]).seconds.toFixed(1)" "$enqueue")
-count=$(curl -sf "$base/healthz" | node -pe "const h = JSON.parse(require('fs').readFileSync(0)); JSON.stringify(h)")
-echo "bench: $jobs_per_s jobs/s; healthz $count" >&2
+jobs_per_s=$(json_get '.jobs_per_s.toFixed(0)' <<<"$enqueue")
+enqueue_s=$(json_get '.seconds.toFixed(1)' <<<"$enqueue")
+echo "bench: $jobs_per_s jobs/s; healthz $(curl -sf "$base/healthz")" >&2
 
 cat >"$work/post_one.lua" <<LUA
 local n = 0
@@ -107,7 +103,7 @@ for threads in 1 2; do
   read_p99[$threads]=$(wrk_field "$reads" 99%)
   read_errors=$((read_errors + $(grep -c "Non-2xx\|Socket errors" <<<"$reads" || true)))
 done
-stored=$(curl -sf "$base/api/v1/jobs?limit=1" | node -pe "JSON.parse(require('fs').readFileSync(0)).count")
+stored=$(curl -sf "$base/api/v1/jobs?limit=1" | json_get .count)
 rss_full=$(rss_mib)
 stop_daemon
 
@@ -119,9 +115,9 @@ live_run() {
   started=$(date +%s.%N)
   for i in $(seq 20); do
     ids+=("$(post_job "{\"source\": \"http://127.0.0.1:$web_port/live/live.bin\", \"dest\": \"$1/$i\"}" |
-      node -pe "JSON.parse(require('fs').readFileSync(0)).id")")
+      json_get .id)")
   done
-  while [ "$(curl -sf "$base/api/v1/jobs?state=completed&limit=1" | node -pe "JSON.parse(require('fs').readFileSync(0)).count")" -lt "$2" ]; do
+  while [ "$(curl -sf "$base/api/v1/jobs?state=completed&limit=1" | json_get .count)" -lt "$2" ]; do
     sleep 0.2
   done
   ended=$(date +%s.%N)
@@ -148,8 +144,8 @@ sleep 0.5
 kill "$subscribers_pid"; wait "$subscribers_pid" || true; subscribers_pid=
 received=$(tail -n 1 "$fifo")
 echo "bench: with $subscribers subscribers: ${loud_cpu} s CPU in ${loud_wall} s; $received" >&2
-min_complete=$(node -pe "JSON.parse(process.argv[1]).min_complete" "$received")
-per_sub=$(node -pe "(JSON.parse(process.argv[1]).messages / $subscribers).toFixed(0)" "$received")
+min_complete=$(json_get .min_complete <<<"$received")
+per_sub=$(($(json_get .messages <<<"$received") / subscribers))
 [ "$min_complete" -ge 20 ] || { echo "bench: a subscriber missed completions ($received)" >&2; exit 1; }
 stop_daemon
 

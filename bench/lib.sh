@@ -1,5 +1,12 @@
-# Shared by the bench scripts: tool checks, a private nginx, and writing one
-# section of RESULTS.md. Source it; it expects `work` and `here` to be set.
+# Shared by the bench scripts: where things are, tool checks, a private
+# nginx, and writing one section of RESULTS.md. Source it after setting
+# `here` (the bench folder).
+
+root=$(dirname "$here")
+haul=${HAUL:-$root/build/release/src/cli/haul}
+work=${BENCH_DIR:-/var/tmp/haul-bench}
+results=${BENCH_RESULTS:-$here/RESULTS.md}
+[ -x "$haul" ] || { echo "bench: $haul is missing (./dev bench builds it)" >&2; exit 1; }
 
 require_tools() {
   for tool in "$@"; do

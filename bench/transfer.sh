@@ -12,18 +12,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-root=$(dirname "$here")
-haul=${HAUL:-$root/build/release/src/cli/haul}
-work=${BENCH_DIR:-/var/tmp/haul-bench}
 size_a=${BENCH_SIZE_MIB:-4096}
 size_b=${BENCH_CAPPED_SIZE_MIB:-1024}
 repeat=${BENCH_REPEAT:-3}
-results=${BENCH_RESULTS:-$here/RESULTS.md}
 port_a=${BENCH_PORT:-18431}
 port_b=$((port_a + 1))
 
 require_tools nginx curl wget aria2c dd openssl /usr/bin/time
-[ -x "$haul" ] || { echo "bench: $haul is missing (./dev bench builds it)" >&2; exit 1; }
 
 mkdir -p "$work/out"
 out=$work/out

@@ -28,21 +28,6 @@ using std::chrono::steady_clock;
 constexpr auto kWait = std::chrono::seconds(20);
 const std::vector<std::string> kJsonHeader = {"Content-Type: application/json"};
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-// Polls `done` every few milliseconds until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& done, milliseconds timeout = kWait,
-                milliseconds every = milliseconds(10)) {
-  const auto deadline = steady_clock::now() + timeout;
-  while (steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(every);
-  }
-  return done();
-}
-
 // A file served slowly enough that a job on it stays running for a while.
 Resource slow(std::string body, std::size_t rate = 32 * 1024) {
   return Resource{.body = std::move(body), .rate = rate};

@@ -28,30 +28,6 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-constexpr auto kWait = std::chrono::seconds(20);
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
-
-bool eventually(const std::function<bool()>& done, milliseconds timeout = kWait) {
-  const auto deadline = steady_clock::now() + timeout;
-  while (steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return done();
-}
-
 Resource slow(std::string body, std::size_t rate = 32 * 1024) {
   return Resource{.body = std::move(body), .rate = rate};
 }
@@ -385,7 +361,8 @@ TEST_F(DaemonCliTest, NoDaemonRunningExitsOneWithAOneLineMessage) {
       const std::string shown = ::testing::PrintToString(args);
       EXPECT_EQ(outcome.exit_code, 1) << shown << ": " << outcome.err;
       EXPECT_EQ(lines_of(outcome.err).size(), 1u) << shown << ": " << outcome.err;
-      EXPECT_TRUE(contains(outcome.err, "no haul daemon at " + url)) << shown << ": " << outcome.err;
+      EXPECT_TRUE(contains(outcome.err, "no haul daemon at " + url))
+          << shown << ": " << outcome.err;
       EXPECT_LT(outcome.elapsed, std::chrono::seconds(5)) << shown;
     }
   }
@@ -548,8 +525,8 @@ TEST_F(DaemonCliTest, WorkerStopForceCancelsDownloadsFirst) {
     return fs::exists(part);
   }));
 
-  const auto stopped = run_haul(
-      {"worker", "stop", "--force", "--data-dir", data.string(), "--listen", listen});
+  const auto stopped =
+      run_haul({"worker", "stop", "--force", "--data-dir", data.string(), "--listen", listen});
   ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
   EXPECT_LT(stopped.elapsed, std::chrono::seconds(10));
   EXPECT_NE(::kill(pid, 0), 0);

@@ -90,8 +90,9 @@ TEST_F(DaemonEventsTest, WebSocketChannelStreamsProgressThenComplete) {
     EXPECT_EQ(m["channel"], "download");
     const json& d = m["data"];
     EXPECT_EQ(d["jobId"], job["id"]);
-    for (const char* key : {"source", "fileIndex", "totalFiles", "fileName", "fileProgress", "overallProgress",
-                            "bytesDownloaded", "totalBytes", "speed", "eta", "status"}) {
+    for (const char* key :
+         {"source", "fileIndex", "totalFiles", "fileName", "fileProgress", "overallProgress",
+          "bytesDownloaded", "totalBytes", "speed", "eta", "status"}) {
       EXPECT_TRUE(d.contains(key)) << key << " in " << m.dump();
     }
     if (m["type"] == "progress" && d["status"] == "downloading") {
@@ -122,7 +123,8 @@ TEST_F(DaemonEventsTest, SseCarriesTheSameEventsWithIdsAndReplaysAfterLastEventI
   auto daemon = start_daemon();
   add_slow_file("/sse.bin", 1u << 20, 1u << 20);
   std::string live;
-  std::thread reader([&] { live = read_sse(daemon->url() + "/api/v1/events", milliseconds(2500)); });
+  std::thread reader(
+      [&] { live = read_sse(daemon->url() + "/api/v1/events", milliseconds(2500)); });
   std::this_thread::sleep_for(milliseconds(300));
   const json job = daemon->add({{"source", server.url("/sse.bin")}});
   reader.join();
@@ -135,8 +137,8 @@ TEST_F(DaemonEventsTest, SseCarriesTheSameEventsWithIdsAndReplaysAfterLastEventI
 
   // A client that saw only the first event gets the rest again.
   const std::uint64_t seen = events.front().id;
-  const auto replayed =
-      parse_sse(read_sse(daemon->url() + "/api/v1/events", milliseconds(600), {"Last-Event-ID: " + std::to_string(seen)}));
+  const auto replayed = parse_sse(read_sse(daemon->url() + "/api/v1/events", milliseconds(600),
+                                           {"Last-Event-ID: " + std::to_string(seen)}));
   ASSERT_EQ(replayed.size(), events.size() - 1);
   for (std::size_t i = 0; i < replayed.size(); ++i) EXPECT_EQ(replayed[i].id, events[i + 1].id);
 }
@@ -158,8 +160,8 @@ TEST_F(DaemonEventsTest, SseReplaysStateChangesAcrossARestart) {
   }
   ASSERT_GT(first_id, 0u);
   auto daemon = start_daemon();
-  const auto replayed = parse_sse(
-      read_sse(daemon->url() + "/api/v1/events", milliseconds(800), {"Last-Event-ID: " + std::to_string(first_id - 1)}));
+  const auto replayed = parse_sse(read_sse(daemon->url() + "/api/v1/events", milliseconds(800),
+                                           {"Last-Event-ID: " + std::to_string(first_id - 1)}));
   ASSERT_FALSE(replayed.empty());
   EXPECT_EQ(replayed.front().id, first_id) << "ids keep counting across restarts";
   EXPECT_EQ(replayed.back().type, "complete");
@@ -204,9 +206,11 @@ TEST_F(DaemonEventsTest, MetricsCountJobsBytesAndSubscribers) {
   const HttpReply metrics = daemon->call("GET", "/metrics");
   ASSERT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.headers.at("content-type").find("text/plain"), std::string::npos);
-  EXPECT_NE(metrics.body.find("haul_jobs{state=\"completed\"} 1\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("haul_jobs{state=\"completed\"} 1\n"), std::string::npos)
+      << metrics.body;
   EXPECT_NE(metrics.body.find("haul_jobs{state=\"queued\"} 0\n"), std::string::npos);
-  EXPECT_NE(metrics.body.find("haul_downloaded_bytes_total 300000\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("haul_downloaded_bytes_total 300000\n"), std::string::npos)
+      << metrics.body;
   EXPECT_NE(metrics.body.find("haul_active_transfers 0\n"), std::string::npos);
   EXPECT_NE(metrics.body.find("haul_event_subscribers 1\n"), std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("# TYPE haul_downloaded_bytes_total counter"), std::string::npos);

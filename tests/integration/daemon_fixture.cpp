@@ -4,8 +4,8 @@
 #include <signal.h>
 
 #include <fstream>
-#include <sstream>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 namespace haul::testing {
@@ -63,7 +63,8 @@ HttpReply http_call(const std::string& method, const std::string& url, const std
 }
 
 // Reads an SSE stream for `duration` and returns what arrived.
-std::string read_sse(const std::string& url, std::chrono::milliseconds duration, const std::vector<std::string>& headers) {
+std::string read_sse(const std::string& url, std::chrono::milliseconds duration,
+                     const std::vector<std::string>& headers) {
   std::string text;
   CURL* curl = curl_easy_init();
   curl_slist* list = nullptr;
@@ -72,10 +73,11 @@ std::string read_sse(const std::string& url, std::chrono::milliseconds duration,
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(duration.count()));
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* d, std::size_t s, std::size_t n, void* u) {
-    static_cast<std::string*>(u)->append(d, s * n);
-    return s * n;
-  });
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION, +[](char* d, std::size_t s, std::size_t n, void* u) {
+        static_cast<std::string*>(u)->append(d, s * n);
+        return s * n;
+      });
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &text);
   curl_easy_perform(curl);  // ends with a timeout: the stream is endless
   curl_slist_free_all(list);

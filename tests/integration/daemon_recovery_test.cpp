@@ -32,7 +32,8 @@ TEST_F(DaemonRecoveryTest, TwentyJobsSurviveTwoKillsAndCompleteOnceEach) {
     auto daemon = start_daemon();
     json batch = json::array();
     for (int i = 0; i < kJobs; ++i) {
-      batch.push_back({{"source", server.url("/crash" + std::to_string(i) + ".bin")}, {"dest", "crash"}});
+      batch.push_back(
+          {{"source", server.url("/crash" + std::to_string(i) + ".bin")}, {"dest", "crash"}});
     }
     const HttpReply added = daemon->call("POST", "/api/v1/jobs", json{{"jobs", batch}}.dump());
     ASSERT_EQ(added.status, 201) << added.body;
@@ -48,10 +49,12 @@ TEST_F(DaemonRecoveryTest, TwentyJobsSurviveTwoKillsAndCompleteOnceEach) {
   }
   const std::uint64_t served_before_last_run = [&] {
     std::uint64_t total = 0;
-    for (int i = 0; i < kJobs; ++i) total += server.bytes_sent("/crash" + std::to_string(i) + ".bin");
+    for (int i = 0; i < kJobs; ++i)
+      total += server.bytes_sent("/crash" + std::to_string(i) + ".bin");
     return total;
   }();
-  EXPECT_LT(served_before_last_run, kJobs * kSize) << "the kills must come mid-way for this test to mean anything";
+  EXPECT_LT(served_before_last_run, kJobs * kSize)
+      << "the kills must come mid-way for this test to mean anything";
 
   auto daemon = start_daemon();
   for (const std::string& id : ids) {
@@ -63,20 +66,23 @@ TEST_F(DaemonRecoveryTest, TwentyJobsSurviveTwoKillsAndCompleteOnceEach) {
   for (int i = 0; i < kJobs; ++i) {
     const auto file = models() / "crash" / ("crash" + std::to_string(i) + ".bin");
     EXPECT_EQ(sha256_of(read_file(file)), sha256_of(bodies[static_cast<std::size_t>(i)]))
-        << file << "\n" << daemon->job(ids[static_cast<std::size_t>(i)]).dump();
+        << file << "\n"
+        << daemon->job(ids[static_cast<std::size_t>(i)]).dump();
     EXPECT_FALSE(std::filesystem::exists(file.string() + ".part"));
   }
   std::uint64_t served = 0;
-  for (int i = 0; i < kJobs; ++i) served += server.bytes_sent("/crash" + std::to_string(i) + ".bin");
+  for (int i = 0; i < kJobs; ++i)
+    served += server.bytes_sent("/crash" + std::to_string(i) + ".bin");
   // Each kill may cost the bytes since the last checkpoint (about a second
   // at 6 MiB/s), plus what was in flight.
-  EXPECT_LE(served, kJobs * kSize + 2 * (12u << 20)) << "refetched far more than a few seconds of bytes";
+  EXPECT_LE(served, kJobs * kSize + 2 * (12u << 20))
+      << "refetched far more than a few seconds of bytes";
 
   // Each job completed exactly once: one "complete" in the stored event log,
   // replayed from the start over SSE.
   std::map<std::string, int> completes;
-  for (const SseEvent& event : parse_sse(read_sse(daemon->url() + "/api/v1/events", milliseconds(1500),
-                                                  {"Last-Event-ID: 0"}))) {
+  for (const SseEvent& event : parse_sse(
+           read_sse(daemon->url() + "/api/v1/events", milliseconds(1500), {"Last-Event-ID: 0"}))) {
     if (event.type == "complete") ++completes[event.data["data"]["jobId"].get<std::string>()];
   }
   EXPECT_EQ(completes.size(), ids.size());
@@ -124,7 +130,8 @@ TEST_F(DaemonRecoveryTest, QueuedJobsKeepTheirIdsPriorityAndOrderAcrossRestarts)
     daemon->wait_for_state(ids[0], "running");
     for (int i = 0; i < 3; ++i) {
       server.add("/q" + std::to_string(i), Resource{.body = "queued " + std::to_string(i)});
-      ids.push_back(daemon->add({{"source", server.url("/q" + std::to_string(i))}, {"priority", i}})["id"]);
+      ids.push_back(
+          daemon->add({{"source", server.url("/q" + std::to_string(i))}, {"priority", i}})["id"]);
     }
     daemon->kill(SIGKILL);
   }
@@ -132,7 +139,8 @@ TEST_F(DaemonRecoveryTest, QueuedJobsKeepTheirIdsPriorityAndOrderAcrossRestarts)
   for (const std::string& id : ids) {
     EXPECT_EQ(daemon->call("GET", "/api/v1/jobs/" + id).status, 200) << id;
   }
-  for (const std::string& id : ids) daemon->wait_for_state(id, "completed", std::chrono::seconds(60));
+  for (const std::string& id : ids)
+    daemon->wait_for_state(id, "completed", std::chrono::seconds(60));
   // With one slot, the highest priority queued job ran first after the blocker.
   std::vector<std::pair<std::string, std::string>> started;
   for (std::size_t i = 1; i < ids.size(); ++i) {

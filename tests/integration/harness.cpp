@@ -56,7 +56,31 @@ void write_file(const fs::path& path, const std::string& contents) {
 
 std::string sha256_of(const std::string& data) { return transfer::sha256_hex(data); }
 
-HaulProcess::HaulProcess(std::vector<std::string> args, std::vector<std::string> env, std::string binary) {
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds every) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(every);
+  }
+  return done();
+}
+
+HaulProcess::HaulProcess(std::vector<std::string> args, std::vector<std::string> env,
+                         std::string binary) {
   started_ = std::chrono::steady_clock::now();
   const std::string out_path = (io_.path() / "stdout").string();
   const std::string err_path = (io_.path() / "stderr").string();

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,14 @@ std::string random_bytes(std::size_t size, std::uint32_t seed);
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& contents);
 std::string sha256_of(const std::string& data);
+bool contains(const std::string& haystack, const std::string& needle);
+// The non-empty lines of `text`.
+std::vector<std::string> lines_of(const std::string& text);
+// Polls `done` every `every` until it holds or `timeout` passes; the last
+// answer of `done` is the result.
+bool eventually(const std::function<bool()>& done,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                std::chrono::milliseconds every = std::chrono::milliseconds(10));
 
 // The haul binary under test, started with stdout/stderr captured in files.
 class HaulProcess {
