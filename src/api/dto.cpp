@@ -1,6 +1,7 @@
 #include "api/dto.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -192,9 +193,45 @@ Result<int> int_field(const json& object, const char* name) {
   return value.get<int>();
 }
 
+// The S3 model config of the source documents: {directoryGroup, modelName,
+// originalS3Path, localPath, modelSize}.
+Result<scheduler::JobRequest> parse_model_config(const json& object) {
+  scheduler::JobRequest request;
+  for (const auto& [key, value] : object.items()) {
+    if (key == "modelSize") {
+      if (!value.is_number_unsigned() && !value.is_null())
+        return fail(ErrorCode::kInvalidArgument, "'modelSize' must be a byte count");
+      continue;  // the object's own size is what the download checks
+    }
+    if (key != "directoryGroup" && key != "modelName" && key != "originalS3Path" &&
+        key != "localPath")
+      return fail(ErrorCode::kInvalidArgument, "unknown field '" + key + "' in a model config");
+    if (!value.is_string())
+      return fail(ErrorCode::kInvalidArgument, "'" + key + "' must be a string");
+  }
+  if (!object.contains("originalS3Path"))
+    return fail(ErrorCode::kInvalidArgument, "a model config needs 'originalS3Path'");
+  request.sources.push_back(object.at("originalS3Path").get<std::string>());
+  request.group = object.value("directoryGroup", "");
+  request.name = object.value("modelName", "");
+  const std::string local_path = object.value("localPath", "");
+  if (!local_path.empty()) {
+    const std::filesystem::path path(local_path);
+    if (!path.has_filename())
+      return fail(ErrorCode::kInvalidArgument, "'localPath' must name a file");
+    request.dest = path.parent_path().string();
+    request.source_options["output_name"] = path.filename().string();
+  } else if (!request.name.empty()) {
+    request.dest = request.group;
+    request.source_options["output_name"] = request.name;
+  }
+  return request;
+}
+
 Result<scheduler::JobRequest> parse_one(const json& object) {
   if (!object.is_object())
     return fail(ErrorCode::kInvalidArgument, "each job must be a JSON object");
+  if (object.contains("originalS3Path")) return parse_model_config(object);
   scheduler::JobRequest request;
   for (const auto& [key, value] : object.items()) {
     if (key == "source") {
@@ -224,6 +261,24 @@ Result<scheduler::JobRequest> parse_one(const json& object) {
       if (!number) return fail(number.error());
       if (key == "priority") request.priority = *number;
       if (key == "max_attempts") request.max_attempts = *number;
+    } else if (key == "include" || key == "exclude") {
+      if (!value.is_array())
+        return fail(ErrorCode::kInvalidArgument, "'" + key + "' must be an array of patterns");
+      std::string joined;
+      for (const json& pattern : value) {
+        if (!pattern.is_string() || pattern.get<std::string>().find('\n') != std::string::npos)
+          return fail(ErrorCode::kInvalidArgument, "'" + key + "' must hold one-line strings");
+        joined += (joined.empty() ? "" : "\n") + pattern.get<std::string>();
+      }
+      request.source_options[key] = joined;
+    } else if (key == "file") {
+      auto text = string_field(object, "file");
+      if (!text) return fail(text.error());
+      request.source_options["file"] = *text;
+    } else if (key == "with_preview" || key == "hf_cache") {
+      if (!value.is_boolean())
+        return fail(ErrorCode::kInvalidArgument, "'" + key + "' must be true or false");
+      if (value.get<bool>()) request.source_options[key] = "1";
     } else if (key == "labels") {
       if (!value.is_object())
         return fail(ErrorCode::kInvalidArgument, "'labels' must be an object of strings");

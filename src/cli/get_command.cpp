@@ -6,10 +6,13 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "base/format.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/progress_printer.hpp"
+#include "sources/plan_transfer.hpp"
+#include "sources/resolve.hpp"
 #include "transfer/engine.hpp"
 #include "transfer/url.hpp"
 
@@ -88,6 +91,43 @@ std::chrono::milliseconds millis(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
 }
 
+sources::ResolveOptions resolve_options(const SourceFlags& flags) {
+  sources::ResolveOptions options;
+  options.include = flags.include;
+  options.exclude = flags.exclude;
+  options.file_name = flags.file;
+  options.with_preview = flags.with_preview;
+  options.hf_cache = flags.hf_cache;
+  return options;
+}
+
+// Resolves `source`, trying again on transient failures (429, 5xx, resets)
+// as long as the wait stays reasonable for someone watching a terminal.
+Result<sources::Plan> resolve_patiently(const std::string& source,
+                                        const sources::ResolveOptions& options,
+                                        ProgressPrinter& printer) {
+  constexpr int kAttempts = 4;
+  constexpr std::chrono::seconds kLongestWait{60};
+  for (int attempt = 1;; ++attempt) {
+    auto plan = sources::resolve_source(source, options);
+    if (plan || plan.error().code != ErrorCode::kUnavailable || attempt == kAttempts ||
+        plan.error().retry_after > kLongestWait || interrupted())
+      return plan;
+    const auto wait = std::max<std::chrono::milliseconds>(std::chrono::seconds(attempt),
+                                                          plan.error().retry_after);
+    printer.notice(plan.error().message + "; trying again in " +
+                   std::to_string((wait.count() + 999) / 1000) + "s");
+    for (auto until = Clock::now() + wait; Clock::now() < until && !interrupted();)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// A planned file on its way, for what follows its transfer (cache links).
+struct Underway {
+  sources::PlannedFile file;
+  std::filesystem::path destination;
+};
+
 }  // namespace
 
 int run_get(const GetOptions& options) {
@@ -141,29 +181,75 @@ int run_get(const GetOptions& options) {
   int failures = 0;
   int usage_failures = 0;
   std::size_t running = 0;
-  std::map<TransferId, std::string> sources;
+  std::map<TransferId, Underway> underway;
+  const sources::ResolveOptions resolve = resolve_options(options.source_flags);
+  auto report = [&](const Error& error) {
+    std::fprintf(stderr, "haul get: %s\n", error.message.c_str());
+    (error.code == ErrorCode::kInvalidArgument ? usage_failures : failures) += 1;
+  };
   for (const std::string& source : options.sources) {
-    transfer::TransferRequest request;
-    request.url = source;
-    request.output_file = options.output_file;
-    request.output_dir = options.output_file.empty() ? options.output_dir : "";
-    request.headers = headers;
-    request.sha256 = options.sha256;
-    request.connections = options.connections;
-    request.rate_limit = file_rate;
-    request.retry.max_attempts = options.max_tries;
-    request.retry.connect_timeout = millis(options.connect_timeout);
-    request.retry.stall_timeout = millis(options.stall_timeout);
-    request.retry.give_up_after = millis(options.give_up_after);
-    auto id = (*engine)->start(request);
-    if (!id) {
-      std::fprintf(stderr, "haul get: %s\n", id.error().message.c_str());
-      (id.error().code == ErrorCode::kInvalidArgument ? usage_failures : failures) += 1;
+    if (interrupted()) break;
+    auto plan = resolve_patiently(source, resolve, printer);
+    if (!plan) {
+      report(plan.error());
       continue;
     }
-    board.add(*id, transfer::redact_url(source));
-    sources[*id] = source;
-    ++running;
+    if (!options.output_file.empty() && plan->files.size() != 1) {
+      report(Error{ErrorCode::kInvalidArgument,
+                   "-o names one file but " + transfer::redact_url(source) + " has " +
+                       std::to_string(plan->files.size()) + "; use -d DIR"});
+      continue;
+    }
+    std::filesystem::path destination = options.output_dir.empty() ? "." : options.output_dir;
+    if (options.source_flags.hf_cache) {
+      auto cache = sources::hf_cache_root(resolve.getenv);
+      if (!cache) {
+        report(cache.error());
+        continue;
+      }
+      destination = *cache;
+    } else if (options.output_dir.empty() && options.output_file.empty()) {
+      destination /= plan->suggested_folder;  // a CivitAI LoRA lands in ./loras
+    }
+    if (auto written = sources::write_sidecars(*plan, destination); !written) {
+      report(written.error());
+      continue;
+    }
+    for (sources::PlannedFile& file : plan->files) {
+      if (file.present) {
+        if (auto linked = sources::finish_planned_file(file, destination, destination / file.relative_path); !linked) {
+          report(linked.error());
+        } else {
+          printer.notice((destination / file.relative_path).string() + ": already there");
+        }
+        continue;
+      }
+      auto request = sources::transfer_request_for(file, destination);
+      if (!request) {
+        report(request.error());
+        continue;
+      }
+      if (!options.output_file.empty()) {
+        request->output_file = options.output_file;
+        request->output_dir.clear();
+      }
+      request->headers.insert(request->headers.end(), headers.begin(), headers.end());
+      if (options.sha256) request->sha256 = options.sha256;
+      request->connections = options.connections;
+      request->rate_limit = file_rate;
+      request->retry.max_attempts = options.max_tries;
+      request->retry.connect_timeout = millis(options.connect_timeout);
+      request->retry.stall_timeout = millis(options.stall_timeout);
+      request->retry.give_up_after = millis(options.give_up_after);
+      auto id = (*engine)->start(*request);
+      if (!id) {
+        report(id.error());
+        continue;
+      }
+      board.add(*id, transfer::redact_url(file.key));
+      underway[*id] = Underway{std::move(file), destination};
+      ++running;
+    }
   }
 
   bool stopping = false;
@@ -171,13 +257,21 @@ int run_get(const GetOptions& options) {
   while (running > 0) {
     for (const FileStatus& status : board.wait_finished(std::chrono::milliseconds(100))) {
       --running;
+      if (status.state == FileStatus::State::kDone) {
+        const Underway& done = underway.at(status.id);
+        if (auto linked = sources::finish_planned_file(done.file, done.destination,
+                                                           status.result->destination); !linked) {
+          report(linked.error());
+          continue;
+        }
+      }
       if (status.state == FileStatus::State::kFailed) ++failures;
       printer.outcome(status);
     }
     if (interrupted() && !stopping) {
       stopping = true;
       printer.notice("interrupted: saving progress (press Ctrl-C again to quit at once)");
-      for (const auto& [id, source] : sources) (*engine)->stop(id, /*keep_partial=*/true);
+      for (const auto& [id, file] : underway) (*engine)->stop(id, /*keep_partial=*/true);
     }
     if (Clock::now() >= next_render && running > 0) {
       printer.render(board.active());
@@ -185,7 +279,7 @@ int run_get(const GetOptions& options) {
     }
   }
   engine->reset();
-  if (stopping) return 130;
+  if (stopping || interrupted()) return 130;
   if (failures > 0) return 1;
   return usage_failures > 0 ? 2 : 0;
 }

@@ -7,10 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "cli/source_flags.hpp"
+
 namespace haul::cli {
 
 struct GetOptions {
   std::vector<std::string> sources;
+  SourceFlags source_flags;
   std::string output_file;  // -o
   std::string output_dir;   // -d
   std::optional<std::string> sha256;

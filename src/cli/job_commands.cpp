@@ -80,6 +80,12 @@ int run_add(DaemonClient& client, const AddOptions& options) {
     if (!options.group.empty()) job["group"] = options.group;
     if (!options.name.empty()) job["name"] = options.name;
     if (options.max_attempts) job["max_attempts"] = *options.max_attempts;
+    const SourceFlags& flags = options.source_flags;
+    if (!flags.include.empty()) job["include"] = flags.include;
+    if (!flags.exclude.empty()) job["exclude"] = flags.exclude;
+    if (!flags.file.empty()) job["file"] = flags.file;
+    if (flags.with_preview) job["with_preview"] = true;
+    if (flags.hf_cache) job["hf_cache"] = true;
     jobs.push_back(std::move(job));
   }
   auto body = client.call("POST", "/api/v1/jobs", json{{"jobs", jobs}}.dump());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/daemon_client.hpp"
+#include "cli/source_flags.hpp"
 
 namespace haul::cli {
 
@@ -20,6 +21,7 @@ struct AddOptions {
   std::string group;
   std::string name;
   std::optional<int> max_attempts;
+  SourceFlags source_flags;
   bool json = false;
 };
 int run_add(DaemonClient& client, const AddOptions& options);

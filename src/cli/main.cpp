@@ -17,7 +17,11 @@ using namespace haul;
 
 void add_get_command(CLI::App& app, cli::GetOptions& get) {
   CLI::App* cmd = app.add_subcommand("get", "Download files to this machine (no daemon needed)");
-  cmd->add_option("sources", get.sources, "http(s) URLs to download")->required();
+  cmd->add_option("sources", get.sources,
+                  "What to download: URLs, hf://ORG/REPO[@REV][/PATH-OR-GLOB], huggingface.co or "
+                  "civitai.com links, AIR URNs, s3://BUCKET/KEY-OR-PREFIX")
+      ->required();
+  cli::add_source_flags(*cmd, get.source_flags);
   auto* output =
       cmd->add_option("-o,--output", get.output_file, "Write the file here (one source only)");
   cmd->add_option("-d,--dir", get.output_dir,
@@ -120,7 +124,10 @@ int main(int argc, char** argv) {
 
   cli::AddOptions add;
   CLI::App* add_cmd = client_options(app.add_subcommand("add", "Queue downloads on the daemon"));
-  add_cmd->add_option("sources", add.sources, "URLs to download")->required();
+  add_cmd->add_option("sources", add.sources,
+                      "What to download (as for haul get); each source is one job")
+      ->required();
+  cli::add_source_flags(*add_cmd, add.source_flags);
   add_cmd->add_option("--to", add.to, "Instance to download to (default: this machine)");
   add_cmd->add_option("-d,--dir", add.dir,
                       "Destination folder, relative to the daemon's models root");

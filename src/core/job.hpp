@@ -76,6 +76,10 @@ struct Job {
   std::optional<TimePoint> started_at;
   std::optional<TimePoint> finished_at;
   std::map<std::string, std::string> labels;
+  // How the source is resolved, beyond the source text (see
+  // sources::ResolveOptions): "include"/"exclude" (newline-separated hf
+  // patterns), "file" (CivitAI file name), "with_preview" and "hf_cache" ("1").
+  std::map<std::string, std::string> source_options;
   std::vector<Item> items;
 
   // Live figures, derived from the items (not persisted).

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <random>
 
+#include "sources/plan_transfer.hpp"
 #include "transfer/file_name.hpp"
 #include "transfer/url.hpp"
 
@@ -30,13 +31,35 @@ struct Scheduler::Running {
   std::chrono::steady_clock::time_point last_persist{};
   std::chrono::steady_clock::time_point last_publish{};
   std::map<std::size_t, std::uint64_t> speed_by_item;
+  std::uint64_t token = 0;  // tells this run's resolution from a stale one
+  bool resolving = false;   // the source's plan is being fetched
+  std::filesystem::path destination;  // of planned files (their links and sidecars)
+  std::map<std::string, sources::PlannedFile> planned;  // by item source (PlannedFile::key)
 };
 
 namespace {
 
-std::string host_of(const std::string& url) {
-  auto parsed = transfer::parse_url(url);
-  return parsed ? parsed->host : std::string();
+// What per-host limits count: the URL's host, or the provider of other sources.
+std::string host_of(const std::string& source) {
+  auto parsed = transfer::parse_url(source);
+  if (parsed) return parsed->host;
+  return std::string(sources::source_kind_name(sources::classify_source(source)));
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    if (end > start) lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+std::string option_of(const Job& job, const std::string& name) {
+  auto it = job.source_options.find(name);
+  return it == job.source_options.end() ? std::string() : it->second;
 }
 
 bool is_within(const fs::path& path, const fs::path& root) {
@@ -64,7 +87,10 @@ Scheduler::Scheduler(boost::asio::io_context& io, store::DbWorker& db, EventBus&
   for (fs::path& root : options_.roots) root = fs::weakly_canonical(fs::absolute(root));
 }
 
-Scheduler::~Scheduler() = default;
+Scheduler::~Scheduler() {
+  *alive_ = false;
+  resolvers_.join();
+}
 
 Result<void> Scheduler::start() {
   auto loaded =
@@ -133,6 +159,8 @@ Result<fs::path> Scheduler::resolve_destination(const std::string& dest) const {
 
 std::string Scheduler::dedup_key(const Job& job) const {
   std::string key = job.target + '\n' + job.destination;
+  // A resolved job's items are its files; the source names the job.
+  if (needs_resolution(job)) return key + '\n' + job.source;
   for (const core::Item& item : job.items) key += '\n' + item.source;
   return key;
 }
@@ -165,16 +193,33 @@ Result<Job> Scheduler::make_job(const JobRequest& request, std::int64_t seq,
     return fail(ErrorCode::kInvalidArgument, "max_attempts must be at least 1");
   job.labels = request.labels;
   job.created_at = core::Clock::now();
+  job.source_options = request.source_options;
+  // No destination given: a CivitAI model goes to the folder of its type.
+  if (request.dest.empty()) job.source_options["auto_folder"] = "1";
   for (const std::string& source : request.sources) {
-    auto url = transfer::parse_url(source);
-    if (!url) return fail(url.error());
+    auto kind = sources::check_source(source, resolve_options(job));
+    if (!kind) return fail(kind.error());
+    if (*kind != sources::SourceKind::kUrl && request.sources.size() > 1) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "'" + transfer::redact_url(source) +
+                      "' must be a job of its own: only plain URLs share a job");
+    }
     core::Item item;
-    item.source = source;
+    item.source = source;  // an hf/CivitAI/S3 item stands for the source until resolved
     if (request.sha256) item.sha256 = *request.sha256;
     job.items.push_back(std::move(item));
   }
+  if (option_of(job, "hf_cache") == "1") {
+    // The HF cache is where huggingface_hub looks, whatever the roots say.
+    if (sources::source_kind(job.source, options_.getenv) != sources::SourceKind::kHuggingFace)
+      return fail(ErrorCode::kInvalidArgument, "hf_cache applies to Hugging Face sources only");
+    auto cache = sources::hf_cache_root(options_.getenv);
+    if (!cache) return fail(cache.error());
+    job.destination = cache->string();
+  }
   job.name = request.name;
-  if (job.name.empty()) job.name = transfer::file_name_from_url(job.source);
+  if (job.name.empty() && !needs_resolution(job))
+    job.name = transfer::file_name_from_url(job.source);
   if (job.name.empty()) job.name = transfer::redact_url(job.source);
   return job;
 }
@@ -246,6 +291,9 @@ void Scheduler::act(const std::string& id, core::Action action,
     if (!r.stopping && !r.shutdown) {
       r.stopping = action;
       for (transfer::TransferId t : r.transfers) engine_->stop(t, action == core::Action::kPause);
+      // Nothing to wait for while only the plan is being fetched: its answer
+      // will find the run gone and be dropped.
+      if (r.resolving) conclude_stop(job, r);
     }
     return;
   }
@@ -376,9 +424,105 @@ void Scheduler::start_job(Job& job) {
   job.next_attempt_at.reset();
   spdlog::info("job {}: attempt {} of {} started", job.id, job.attempts, job.max_attempts);
   set_state(job, JobState::kRunning, core::EventType::kState);
+  r.token = next_run_token_++;
+  if (needs_resolution(job)) {
+    persist(job);
+    return resolve(job, r);
+  }
   start_items(job, r);
   persist(job);
   if (r.transfers.empty()) conclude_stop(job, r);  // nothing left to fetch, or every start failed
+}
+
+// ---- resolving hf / CivitAI / S3 sources --------------------------------------
+
+bool Scheduler::needs_resolution(const Job& job) const {
+  return sources::source_kind(job.source, options_.getenv) != sources::SourceKind::kUrl;
+}
+
+sources::ResolveOptions Scheduler::resolve_options(const Job& job) const {
+  sources::ResolveOptions options;
+  options.getenv = options_.getenv;
+  options.include = split_lines(option_of(job, "include"));
+  options.exclude = split_lines(option_of(job, "exclude"));
+  options.file_name = option_of(job, "file");
+  options.with_preview = option_of(job, "with_preview") == "1";
+  options.hf_cache = option_of(job, "hf_cache") == "1";
+  return options;
+}
+
+fs::path Scheduler::plan_destination(const Job& job, const sources::Plan& plan) const {
+  fs::path destination = job.destination;
+  if (option_of(job, "auto_folder") == "1" && !plan.suggested_folder.empty())
+    destination /= plan.suggested_folder;
+  return destination;
+}
+
+void Scheduler::resolve(Job& job, Running& run) {
+  run.resolving = true;
+  spdlog::info("job {}: resolving {}", job.id, transfer::redact_url(job.source));
+  boost::asio::post(resolvers_, [this, alive = alive_, id = job.id, token = run.token,
+                                 source = job.source, options = resolve_options(job)] {
+    auto plan = sources::resolve_source(source, options);
+    boost::asio::post(io_, [this, alive, id, token, plan = std::move(plan)]() mutable {
+      if (*alive) handle_resolved(id, token, std::move(plan));
+    });
+  });
+}
+
+void Scheduler::handle_resolved(const std::string& job_id, std::uint64_t run_token,
+                                Result<sources::Plan> plan) {
+  auto found = running_.find(job_id);
+  if (found == running_.end() || found->second->token != run_token) return;  // stale
+  Running& run = *found->second;
+  Job& job = jobs_.at(job_id);
+  run.resolving = false;
+  if (run.stopping || run.shutdown) return conclude_stop(job, run);
+  if (!plan) {
+    spdlog::warn("job {}: cannot resolve {}: {}", job.id, transfer::redact_url(job.source),
+                 plan.error().message);
+    run.failure = plan.error();
+    return conclude_stop(job, run);
+  }
+  run.destination = plan_destination(job, *plan);
+  // A single file saved under the name the request gave (S3 model configs'
+  // localPath).
+  if (const std::string name = option_of(job, "output_name");
+      !name.empty() && plan->files.size() == 1)
+    plan->files.front().relative_path = name;
+  if (auto written = sources::write_sidecars(*plan, run.destination); !written) {
+    run.failure = written.error();
+    return conclude_stop(job, run);
+  }
+  // The plan's files become the items; files known from an earlier attempt
+  // keep their state and bytes.
+  std::vector<core::Item> items;
+  run.planned.clear();
+  for (sources::PlannedFile& file : plan->files) {
+    auto earlier = std::find_if(job.items.begin(), job.items.end(),
+                                [&](const core::Item& item) { return item.source == file.key; });
+    core::Item item = earlier != job.items.end() ? *earlier : core::Item{};
+    item.source = file.key;
+    item.stage = file.stage;
+    if (!file.sha256.empty()) item.sha256 = file.sha256;
+    if (file.size) item.size = file.size;
+    if (file.present && item.state != JobState::kCompleted) {
+      item.state = JobState::kCompleted;
+      item.path = (run.destination / file.relative_path).string();
+      item.bytes_done = file.size.value_or(0);
+      if (auto linked = sources::finish_planned_file(file, run.destination, item.path); !linked)
+        run.failure = linked.error();
+    }
+    items.push_back(std::move(item));
+    run.planned.emplace(file.key, std::move(file));
+  }
+  job.items = std::move(items);
+  if (job.name == transfer::redact_url(job.source) && !plan->name.empty()) job.name = plan->name;
+  spdlog::info("job {}: {} file(s) to {}", job.id, job.items.size(), run.destination.string());
+  bus_.publish(core::EventType::kProgress, job);
+  if (!run.failure) start_items(job, run);
+  persist(job);
+  if (run.transfers.empty()) conclude_stop(job, run);
 }
 
 void Scheduler::start_items(Job& job, Running& run) {
@@ -388,10 +532,19 @@ void Scheduler::start_items(Job& job, Running& run) {
     if (item.state == JobState::kCompleted || item.state == JobState::kRunning) continue;
     if (item.state == JobState::kFailed && run.failure) continue;
     transfer::TransferRequest request;
-    request.url = item.source;
-    if (item.path.empty()) {
-      request.output_dir = job.destination;
+    if (auto planned = run.planned.find(item.source); planned != run.planned.end()) {
+      auto made = sources::transfer_request_for(planned->second, run.destination);
+      if (!made) {
+        item_failed(job, run, item, made.error());
+        return;
+      }
+      request = std::move(*made);
     } else {
+      request.url = item.source;
+      request.output_dir = job.destination;
+    }
+    if (!item.path.empty()) {
+      request.output_dir.clear();
       request.output_file = item.path;  // the same file as in earlier attempts
     }
     if (!item.sha256.empty()) request.sha256 = item.sha256;
@@ -471,6 +624,10 @@ void Scheduler::handle_finished(transfer::TransferId id,
     if (!result->sha256.empty()) item.sha256 = result->sha256;
     spdlog::info("job {}: {} done ({} bytes, sha256 {})", job.id, item.path, result->size,
                  result->sha256.empty() ? "not computed" : result->sha256);
+    if (auto planned = run.planned.find(item.source); planned != run.planned.end()) {
+      if (auto linked = sources::finish_planned_file(planned->second, run.destination, item.path); !linked)
+        item_failed(job, run, item, linked.error());
+    }
     if (!run.stopping && !run.shutdown && !run.failure) start_items(job, run);
     persist(job);
   } else if (result.error().code == ErrorCode::kCancelled) {
@@ -621,10 +778,13 @@ void Scheduler::shutdown(std::function<void()> done) {
   retry_timer_.cancel();
   if (running_.empty()) return done();
   shutdown_done_ = std::move(done);
+  std::vector<std::string> resolving;
   for (auto& [id, run] : running_) {
     run->shutdown = true;
     for (transfer::TransferId t : run->transfers) engine_->stop(t, /*keep_partial=*/true);
+    if (run->resolving) resolving.push_back(id);
   }
+  for (const std::string& id : resolving) conclude_stop(jobs_.at(id), *running_.at(id));
 }
 
 }  // namespace haul::scheduler

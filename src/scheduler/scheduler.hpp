@@ -10,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -24,6 +25,8 @@
 #include "base/error.hpp"
 #include "core/job.hpp"
 #include "scheduler/event_bus.hpp"
+#include "sources/plan.hpp"
+#include "sources/resolve.hpp"
 #include "store/db_worker.hpp"
 #include "transfer/engine.hpp"
 
@@ -45,6 +48,8 @@ struct SchedulerOptions {
   std::chrono::milliseconds publish_interval{250};  // live progress per job
   transfer::RetryPolicy transfer_retry{};           // within one attempt
   transfer::EngineOptions engine{};
+  // Environment for resolving sources (HF_TOKEN, CIVITAI_TOKEN, AWS_*, ...).
+  sources::GetEnv getenv = sources::process_env();
 };
 
 // A request to download, already parsed from JSON or the command line.
@@ -58,6 +63,8 @@ struct JobRequest {
   std::string name;
   std::optional<int> max_attempts;
   std::map<std::string, std::string> labels;
+  // See core::Job::source_options.
+  std::map<std::string, std::string> source_options;
 };
 
 struct AddResult {
@@ -127,6 +134,14 @@ class Scheduler final : public transfer::TransferObserver {
   void schedule();
   bool host_has_room(const core::Job& job) const;
   void start_job(core::Job& job);
+  // hf, CivitAI and S3 jobs learn their files on the resolver pool at the
+  // start of every attempt (signed URLs expire); URL jobs need not.
+  bool needs_resolution(const core::Job& job) const;
+  sources::ResolveOptions resolve_options(const core::Job& job) const;
+  void resolve(core::Job& job, Running& run);
+  void handle_resolved(const std::string& job_id, std::uint64_t run_token,
+                       Result<sources::Plan> plan);
+  std::filesystem::path plan_destination(const core::Job& job, const sources::Plan& plan) const;
   void start_items(core::Job& job, Running& run);
   void handle_progress(const transfer::TransferProgress& progress);
   void handle_finished(transfer::TransferId id, const Result<transfer::TransferResult>& result);
@@ -162,6 +177,10 @@ class Scheduler final : public transfer::TransferObserver {
   std::map<std::string, int> running_per_host_;
   std::map<std::string, int> hash_mismatches_;  // per unfinished job: two mean failed
   std::int64_t next_seq_ = 1;
+  std::uint64_t next_run_token_ = 1;
+  boost::asio::thread_pool resolvers_{2};  // blocking source resolution
+  // Cleared first by the destructor: resolutions finishing later are dropped.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::uint64_t bytes_downloaded_ = 0;
   boost::asio::steady_timer retry_timer_;
   std::function<void()> shutdown_done_;

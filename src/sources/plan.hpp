@@ -38,16 +38,23 @@ struct PlannedFile {
   std::string relative_path;
   std::optional<std::uint64_t> size;
   std::string sha256;   // lower-case hex; "" = unknown
+  std::string git_sha1;  // git blob id of a small Hub file, checked after the download
   std::string stage = "model";  // images | model | cache (see core::Item)
   Fetch fetch;
+  // Already at its place (an HF cache blob with this etag exists): nothing to
+  // fetch, only the link to make.
+  bool present = false;
+  // After the file is complete, a relative symlink at `link_path` (relative to
+  // the destination) pointing to `link_target`: HF cache snapshots. "" = none.
+  std::string link_path;
+  std::string link_target;
 };
 
-// A file written next to the downloaded ones (metadata JSON, a preview image
-// URL to fetch), as model managers do.
+// A small file written next to the downloaded ones when the plan is made:
+// CivitAI metadata JSON as model managers write it, HF cache refs.
 struct Sidecar {
   std::string relative_path;
-  std::string content;  // written as is when url is empty
-  std::string url;      // else fetched
+  std::string content;
 };
 
 struct Plan {

@@ -18,6 +18,16 @@ bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
+// "https://user@Host:8080/x" -> "host:8080" (lower-case, no userinfo).
+std::string authority_of(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  std::string_view rest = url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+  return lower(rest);
+}
+
 // "https://user@Host:8080/x" -> "host" (lower-case, no port, no userinfo).
 std::string host_of(std::string_view url) {
   const auto scheme_end = url.find("://");
@@ -46,7 +56,8 @@ SourceKind classify_source(std::string_view source, std::string_view hf_endpoint
   const std::string host = host_of(text);
   if (host.empty()) return SourceKind::kUnknown;
   if (host_is(host, "huggingface.co") || host_is(host, "hf.co")) return SourceKind::kHuggingFace;
-  if (!hf_endpoint.empty() && host == host_of(hf_endpoint)) return SourceKind::kHuggingFace;
+  if (!hf_endpoint.empty() && authority_of(text) == authority_of(hf_endpoint))
+    return SourceKind::kHuggingFace;
   if (host_is(host, "civitai.com")) return SourceKind::kCivitai;
   return SourceKind::kUrl;
 }

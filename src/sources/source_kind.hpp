@@ -14,8 +14,8 @@ enum class SourceKind {
   kUnknown,      // none of these: the caller reports it
 };
 
-// `hf_endpoint` is HF_ENDPOINT (a mirror): URLs on its host count as Hugging
-// Face too. Empty: only huggingface.co / hf.co.
+// `hf_endpoint` is HF_ENDPOINT (a mirror): URLs on its host and port count as
+// Hugging Face too. Empty: only huggingface.co / hf.co.
 SourceKind classify_source(std::string_view source, std::string_view hf_endpoint = {});
 
 std::string_view source_kind_name(SourceKind kind);

@@ -31,7 +31,7 @@ TEST(ClassifySource, MirrorEndpointCountsAsHuggingFace) {
                             "http://127.0.0.1:8080"),
             SourceKind::kHuggingFace);
   EXPECT_EQ(classify_source("http://127.0.0.1:9090/a.bin", "http://127.0.0.1:8080"),
-            SourceKind::kHuggingFace);  // same host, other port: still the mirror's host
+            SourceKind::kUrl);  // another server on the mirror's machine
 }
 
 TEST(ClassifySource, EverythingElseIsUnknown) {

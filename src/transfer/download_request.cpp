@@ -103,10 +103,17 @@ void Download::start_request(Connection& c) {
     if (!if_range.empty())
       c.header_list = curl_slist_append(c.header_list, ("If-Range: " + if_range).c_str());
   }
-  if (c.url.origin() == origin_url_.origin()) {
+  const bool at_origin = c.url.origin() == origin_url_.origin();
+  if (at_origin) {
     for (const std::string& header : request_.headers)
       c.header_list = curl_slist_append(c.header_list, header.c_str());
+    if (!request_.if_match.empty())
+      c.header_list = curl_slist_append(c.header_list, ("If-Match: " + request_.if_match).c_str());
   }
+  // Signing credentials, like headers, stay with the origin they were given for.
+  const bool sign = at_origin && !request_.aws_sigv4.empty();
+  curl_easy_setopt(c.easy, CURLOPT_AWS_SIGV4, sign ? request_.aws_sigv4.c_str() : nullptr);
+  curl_easy_setopt(c.easy, CURLOPT_USERPWD, sign ? request_.aws_credentials.c_str() : nullptr);
   curl_easy_setopt(c.easy, CURLOPT_URL, c.url.text.c_str());
   curl_easy_setopt(c.easy, CURLOPT_HTTPHEADER, c.header_list);
   curl_multi_add_handle(ctx_.multi, c.easy);

@@ -46,6 +46,15 @@ struct TransferRequest {
   // "Name: value" lines, sent only to the URL's own origin, never across a redirect.
   std::vector<std::string> headers;
   std::optional<std::string> sha256;  // expected digest, lower-case hex
+  // S3: every request to the URL's origin is signed by libcurl
+  // (CURLOPT_AWS_SIGV4 with `aws_sigv4` as provider, e.g. "aws:amz:us-east-1:s3",
+  // and "key:secret" as credentials). Headers it must sign (x-amz-content-sha256,
+  // x-amz-security-token) go in `headers`.
+  std::string aws_sigv4;
+  std::string aws_credentials;
+  // Sent as If-Match to the URL's origin: a server answering 412 changed the
+  // file since it was resolved (S3 ETags).
+  std::string if_match;
   int connections = 8;
   std::uint64_t rate_limit = 0;  // bytes/s for this download; 0 = none
   RetryPolicy retry{};

@@ -21,6 +21,13 @@ HeadJudgement judge_error(const ResponseHead& head, std::chrono::system_clock::t
     return j;
   }
   j.verdict = HeadVerdict::kFail;
+  if (s == 412) {
+    // Only our If-Match asks for a precondition: the file changed since it was
+    // resolved. Another attempt resolves it again.
+    j.error.code = ErrorCode::kUnavailable;
+    j.error.message = head.status_text() + ": the file changed on the server during the download";
+    return j;
+  }
   if (s == 401 || s == 403) {
     j.error.code = ErrorCode::kPermissionDenied;
   } else if (s == 404 || s == 410) {

@@ -222,6 +222,17 @@ TEST(JudgeHead, MissingFilesAreNotFound) {
   EXPECT_TRUE(gone.may_reresolve);
 }
 
+TEST(JudgeHead, FailedIfMatchMeansTheFileChangedAndAnotherAttemptMayWork) {
+  ResponseHead head = make_head(412);
+  head.reason = "Precondition Failed";
+  auto j = judge_head(head, 4096, kNow);
+  EXPECT_EQ(j.verdict, HeadVerdict::kFail);
+  EXPECT_EQ(j.error.code, ErrorCode::kUnavailable);
+  EXPECT_EQ(j.error.http_status, 412);
+  EXPECT_EQ(j.error.message,
+            "412 Precondition Failed: the file changed on the server during the download");
+}
+
 TEST(JudgeHead, OtherClientErrorsAreInvalidArgument) {
   for (int status : {400, 405, 406, 411, 418, 451}) {
     auto j = judge_head(make_head(status), 0, kNow);

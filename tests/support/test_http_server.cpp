@@ -136,6 +136,7 @@ class TestHttpServer::Impl {
   int port() const { return port_; }
   std::string url(std::string_view path, std::string_view host) const;
   void set_route(std::string path, Route route);
+  void set_prefix_route(std::string prefix, Handler handler);
 
   // All records, or only those for `path` when given.
   std::vector<RequestRecord> requests(std::optional<std::string_view> path) const;
@@ -180,6 +181,7 @@ class TestHttpServer::Impl {
 
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Route> routes_;
+  std::unordered_map<std::string, Handler> prefix_routes_;
   std::unordered_map<int, CdnToken> tokens_;
   int next_token_ = 1;
   std::vector<RequestRecord> log_;
@@ -362,6 +364,17 @@ Decision TestHttpServer::Impl::decide(const ParsedRequest& request) {
   if (request.path.starts_with(kCdnPrefix)) {
     return decide_cdn(request);
   }
+  const Handler* longest = nullptr;
+  std::size_t longest_size = 0;
+  for (const auto& [prefix, handler] : prefix_routes_) {
+    if (request.path.starts_with(prefix) && (longest == nullptr || prefix.size() > longest_size)) {
+      longest = &handler;
+      longest_size = prefix.size();
+    }
+  }
+  if (longest != nullptr) {
+    return {{}, *longest, request.path};
+  }
   return {not_found(), {}, request.path};
 }
 
@@ -414,6 +427,11 @@ ResponsePlan TestHttpServer::Impl::issue_token(const std::string& origin_path,
 void TestHttpServer::Impl::set_route(std::string path, Route route) {
   std::lock_guard lock(mutex_);
   routes_.insert_or_assign(std::move(path), std::move(route));
+}
+
+void TestHttpServer::Impl::set_prefix_route(std::string prefix, Handler handler) {
+  std::lock_guard lock(mutex_);
+  prefix_routes_.insert_or_assign(std::move(prefix), std::move(handler));
 }
 
 std::string TestHttpServer::Impl::url(std::string_view path, std::string_view host) const {
@@ -515,6 +533,11 @@ void TestHttpServer::add_signed(std::string origin_path, Resource resource, int 
 void TestHttpServer::add_handler(std::string path,
                                  std::function<Response(const Request&)> handler) {
   impl_->set_route(std::move(path), std::move(handler));
+}
+
+void TestHttpServer::add_prefix_handler(std::string prefix,
+                                        std::function<Response(const Request&)> handler) {
+  impl_->set_prefix_route(std::move(prefix), std::move(handler));
 }
 
 std::vector<RequestRecord> TestHttpServer::requests() const {

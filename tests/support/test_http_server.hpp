@@ -139,6 +139,12 @@ class TestHttpServer {
     std::string body{};
   };
   void add_handler(std::string path, std::function<Response(const Request&)> handler);
+  // Like add_handler, for every path that starts with `prefix` (e.g. "/api/"
+  // or "/" for everything). Exact routes (add, add_redirect, add_signed,
+  // add_handler) and add_signed's /cdn/ URLs are tried first; among prefix
+  // handlers the longest matching prefix wins. Replaces a previous handler
+  // for the same prefix.
+  void add_prefix_handler(std::string prefix, std::function<Response(const Request&)> handler);
 
   std::vector<RequestRecord> requests() const;  // every request so far, in arrival order
   std::vector<RequestRecord> requests_for(std::string_view path) const;

@@ -69,7 +69,29 @@ std::string labels_to_json(const std::map<std::string, std::string>& labels) {
   return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_json) {
+// A JSON object of strings (labels, source options). Parsed without
+// exceptions: a damaged row is reported, not thrown.
+static Result<std::map<std::string, std::string>> read_string_map(const std::string& text,
+                                                           std::string_view what,
+                                                           const std::string& job_id) {
+  nlohmann::json object = nlohmann::json::parse(text, nullptr, false);
+  if (!object.is_object()) {
+    return fail(ErrorCode::kDataLoss,
+                std::string(what) + " of job " + job_id + " are not a JSON object");
+  }
+  std::map<std::string, std::string> map;
+  for (const auto& [key, value] : object.items()) {
+    if (!value.is_string()) {
+      return fail(ErrorCode::kDataLoss, std::string(what) + " '" + key + "' of job " + job_id +
+                                            " is not a string");
+    }
+    map.emplace(key, value.get<std::string>());
+  }
+  return map;
+}
+
+void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_json,
+              const std::string& source_options_json) {
   stmt.bind(1, job.id);
   stmt.bind(2, job.seq);
   stmt.bind(3, job.source);
@@ -87,6 +109,7 @@ void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_j
   stmt.bind_optional(16, optional_ms(job.started_at));
   stmt.bind_optional(17, optional_ms(job.finished_at));
   stmt.bind(18, labels_json);
+  stmt.bind(19, source_options_json);
 }
 
 void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx,
@@ -142,19 +165,12 @@ Result<core::Job> read_job(const Statement& stmt) {
   job.started_at = read_optional_time(stmt, 15);
   job.finished_at = read_optional_time(stmt, 16);
 
-  // Parsed without exceptions: a damaged row is reported, not thrown.
-  std::string labels_text = stmt.text(17);
-  nlohmann::json labels = nlohmann::json::parse(labels_text, nullptr, false);
-  if (!labels.is_object()) {
-    return fail(ErrorCode::kDataLoss, "labels of job " + job.id + " are not a JSON object");
-  }
-  for (const auto& [key, value] : labels.items()) {
-    if (!value.is_string()) {
-      return fail(ErrorCode::kDataLoss,
-                  "label '" + key + "' of job " + job.id + " is not a string");
-    }
-    job.labels.emplace(key, value.get<std::string>());
-  }
+  auto labels = read_string_map(stmt.text(17), "labels", job.id);
+  if (!labels) return fail(labels.error());
+  job.labels = std::move(*labels);
+  auto options = read_string_map(stmt.text(18), "source options", job.id);
+  if (!options) return fail(options.error());
+  job.source_options = std::move(*options);
   return job;
 }
 

@@ -20,13 +20,13 @@ namespace haul::store::sqlite {
 std::int64_t to_ms(core::TimePoint at);
 core::TimePoint from_ms(std::int64_t ms);
 
-// The columns of `jobs`, in the order bind_job() binds (?1..?18) and
+// The columns of `jobs`, in the order bind_job() binds (?1..?19) and
 // read_job() reads them.
 inline constexpr std::string_view kJobColumns =
     "id, seq, source, target, destination, group_name, name, priority, state, attempts, "
     "max_attempts, next_attempt_at, error_code, error_message, created_at, started_at, "
-    "finished_at, labels";
-inline constexpr int kJobColumnCount = 18;
+    "finished_at, labels, source_options";
+inline constexpr int kJobColumnCount = 19;
 
 // The columns of `items` (?1..?11), likewise.
 inline constexpr std::string_view kItemColumns =
@@ -40,9 +40,11 @@ inline constexpr std::string_view kEventColumns = "id, type, job_id, at, payload
 std::string labels_to_json(const std::map<std::string, std::string>& labels);
 
 // Binds every persisted field of `job` (live figures are not stored). Text
-// is bound without copying: `job` and `labels_json` (labels_to_json(job.labels),
-// owned by the caller) must outlive the statement's next reset.
-void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_json);
+// is bound without copying: `job`, `labels_json` (labels_to_json(job.labels))
+// and `source_options_json` (likewise, of job.source_options), owned by the
+// caller, must outlive the statement's next reset.
+void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_json,
+              const std::string& source_options_json);
 // Same contract as bind_job for one item at position `idx` of job `job_id`.
 void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx,
                const core::Item& item);

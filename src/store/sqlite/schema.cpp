@@ -73,6 +73,11 @@ CREATE TABLE counters (
 ) WITHOUT ROWID;
 INSERT INTO counters (name, value) VALUES ('max_seq', 0), ('last_event_id', 0), ('event_count', 0);
 )sql"},
+    // How the job's source is resolved (hf include/exclude patterns, the
+    // CivitAI file, HF cache layout): a JSON object of strings like labels.
+    {2, R"sql(
+ALTER TABLE jobs ADD COLUMN source_options TEXT NOT NULL DEFAULT '{}';
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

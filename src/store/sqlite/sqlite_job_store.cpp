@@ -125,11 +125,11 @@ Result<void> SqliteJobStore::Impl::prepare_all() {
       {&upsert_job,
        "INSERT INTO jobs (" + job_columns +
            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-           "?18) ON CONFLICT (id) DO UPDATE SET seq = ?2, source = ?3, target = ?4, "
+           "?18, ?19) ON CONFLICT (id) DO UPDATE SET seq = ?2, source = ?3, target = ?4, "
            "destination = ?5, group_name = ?6, name = ?7, priority = ?8, state = ?9, "
            "attempts = ?10, max_attempts = ?11, next_attempt_at = ?12, error_code = ?13, "
            "error_message = ?14, created_at = ?15, started_at = ?16, finished_at = ?17, "
-           "labels = ?18"},
+           "labels = ?18, source_options = ?19"},
       // Items are rewritten in place by (job_id, idx) and only the surplus
       // deleted: a progress update keeps the item count, and updating a row
       // costs far less than deleting it and inserting it again.
@@ -212,12 +212,14 @@ Result<void> SqliteJobStore::Impl::delete_items_of(const std::string& id, std::s
 Result<void> SqliteJobStore::Impl::write(const WriteBatch& batch) {
   std::int64_t highest_seq = 0;
   std::string labels_json;
+  std::string options_json;
   for (const core::Job& job : batch.upserts) {
     highest_seq = std::max(highest_seq, job.seq);
     labels_json = labels_to_json(job.labels);
+    options_json = labels_to_json(job.source_options);
     {
       Use use(upsert_job);
-      bind_job(upsert_job, job, labels_json);
+      bind_job(upsert_job, job, labels_json, options_json);
       if (auto done = db.run(upsert_job, kWrite); !done) return done;
     }
     for (std::size_t idx = 0; idx < job.items.size(); ++idx) {

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/sqlite/schema.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
 #include "store/sqlite/store_test_support.hpp"
 
@@ -65,18 +66,44 @@ TEST_F(SqliteJobStoreTest, OpenTightensTheModeOfAnExistingFile) {
 
 TEST_F(SqliteJobStoreTest, RecordsTheSchemaVersionAndOpeningAgainChangesNothing) {
   auto store = open_store();
-  EXPECT_EQ(raw_int(path_, "SELECT max(version) FROM schema_version"), 1);
+  EXPECT_EQ(raw_int(path_, "SELECT max(version) FROM schema_version"), kSchemaVersion);
   apply_ok(*store, WriteBatch{{make_job("a", 1)}, {}, {make_event(1)}});
 
   auto again = store->open();  // same object: already open
   ASSERT_TRUE(again) << again.error().message;
   auto second = open_store();  // another object on the same file
   auto third = open_store();
-  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM schema_version"), 1);
+  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM schema_version"), kSchemaVersion);
   EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM counters"), 3) << "seed rows not duplicated";
   EXPECT_EQ(ids_of(load_ok(*third)), (std::vector<std::string>{"a"}));
   EXPECT_EQ(*third->last_event_id(), 1u);
   EXPECT_EQ(ids_of(load_ok(*store)), (std::vector<std::string>{"a"}));
+}
+
+TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
+  {
+    auto store = open_store();
+    apply_ok(*store, WriteBatch{{make_job("old", 1)}, {}, {}});
+  }
+  // Turn the file back into what version 1 wrote: no source_options column.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "ALTER TABLE jobs DROP COLUMN source_options;"
+                         "DELETE FROM schema_version WHERE version > 1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+
+  auto store = open_store();
+  EXPECT_EQ(raw_int(path_, "SELECT max(version) FROM schema_version"), kSchemaVersion);
+  auto jobs = load_ok(*store);
+  ASSERT_EQ(ids_of(jobs), (std::vector<std::string>{"old"}));
+  EXPECT_TRUE(jobs[0].source_options.empty());
+  Job changed = jobs[0];
+  changed.source_options = {{"file", "model.safetensors"}};
+  apply_ok(*store, WriteBatch{{changed}, {}, {}});
+  EXPECT_EQ(load_ok(*store)[0].source_options, changed.source_options);
 }
 
 TEST_F(SqliteJobStoreTest, RefusesADatabaseFromANewerHaul) {

@@ -38,6 +38,7 @@ TEST_F(SqliteJobStoreTest, RoundTripsAFullyPopulatedJob) {
   job.started_at = at_ms(1'700'000'000'999);
   job.finished_at = at_ms(-1'234);  // before the epoch: floor, not truncation
   job.labels = {{"civitai_id", "1234"}, {"note", "a \"quoted\"\nline"}, {"", "empty key"}};
+  job.source_options = {{"include", "*.safetensors\nconfig.json"}, {"hf_cache", "1"}};
   job.speed = 12345.5;
   job.eta_seconds = 17;
   job.items = {

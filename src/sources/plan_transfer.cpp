@@ -1,0 +1,125 @@
+#include "sources/plan_transfer.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <vector>
+
+#include "sources/hf/hf_response.hpp"
+#include <system_error>
+
+namespace haul::sources {
+
+namespace fs = std::filesystem;
+
+bool is_safe_relative_path(std::string_view path) {
+  if (path.empty() || path.front() == '/' || path.find('\\') != std::string_view::npos ||
+      path.find('\0') != std::string_view::npos)
+    return false;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+Result<transfer::TransferRequest> transfer_request_for(const PlannedFile& file,
+                                                       const fs::path& destination) {
+  transfer::TransferRequest request;
+  request.url = file.fetch.url;
+  request.headers = file.fetch.headers;
+  request.if_match = file.fetch.if_match;
+  if (file.fetch.aws) {
+    request.aws_sigv4 = file.fetch.aws->provider;
+    request.aws_credentials = file.fetch.aws->access_key + ":" + file.fetch.aws->secret_key;
+  }
+  if (!file.sha256.empty()) request.sha256 = file.sha256;
+  if (file.relative_path.empty()) {
+    request.output_dir = destination;
+  } else {
+    if (!is_safe_relative_path(file.relative_path)) {
+      return fail(ErrorCode::kPermissionDenied,
+                  "refusing file path '" + file.relative_path + "': it would leave " +
+                      destination.string());
+    }
+    request.output_file = destination / file.relative_path;
+  }
+  return request;
+}
+
+Result<void> write_sidecars(const Plan& plan, const fs::path& destination) {
+  for (const Sidecar& sidecar : plan.sidecars) {
+    if (!is_safe_relative_path(sidecar.relative_path)) {
+      return fail(ErrorCode::kPermissionDenied,
+                  "refusing sidecar path '" + sidecar.relative_path + "'");
+    }
+    const fs::path target = destination / sidecar.relative_path;
+    const fs::path temp = target.string() + ".tmp" + std::to_string(::getpid());
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    {
+      std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+      out << sidecar.content;
+      out.flush();
+      if (!out) return fail(ErrorCode::kIo, "cannot write " + temp.string());
+    }
+    fs::rename(temp, target, ec);
+    if (ec) {
+      const std::string why = ec.message();
+      fs::remove(temp, ec);
+      return fail(ErrorCode::kIo, "cannot write " + target.string() + ": " + why);
+    }
+  }
+  return {};
+}
+
+namespace {
+
+Result<void> check_git_blob(const PlannedFile& file, const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (!in || ec) return fail(ErrorCode::kIo, "cannot read " + path.string() + " to verify it");
+  hf::GitBlobSha1 hasher(size);
+  std::vector<char> buffer(1 << 16);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
+  }
+  if (const std::string got = hasher.hex(); got != file.git_sha1) {
+    fs::remove(path, ec);
+    return fail(ErrorCode::kDataLoss, path.string() + ": git blob id " + got + ", expected " +
+                                          file.git_sha1 + " (file removed)");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> finish_planned_file(const PlannedFile& file, const fs::path& destination,
+                                 const fs::path& path) {
+  if (!file.git_sha1.empty() && file.sha256.empty() && !file.present) {
+    if (auto checked = check_git_blob(file, path); !checked) return checked;
+  }
+  if (file.link_path.empty()) return {};
+  if (!is_safe_relative_path(file.link_path))
+    return fail(ErrorCode::kPermissionDenied, "refusing link path '" + file.link_path + "'");
+  const fs::path link = destination / file.link_path;
+  const fs::path temp = link.string() + ".tmp" + std::to_string(::getpid());
+  std::error_code ec;
+  fs::create_directories(link.parent_path(), ec);
+  fs::remove(temp, ec);
+  fs::create_symlink(file.link_target, temp, ec);
+  if (!ec) fs::rename(temp, link, ec);  // replaces an older link atomically
+  if (ec) {
+    const std::string why = ec.message();
+    fs::remove(temp, ec);
+    return fail(ErrorCode::kIo, "cannot link " + link.string() + ": " + why);
+  }
+  return {};
+}
+
+}  // namespace haul::sources
