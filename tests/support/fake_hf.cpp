@@ -174,6 +174,7 @@ class FakeHuggingFace::Impl {
   std::size_t tree_page_size_ = kDefaultTreePageSize;
   int rate_limited_left_ = 0;
   int retry_after_seconds_ = 0;
+  std::size_t cdn_rate_ = 0;
   struct CdnUrl {
     std::string sha256;
     bool expired = false;
@@ -554,6 +555,7 @@ Response FakeHuggingFace::Impl::cdn(const Request& request) {
     entity.headers.emplace_back("Content-Disposition", std::move(*disposition));
   }
   auto response = fake::serve_entity(request, entity);
+  response.rate = cdn_rate_;
   if (response.status == 412) {
     return fake::s3_error(request, 412, "PreconditionFailed",
                           "At least one of the pre-conditions you specified did not hold",
@@ -612,6 +614,11 @@ void FakeHuggingFace::add_repo(HfFakeRepo repo) {
 void FakeHuggingFace::set_tree_page_size(std::size_t entries) {
   std::lock_guard lock(impl_->mutex_);
   impl_->tree_page_size_ = std::max<std::size_t>(entries, 1);
+}
+
+void FakeHuggingFace::set_cdn_rate(std::size_t bytes_per_second) {
+  std::lock_guard lock(impl_->mutex_);
+  impl_->cdn_rate_ = bytes_per_second;
 }
 
 void FakeHuggingFace::rate_limit_next(int requests, int retry_after_seconds) {

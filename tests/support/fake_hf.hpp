@@ -74,6 +74,9 @@ class FakeHuggingFace {
   void add_repo(HfFakeRepo repo);
   // Entries per tree page (default 1000, as the Hub).
   void set_tree_page_size(std::size_t entries);
+  // CDN responses trickle at this many bytes per second (0 = full speed), so
+  // tests can stop a download half-way.
+  void set_cdn_rate(std::size_t bytes_per_second);
   // The next `requests` /api and /resolve requests get 429 with
   // `RateLimit: "<bucket>";r=0;t=<s>`, `RateLimit-Policy` and `Retry-After: <s>`
   // (bucket "resolvers" for /resolve, "api" for /api).

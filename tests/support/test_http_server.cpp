@@ -113,6 +113,7 @@ ResponsePlan run_handler(const Handler& handler, const ParsedRequest& request) {
   try {
     auto response = handler(input);
     auto plan = ResponsePlan::with_body(response.status, std::move(response.body), "");
+    plan.rate = response.rate;
     for (auto& header : response.headers) {
       if (detail::to_lower(header.first) != "content-length") {
         plan.headers.push_back(std::move(header));

@@ -137,6 +137,7 @@ class TestHttpServer {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers{};
     std::string body{};
+    std::size_t rate = 0;  // trickle the body at this many bytes per second; 0 = full speed
   };
   void add_handler(std::string path, std::function<Response(const Request&)> handler);
   // Like add_handler, for every path that starts with `prefix` (e.g. "/api/"

@@ -1,0 +1,174 @@
+// The daemon on Hugging Face, CivitAI and S3 sources: jobs resolve into one
+// item per file when they start, land in the folder their type calls for,
+// fail with the provider's reason, and survive a daemon crash mid-repo.
+#include <signal.h>
+
+#include <thread>
+
+#include "daemon_fixture.hpp"
+#include "support/fake_civitai.hpp"
+#include "support/fake_hf.hpp"
+#include "support/fake_s3.hpp"
+
+namespace haul::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class DaemonSourcesTest : public DaemonTest {
+ protected:
+  DaemonSourcesTest() : hub(server), site(server), s3(s3_server) {
+    repo.id = "acme/tiny-model";
+    repo.files = {{"model.safetensors", random_bytes(2u << 20, 1), true},
+                  {"config.json", R"({"hidden_size": 64})", false},
+                  {"vae/vae.safetensors", random_bytes(1u << 20, 2), true}};
+    hub.add_repo(repo);
+    HfFakeRepo gated = repo;
+    gated.id = "acme/gated";
+    gated.access = HfFakeRepo::Access::kGated;
+    hub.add_repo(gated);
+
+    CivitaiFakeModel lora;
+    lora.id = 1678575;
+    lora.name = "Some LoRA";
+    lora.type = "LORA";
+    CivitaiFakeVersion version;
+    version.id = 1900322;
+    version.name = "v2.0";
+    version.files = {{1, "some_lora.safetensors", "Model", random_bytes(1u << 20, 3), true, {}}};
+    version.images = {"png bytes"};
+    lora.versions = {version};
+    site.add_model(lora);
+    lora_bytes = version.files[0].content;
+  }
+
+  std::vector<std::string> env() const {
+    return {"HF_ENDPOINT=" + hub.endpoint(),
+            "HF_HOME=" + (dir / "hf-home").string(),
+            "HF_HUB_CACHE=" + (dir / "hub").string(),
+            "HF_TOKEN=hf_testtoken",
+            "CIVITAI_ENDPOINT=" + site.endpoint(),
+            "CIVITAI_TOKEN=",
+            "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+            "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "AWS_REGION=us-east-1",
+            "AWS_ENDPOINT_URL=" + s3.endpoint()};
+  }
+
+  TestHttpServer s3_server;  // FakeS3 takes every path of its server
+  FakeHuggingFace hub;
+  FakeCivitai site;
+  FakeS3 s3;
+  HfFakeRepo repo;
+  std::string lora_bytes;
+};
+
+TEST_F(DaemonSourcesTest, AnHfRepoJobGetsOneItemPerFileAndCompletes) {
+  auto daemon = start_daemon({}, env());
+  const json added = daemon->add({{"source", "hf://acme/tiny-model"}, {"dest", "llm"}});
+  EXPECT_EQ(added.at("name"), "hf://acme/tiny-model");
+  const json done = daemon->wait_for_state(added.at("id"), "completed");
+  ASSERT_EQ(done.at("state"), "completed") << done.dump();
+  EXPECT_EQ(done.at("name"), "acme/tiny-model");
+  ASSERT_EQ(done.at("items").size(), repo.files.size()) << done.dump();
+  const std::string commit = hub.commit_of("acme/tiny-model");
+  for (const auto& item : done.at("items"))
+    EXPECT_EQ(item.at("source").get<std::string>().rfind("hf://acme/tiny-model@" + commit + "/", 0),
+              0u)
+        << item.dump();
+  for (const auto& file : repo.files)
+    EXPECT_EQ(read_file(models() / "llm" / file.path), file.content) << file.path;
+}
+
+TEST_F(DaemonSourcesTest, ACivitaiModelWithoutDestinationGoesToItsTypeFolder) {
+  auto daemon = start_daemon({}, env());
+  const json added = daemon->add(
+      {{"source", "https://civitai.com/models/1678575?modelVersionId=1900322"},
+       {"with_preview", true}});
+  const json done = daemon->wait_for_state(added.at("id"), "completed");
+  ASSERT_EQ(done.at("state"), "completed") << done.dump();
+  EXPECT_EQ(read_file(models() / "loras" / "some_lora.safetensors"), lora_bytes);
+  EXPECT_TRUE(fs::exists(models() / "loras" / "some_lora.civitai.info"));
+  EXPECT_EQ(read_file(models() / "loras" / "some_lora.preview.png"), "png bytes");
+  EXPECT_EQ(done.at("name"), "Some LoRA v2.0");
+}
+
+TEST_F(DaemonSourcesTest, TheSeedsS3ModelConfigIsAJobSpec) {
+  const std::string body = random_bytes(1u << 20, 7);
+  s3.put_object("bucket", "path/model.safetensors", body);
+  auto daemon = start_daemon({}, env());
+  const json config = {{"directoryGroup", "checkpoints"},
+                       {"modelName", "model.safetensors"},
+                       {"originalS3Path", "s3://bucket/path/model.safetensors"},
+                       {"localPath", (models() / "checkpoints" / "renamed.safetensors").string()},
+                       {"modelSize", body.size()}};
+  const json added = daemon->add(config);
+  EXPECT_EQ(added.at("group"), "checkpoints");
+  const json done = daemon->wait_for_state(added.at("id"), "completed");
+  ASSERT_EQ(done.at("state"), "completed") << done.dump();
+  EXPECT_EQ(read_file(models() / "checkpoints" / "renamed.safetensors"), body);
+  EXPECT_EQ(s3.signature_failures(), 0);
+}
+
+TEST_F(DaemonSourcesTest, AProviderRefusalFailsTheJobAtOnceWithItsReason) {
+  auto anonymous = env();
+  anonymous[3] = "HF_TOKEN=";
+  auto daemon = start_daemon({}, anonymous);
+  const json refused = daemon->add({{"source", "hf://acme/gated/vae/vae.safetensors"}});
+  const json failed = daemon->wait_for_state(refused.at("id"), "failed");
+  ASSERT_EQ(failed.at("state"), "failed") << failed.dump();
+  EXPECT_EQ(failed.at("attempts"), 1) << "a gated repo is not worth another attempt";
+  const std::string message = failed.at("error").at("message");
+  EXPECT_TRUE(contains(message, "gated")) << message;
+  EXPECT_TRUE(contains(message, "HF_TOKEN")) << message;
+}
+
+TEST_F(DaemonSourcesTest, UnparsableSourcesAreRefusedBeforeQueueing) {
+  auto daemon = start_daemon({}, env());
+  for (const std::string source :
+       {"hf://just-a-name", "urn:air:sdxl:lora:huggingface:1@2", "s3://Bad_Bucket/key",
+        "gopher://x/y"}) {
+    const HttpReply reply = daemon->call("POST", "/api/v1/jobs", json{{"source", source}}.dump());
+    EXPECT_EQ(reply.status, 422) << source << ": " << reply.body;
+    EXPECT_FALSE(reply.json().at("error").at("message").get<std::string>().empty());
+  }
+  const HttpReply mixed = daemon->call(
+      "POST", "/api/v1/jobs",
+      json{{"sources", {"hf://acme/tiny-model", "http://127.0.0.1:1/a.bin"}}}.dump());
+  EXPECT_EQ(mixed.status, 422) << mixed.body;
+  EXPECT_EQ(daemon->call("GET", "/api/v1/jobs").json().at("count"), 0);
+}
+
+TEST_F(DaemonSourcesTest, ARepoJobSurvivesADaemonKillAndFinishesVerified) {
+  HfFakeRepo big;
+  big.id = "acme/big";
+  big.files = {{"a.safetensors", random_bytes(6u << 20, 11), true},
+               {"b.safetensors", random_bytes(6u << 20, 12), true}};
+  hub.add_repo(big);
+  hub.set_cdn_rate(1u << 20);  // per response: 2 files x 2 connections, about 4 MiB/s
+  auto daemon = start_daemon({"-x", "2"}, env());
+  const json added = daemon->add({{"source", "hf://acme/big"}, {"dest", "big"}});
+  const std::string id = added.at("id");
+  // Past two checkpoints (one a second), so there is something on disk to keep.
+  ASSERT_TRUE(eventually([&] { return daemon->job(id).at("bytes_done").get<std::uint64_t>() >
+                                      (7u << 20); },
+                         std::chrono::seconds(30), std::chrono::milliseconds(1)))
+      << daemon->job(id).dump();
+  daemon->kill(SIGKILL);
+  daemon.reset();
+  hub.set_cdn_rate(0);
+  server.clear_log();
+  auto restarted = start_daemon({}, env());
+  const json done = restarted->wait_for_state(id, "completed");
+  ASSERT_EQ(done.at("state"), "completed") << done.dump();
+  for (const auto& file : big.files) EXPECT_EQ(read_file(models() / "big" / file.path), file.content);
+  EXPECT_EQ(done.at("items").size(), 2u);
+  std::uint64_t refetched = 0;
+  for (const auto& record : server.requests())
+    if (record.local_address == "127.0.0.2") refetched += record.body_bytes;
+  EXPECT_LT(refetched, (12u << 20) - (3u << 20)) << "kept bytes were fetched again";
+}
+
+}  // namespace
+}  // namespace haul::testing
