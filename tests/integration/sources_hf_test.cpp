@@ -167,6 +167,21 @@ TEST_F(HfGetTest, EachRefusalSaysWhatIsWrong) {
   EXPECT_FALSE(fs::exists(dir / "x" / "model.safetensors"));
 }
 
+TEST_F(HfGetTest, TheTokenFileOfHfAuthLoginIsUsedWithoutHfToken) {
+  HfFakeRepo gated = model_repo();
+  gated.id = "acme/gated";
+  gated.access = HfFakeRepo::Access::kGated;
+  hub.add_repo(gated);
+  fs::create_directories(dir / "hf-home");
+  write_file(dir / "hf-home" / "token", "hf_testtoken\n");
+  auto vars = env();
+  vars.back() = "HF_TOKEN=";
+  const auto out = dir / "out";
+  const auto outcome = run_haul({"get", "hf://acme/gated/config.json", "-d", out.string()}, vars);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_EQ(read_file(out / "config.json"), gated.files[1].content);
+}
+
 TEST_F(HfGetTest, ARateLimitIsWaitedOutAndARenamedRepoFollowed) {
   HfFakeRepo repo = model_repo();
   repo.renamed_from = "acme/old-name";
