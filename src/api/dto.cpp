@@ -5,6 +5,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "api/json_writer.hpp"
 #include "transfer/file_name.hpp"
 #include "transfer/url.hpp"
 
@@ -13,15 +14,6 @@ namespace haul::api {
 namespace {
 
 using nlohmann::json;
-
-json optional_time(const std::optional<core::TimePoint>& at) {
-  return at ? json(iso_time(*at)) : json(nullptr);
-}
-
-json error_json(const std::optional<core::JobError>& error) {
-  if (!error) return nullptr;
-  return {{"code", error->code}, {"message", error->message}};
-}
 
 double rounded(double value, int digits) {
   const double scale = std::pow(10.0, digits);
@@ -76,53 +68,110 @@ std::string iso_time(core::TimePoint at) {
   return text;
 }
 
-// Built field by field: nlohmann's initializer lists copy every value, and
-// GET /api/v1/jobs/{id} spends most of its time here.
-json job_json(const core::Job& job) {
-  json items = json::array();
-  items.get_ref<json::array_t&>().reserve(job.items.size());
-  for (std::size_t i = 0; i < job.items.size(); ++i) {
-    const core::Item& item = job.items[i];
-    json& out = items.emplace_back(json::object());
-    out["index"] = i;
-    out["source"] = transfer::redact_secrets(item.source);
-    out["name"] = item_name(item);
-    out["path"] = item.path.empty() ? json(nullptr) : json(item.path);
-    out["size"] = item.size ? json(*item.size) : json(nullptr);
-    out["bytes_done"] = item.bytes_done;
-    out["progress"] = rounded(item_percent(item), 2);
-    out["speed"] = std::llround(item.speed);
-    out["sha256"] = item.sha256.empty() ? json(nullptr) : json(item.sha256);
-    out["stage"] = item.stage;
-    out["state"] = core::state_name(item.state);
-    out["error"] = error_json(item.error);
+namespace {
+
+void write_optional_time(JsonWriter& w, const std::optional<core::TimePoint>& at) {
+  if (at) {
+    w.value(iso_time(*at));
+  } else {
+    w.null();
   }
-  const auto total = job.bytes_total();
-  json out = json::object();
-  out["id"] = job.id;
-  out["source"] = transfer::redact_secrets(job.source);
-  out["target"] = job.target;
-  out["dest"] = job.destination;
-  out["group"] = job.group;
-  out["name"] = job.name;
-  out["priority"] = job.priority;
-  out["state"] = core::state_name(job.state);
-  out["attempts"] = job.attempts;
-  out["max_attempts"] = job.max_attempts;
-  out["next_attempt_at"] = optional_time(job.next_attempt_at);
-  out["error"] = error_json(job.error);
-  out["created_at"] = iso_time(job.created_at);
-  out["started_at"] = optional_time(job.started_at);
-  out["finished_at"] = optional_time(job.finished_at);
-  out["bytes_done"] = job.bytes_done();
-  out["bytes_total"] = total ? json(*total) : json(nullptr);
-  out["progress"] = rounded(job.percent(), 2);
-  out["speed"] = std::llround(job.speed);
-  out["eta"] = job.eta_seconds ? json(*job.eta_seconds) : json(nullptr);
-  out["labels"] = job.labels;
-  out["items"] = std::move(items);
+}
+
+void write_error(JsonWriter& w, const std::optional<core::JobError>& error) {
+  if (!error) {
+    w.null();
+    return;
+  }
+  w.begin_object().key("code").value(error->code).key("message").value(error->message);
+  w.end_object();
+}
+
+template <class T>
+void write_optional(JsonWriter& w, const std::optional<T>& value) {
+  if (value) {
+    w.value(*value);
+  } else {
+    w.null();
+  }
+}
+
+void write_item(JsonWriter& w, const core::Item& item, std::size_t index) {
+  w.begin_object();
+  w.key("index").value(static_cast<std::uint64_t>(index));
+  w.key("source").value(transfer::redact_secrets(item.source));
+  w.key("name").value(item_name(item));
+  w.key("path");
+  if (item.path.empty()) {
+    w.null();
+  } else {
+    w.value(item.path);
+  }
+  w.key("size");
+  write_optional(w, item.size);
+  w.key("bytes_done").value(item.bytes_done);
+  w.key("progress").value(rounded(item_percent(item), 2));
+  w.key("speed").value(static_cast<std::int64_t>(std::llround(item.speed)));
+  w.key("sha256");
+  if (item.sha256.empty()) {
+    w.null();
+  } else {
+    w.value(item.sha256);
+  }
+  w.key("stage").value(item.stage);
+  w.key("state").value(core::state_name(item.state));
+  w.key("error");
+  write_error(w, item.error);
+  w.end_object();
+}
+
+}  // namespace
+
+// Written straight into a string: GET /api/v1/jobs/{id} and the job lists
+// spend most of their time here, and a document tree would cost more than
+// the HTTP exchange around it.
+std::string job_json_text(const core::Job& job) {
+  std::string out;
+  out.reserve(640 + 360 * job.items.size());
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("id").value(job.id);
+  w.key("source").value(transfer::redact_secrets(job.source));
+  w.key("target").value(job.target);
+  w.key("dest").value(job.destination);
+  w.key("group").value(job.group);
+  w.key("name").value(job.name);
+  w.key("priority").value(job.priority);
+  w.key("state").value(core::state_name(job.state));
+  w.key("attempts").value(job.attempts);
+  w.key("max_attempts").value(job.max_attempts);
+  w.key("next_attempt_at");
+  write_optional_time(w, job.next_attempt_at);
+  w.key("error");
+  write_error(w, job.error);
+  w.key("created_at").value(iso_time(job.created_at));
+  w.key("started_at");
+  write_optional_time(w, job.started_at);
+  w.key("finished_at");
+  write_optional_time(w, job.finished_at);
+  w.key("bytes_done").value(job.bytes_done());
+  w.key("bytes_total");
+  write_optional(w, job.bytes_total());
+  w.key("progress").value(rounded(job.percent(), 2));
+  w.key("speed").value(static_cast<std::int64_t>(std::llround(job.speed)));
+  w.key("eta");
+  write_optional(w, job.eta_seconds);
+  w.key("labels").begin_object();
+  for (const auto& [label, text] : job.labels) w.key(label).value(text);
+  w.end_object();
+  w.key("items").begin_array();
+  for (std::size_t i = 0; i < job.items.size(); ++i) write_item(w, job.items[i], i);
+  w.end_array();
+  w.end_object();
   return out;
 }
+
+json job_json(const core::Job& job) { return json::parse(job_json_text(job)); }
 
 json download_status(const core::Job& job) {
   const std::size_t index = current_item(job);

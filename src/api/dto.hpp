@@ -17,6 +17,8 @@ namespace haul::api {
 std::string iso_time(core::TimePoint at);
 
 // GET /api/v1/jobs/{id}: every field of the job; URLs with secrets masked.
+std::string job_json_text(const core::Job& job);
+// The same as a document, for answers that add to it.
 nlohmann::json job_json(const core::Job& job);
 
 // The "download" channel message: {"channel":"download","type":...,"data":{...}}.

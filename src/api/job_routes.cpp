@@ -56,7 +56,7 @@ Awaitable<HandlerResult> create_jobs(ApiContext& ctx, Request& request) {
   if (!batch) {
     const auto& result = added->front();
     co_return json_response(result.existing ? http::status::ok : http::status::created,
-                            dump(job_json(result.job)), request);
+                            job_json_text(result.job), request);
   }
   json jobs = json::array();
   bool any_new = false;
@@ -84,13 +84,14 @@ Result<std::optional<std::size_t>> count_param(const RouteParams& params, const 
 
 // Joins one JSON document per job into an array without building a tree of
 // the whole list: a list of 100,000 jobs stays one string, not a DOM of it.
-template <class ToJson>
+// `to_text` gives one job's JSON text.
+template <class ToText>
 std::string json_array(const std::vector<const core::Job*>& jobs, std::size_t first,
-                       std::size_t last, ToJson to_json) {
+                       std::size_t last, ToText to_text) {
   std::string out = "[";
   for (std::size_t i = first; i < last; ++i) {
     if (i > first) out += ',';
-    out += dump(to_json(*jobs[i]));
+    out += to_text(*jobs[i]);
   }
   out += ']';
   return out;
@@ -121,7 +122,7 @@ Response list_jobs(ApiContext& ctx, Request& request, RouteParams& params) {
   const std::size_t last = std::min(jobs.size(), first + limit->value_or(jobs.size()));
   // `count` is every job that matches, so a client can page with offset.
   return json_response(http::status::ok,
-                       "{\"jobs\":" + json_array(jobs, first, last, job_json) +
+                       "{\"jobs\":" + json_array(jobs, first, last, job_json_text) +
                            ",\"count\":" + std::to_string(jobs.size()) + "}",
                        request);
 }
@@ -132,7 +133,7 @@ Awaitable<HandlerResult> act(ApiContext& ctx, Request& request, const std::strin
   auto start = [&ctx, &id, action](auto done) { ctx.scheduler.act(id, action, std::move(done)); };
   auto result = co_await await_callback<Result<core::Job>>(executor, start);
   if (!result) co_return from_error(result.error(), request);
-  co_return json_response(http::status::ok, dump(job_json(*result)), request);
+  co_return json_response(http::status::ok, job_json_text(*result), request);
 }
 
 }  // namespace
@@ -151,7 +152,7 @@ void install_job_routes(Router& router, ApiContext& ctx) {
                  co_return error_response(http::status::not_found, "not_found",
                                           "no job " + params.path[0], request);
                }
-               co_return json_response(http::status::ok, dump(job_json(*job)), request);
+               co_return json_response(http::status::ok, job_json_text(*job), request);
              });
   for (core::Action action :
        {core::Action::kPause, core::Action::kResume, core::Action::kRetry, core::Action::kCancel}) {
@@ -187,7 +188,10 @@ void install_job_routes(Router& router, ApiContext& ctx) {
              [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
                const auto jobs = ctx.scheduler.list(std::nullopt, std::nullopt, std::nullopt);
                co_return json_response(http::status::ok,
-                                       json_array(jobs, 0, jobs.size(), download_status), request);
+                                       json_array(jobs, 0, jobs.size(),
+                                                  [](const core::Job& job) {
+                                                    return dump(download_status(job));
+                                                  }), request);
              });
 }
 

@@ -50,6 +50,7 @@ struct Item {
   std::string path;             // final file path; empty until the server names it
   std::string sha256;           // expected digest (or the verified one once done)
   std::string stage = "model";  // images | model | cache | verify
+  std::string resource;         // remote jobs: the resource card the command comes from
   JobState state = JobState::kQueued;
   std::optional<std::uint64_t> size;  // total bytes, when known
   std::uint64_t bytes_done = 0;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "core/instance.hpp"
 #include "core/job.hpp"
 
 namespace haul::store {
@@ -38,8 +39,13 @@ struct WriteBatch {
   std::vector<core::Job> upserts;    // whole jobs with their items; insert or replace
   std::vector<std::string> deletes;  // job ids
   std::vector<StoredEvent> events;   // appended; the log keeps the newest `event_capacity`
+  std::vector<core::Instance> instance_upserts;
+  std::vector<std::string> instance_deletes;  // instance ids
 
-  bool empty() const { return upserts.empty() && deletes.empty() && events.empty(); }
+  bool empty() const {
+    return upserts.empty() && deletes.empty() && events.empty() && instance_upserts.empty() &&
+           instance_deletes.empty();
+  }
 };
 
 class JobStore {
@@ -60,6 +66,8 @@ class JobStore {
   virtual Result<std::vector<StoredEvent>> events_after(std::uint64_t after, std::size_t limit) = 0;
   // Largest event id ever stored (0 when none), so ids keep increasing.
   virtual Result<std::uint64_t> last_event_id() = 0;
+  // Every registered instance, by id.
+  virtual Result<std::vector<core::Instance>> load_instances() = 0;
 };
 
 }  // namespace haul::store

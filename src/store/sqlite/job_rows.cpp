@@ -128,6 +128,7 @@ void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx,
   }
   stmt.bind(9, as_stored(item.bytes_done));
   bind_error(stmt, 10, item.error);  // 10, 11
+  stmt.bind(12, item.resource);
 }
 
 Result<void> bind_event(Statement& stmt, const StoredEvent& event) {
@@ -186,6 +187,7 @@ Result<core::Item> read_item(const Statement& stmt) {
   if (!stmt.is_null(7)) item.size = as_loaded(stmt.int64(7));
   item.bytes_done = as_loaded(stmt.int64(8));
   item.error = read_error(stmt, 9);  // 9, 10
+  item.resource = stmt.text(11);
   return item;
 }
 

@@ -30,8 +30,9 @@ inline constexpr int kJobColumnCount = 19;
 
 // The columns of `items` (?1..?11), likewise.
 inline constexpr std::string_view kItemColumns =
-    "job_id, idx, source, path, sha256, stage, state, size, bytes_done, error_code, error_message";
-inline constexpr int kItemColumnCount = 11;
+    "job_id, idx, source, path, sha256, stage, state, size, bytes_done, error_code, error_message, "
+    "resource";
+inline constexpr int kItemColumnCount = 12;
 
 // The columns of `events` (?1..?5), likewise.
 inline constexpr std::string_view kEventColumns = "id, type, job_id, at, payload";

@@ -78,6 +78,18 @@ INSERT INTO counters (name, value) VALUES ('max_seq', 0), ('last_event_id', 0), 
     {2, R"sql(
 ALTER TABLE jobs ADD COLUMN source_options TEXT NOT NULL DEFAULT '{}';
 )sql"},
+    // Remote instances, and the resource card each command of a remote job
+    // comes from.
+    {3, R"sql(
+CREATE TABLE instances (
+  id           TEXT PRIMARY KEY NOT NULL,
+  ssh_command  TEXT NOT NULL,
+  ui_home      TEXT NOT NULL,
+  max_parallel INTEGER NOT NULL,
+  created_at   INTEGER NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE items ADD COLUMN resource TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

@@ -78,6 +78,7 @@ struct SqliteJobStore::Impl {
   Statement upsert_job, upsert_item, delete_items_from, delete_job;
   Statement insert_event, trim_events, raise_counter, set_counter, read_counter;
   Statement select_job, select_items_of_job, select_events;
+  Statement upsert_instance, delete_instance, select_instances;
   std::array<Statement, kFilterShapes> select_jobs, select_items;
 
   Impl(std::filesystem::path db_path, std::size_t capacity)
@@ -135,9 +136,9 @@ Result<void> SqliteJobStore::Impl::prepare_all() {
       // costs far less than deleting it and inserting it again.
       {&upsert_item,
        "INSERT INTO items (" + item_columns +
-           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (job_id, idx) DO "
-           "UPDATE SET source = ?3, path = ?4, sha256 = ?5, stage = ?6, state = ?7, size = ?8, "
-           "bytes_done = ?9, error_code = ?10, error_message = ?11"},
+           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (job_id, idx) "
+           "DO UPDATE SET source = ?3, path = ?4, sha256 = ?5, stage = ?6, state = ?7, size = ?8, "
+           "bytes_done = ?9, error_code = ?10, error_message = ?11, resource = ?12"},
       {&delete_items_from, "DELETE FROM items WHERE job_id = ?1 AND idx >= ?2"},
       {&delete_job, "DELETE FROM jobs WHERE id = ?1"},
       {&insert_event, "INSERT INTO events (" + event_columns + ") VALUES (?1, ?2, ?3, ?4, ?5)"},
@@ -150,6 +151,13 @@ Result<void> SqliteJobStore::Impl::prepare_all() {
        "SELECT " + item_columns + " FROM items WHERE job_id = ?1 ORDER BY idx"},
       {&select_events,
        "SELECT " + event_columns + " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"},
+      {&upsert_instance,
+       "INSERT INTO instances (id, ssh_command, ui_home, max_parallel, created_at) VALUES (?1, "
+       "?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET ssh_command = ?2, ui_home = ?3, "
+       "max_parallel = ?4"},
+      {&delete_instance, "DELETE FROM instances WHERE id = ?1"},
+      {&select_instances,
+       "SELECT id, ssh_command, ui_home, max_parallel, created_at FROM instances ORDER BY id"},
   };
   for (const Entry& entry : entries) {
     auto prepared = db.prepare(entry.sql, "open database");
@@ -236,6 +244,20 @@ Result<void> SqliteJobStore::Impl::write(const WriteBatch& batch) {
     Use use(delete_job);
     delete_job.bind(1, id);
     if (auto done = db.run(delete_job, kWrite); !done) return done;
+  }
+  for (const core::Instance& instance : batch.instance_upserts) {
+    Use use(upsert_instance);
+    upsert_instance.bind(1, instance.id);
+    upsert_instance.bind(2, instance.ssh_command);
+    upsert_instance.bind(3, instance.ui_home);
+    upsert_instance.bind(4, std::int64_t{instance.max_parallel});
+    upsert_instance.bind(5, to_ms(instance.created_at));
+    if (auto done = db.run(upsert_instance, kWrite); !done) return done;
+  }
+  for (const std::string& id : batch.instance_deletes) {
+    Use use(delete_instance);
+    delete_instance.bind(1, id);
+    if (auto done = db.run(delete_instance, kWrite); !done) return done;
   }
   std::int64_t highest_event = 0;
   for (const StoredEvent& event : batch.events) {
@@ -443,6 +465,30 @@ Result<std::vector<StoredEvent>> SqliteJobStore::events_after(std::uint64_t afte
                      events.push_back(read_event(impl.select_events));
                    }
                    return events;
+                 });
+}
+
+Result<std::vector<core::Instance>> SqliteJobStore::load_instances() {
+  if (auto open = impl_->check_open(); !open) return fail(open.error());
+  return guarded("cannot read database " + impl_->path.string(),
+                 [&]() -> Result<std::vector<core::Instance>> {
+                   Impl& impl = *impl_;
+                   std::vector<core::Instance> instances;
+                   Use use(impl.select_instances);
+                   while (true) {
+                     auto row = impl.db.step(impl.select_instances, kRead);
+                     if (!row) return fail(row.error());
+                     if (!*row) break;
+                     core::Instance instance;
+                     instance.id = impl.select_instances.text(0);
+                     instance.ssh_command = impl.select_instances.text(1);
+                     instance.ui_home = impl.select_instances.text(2);
+                     instance.max_parallel =
+                         static_cast<int>(impl.select_instances.int64(3));
+                     instance.created_at = from_ms(impl.select_instances.int64(4));
+                     instances.push_back(std::move(instance));
+                   }
+                   return instances;
                  });
 }
 

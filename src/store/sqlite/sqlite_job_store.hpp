@@ -49,6 +49,7 @@ class SqliteJobStore final : public JobStore {
   // `after` and `limit` may be anything; ids > 2^63-1 simply match nothing.
   Result<std::vector<StoredEvent>> events_after(std::uint64_t after, std::size_t limit) override;
   Result<std::uint64_t> last_event_id() override;
+  Result<std::vector<core::Instance>> load_instances() override;
 
  private:
   struct Impl;

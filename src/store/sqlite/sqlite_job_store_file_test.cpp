@@ -85,11 +85,14 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
     auto store = open_store();
     apply_ok(*store, WriteBatch{{make_job("old", 1)}, {}, {}});
   }
-  // Turn the file back into what version 1 wrote: no source_options column.
+  // Turn the file back into what version 1 wrote: no source_options column,
+  // no instances, no items.resource.
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw,
                          "ALTER TABLE jobs DROP COLUMN source_options;"
+                         "DROP TABLE instances;"
+                         "ALTER TABLE items DROP COLUMN resource;"
                          "DELETE FROM schema_version WHERE version > 1;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);

@@ -42,11 +42,11 @@ TEST_F(SqliteJobStoreTest, RoundTripsAFullyPopulatedJob) {
   job.speed = 12345.5;
   job.eta_seconds = 17;
   job.items = {
-      Item{"https://a/1", "/models/checkpoints/a.bin", "ab12", "model", JobState::kCompleted,
+      Item{"https://a/1", "/models/checkpoints/a.bin", "ab12", "model", "", JobState::kCompleted,
            std::uint64_t{1} << 40, std::uint64_t{1} << 40, 99.5, std::nullopt},
-      Item{"https://a/2", "", "", "images", JobState::kFailed, std::nullopt, 7, 0,
+      Item{"https://a/2", "", "", "images", "loras/x.md", JobState::kFailed, std::nullopt, 7, 0,
            JobError{"data_loss", "sha256 mismatch"}},
-      Item{"https://a/3", "/x/c", "cd34", "cache", JobState::kRunning,
+      Item{"https://a/3", "/x/c", "cd34", "cache", "", JobState::kRunning,
            std::numeric_limits<std::uint64_t>::max(), std::numeric_limits<std::uint64_t>::max() - 1,
            1.0, JobError{"", ""}},
   };
@@ -63,6 +63,29 @@ TEST_F(SqliteJobStoreTest, RoundTripsAFullyPopulatedJob) {
   auto all = load_ok(*store);
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0], without_live_figures(job));
+}
+
+TEST_F(SqliteJobStoreTest, InstancesAreStoredReplacedAndDeleted) {
+  core::Instance a{"123456", "ssh -p 44686 root@109.231.106.68 -L 8080:localhost:8080",
+                   "/workspace/ComfyUI", 1, at_ms(1'700'000'000'000)};
+  core::Instance b{"gpu-2", "ssh root@10.0.0.2 -i '/keys/my key'", "/opt/ui 'quoted'", 2,
+                   at_ms(1'700'000'000'500)};
+  auto store = open_store();
+  WriteBatch first;
+  first.instance_upserts = {a, b};
+  apply_ok(*store, first);
+  auto loaded = store->load_instances();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(*loaded, (std::vector<core::Instance>{a, b}));
+
+  a.ui_home = "/root/ComfyUI";
+  WriteBatch second;
+  second.instance_upserts = {a};
+  second.instance_deletes = {"gpu-2"};
+  apply_ok(*store, second);
+  loaded = store->load_instances();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(*loaded, (std::vector<core::Instance>{a}));
 }
 
 TEST_F(SqliteJobStoreTest, DefaultsAndEmptyFieldsRoundTrip) {
