@@ -8,6 +8,7 @@
 
 #include "api/http/router.hpp"
 #include "api/live_feed.hpp"
+#include "library/library.hpp"
 #include "scheduler/event_bus.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/db_worker.hpp"
@@ -24,6 +25,7 @@ struct ApiContext {
   store::DbWorker& db;
   LiveFeed& feed;
   socketio::Server* socketio = nullptr;
+  const library::Library* library = nullptr;  // resource cards; null: none
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::seconds sse_keepalive{15};
 };
@@ -31,11 +33,13 @@ struct ApiContext {
 void install_job_routes(Router& router, ApiContext& context);
 void install_live_routes(Router& router, ApiContext& context);
 void install_status_routes(Router& router, ApiContext& context);
+void install_remote_routes(Router& router, ApiContext& context);
 
 inline void install_routes(Router& router, ApiContext& context) {
   install_job_routes(router, context);
   install_live_routes(router, context);
   install_status_routes(router, context);
+  install_remote_routes(router, context);
 }
 
 }  // namespace haul::api

@@ -5,35 +5,13 @@
 #include "api/api.hpp"
 #include "api/await.hpp"
 #include "api/dto.hpp"
+#include "api/responses.hpp"
 
 namespace haul::api {
 
 namespace {
 
 using nlohmann::json;
-
-http::status status_for(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kNotFound:
-      return http::status::not_found;
-    case ErrorCode::kConflict:
-      return http::status::conflict;
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kPermissionDenied:
-      return http::status::unprocessable_entity;
-    default:
-      return http::status::internal_server_error;
-  }
-}
-
-Response from_error(const Error& error, const Request& request) {
-  return error_response(status_for(error.code), error_code_name(error.code), error.message,
-                        request);
-}
-
-std::string dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 Awaitable<HandlerResult> create_jobs(ApiContext& ctx, Request& request) {
   json body;

@@ -8,6 +8,7 @@
 #include "cli/daemon_client.hpp"
 #include "cli/get_command.hpp"
 #include "cli/job_commands.hpp"
+#include "cli/remote_commands.hpp"
 #include "cli/worker_command.hpp"
 #include "daemon/serve.hpp"
 
@@ -95,6 +96,15 @@ void add_serve_options(CLI::App* cmd, daemon::ServeOptions& serve) {
       ->default_val(120)
       ->check(CLI::Range(0, 86400));
   cmd->add_option("--allow-host", serve.allowed_hosts, "Extra Host name to accept (repeatable)");
+  cmd->add_option("--known-hosts", serve.known_hosts,
+                  "SSH known_hosts file for instances (default ~/.ssh/known_hosts)");
+  cmd->add_flag("--strict-host-keys", serve.strict_host_keys,
+                "Refuse instances whose host key is not known yet (default: accept new keys, "
+                "refuse changed ones)");
+  cmd->add_option("--command-timeout", serve.command_timeout_s,
+                  "Seconds one command may run on an instance")
+      ->default_val(3600)
+      ->check(CLI::Range(1, 7 * 86400));
   cmd->add_flag("--quiet", serve.quiet, "Log to DATA_DIR/logs/downloads.log only");
 }
 
@@ -166,6 +176,34 @@ int main(int argc, char** argv) {
 
   CLI::App* status_cmd = client_options(app.add_subcommand("status", "Show the daemon's state"));
 
+  CLI::App* instances_cmd =
+      client_options(app.add_subcommand("instances", "List or register remote instances"));
+  cli::InstanceOptions instance;
+  CLI::App* instances_add = client_options(instances_cmd->add_subcommand(
+      "add", "Register an instance by the SSH command its console prints"));
+  instances_add->add_option("name", instance.name, "A name (or the cloud's instance number)")
+      ->required();
+  instances_add->add_option("ssh", instance.ssh_command,
+                            "The SSH command, quoted: 'ssh -p 44686 root@109.231.106.68'")
+      ->required();
+  instances_add->add_option("--ui-home", instance.ui_home,
+                            "ComfyUI folder there (UI_HOME; default /workspace/ComfyUI)");
+  instances_add->add_option("--max-parallel", instance.max_parallel, "Jobs at once there")
+      ->default_val(1)
+      ->check(CLI::Range(1, 64));
+  std::string instance_name;
+  CLI::App* instances_rm =
+      client_options(instances_cmd->add_subcommand("rm", "Forget an instance"));
+  instances_rm->add_option("name", instance_name, "The instance")->required();
+
+  std::string install_to;
+  std::vector<std::string> install_cards;
+  CLI::App* install_cmd = client_options(
+      app.add_subcommand("install", "Run resource cards' download commands on an instance"));
+  install_cmd->add_option("--to", install_to, "The instance")->required();
+  install_cmd->add_option("cards", install_cards, "Resource card paths in the library")
+      ->required();
+
   cli::WorkerOptions worker;
   CLI::App* worker_cmd = app.add_subcommand("worker", "Start or stop the daemon in the background");
   worker_cmd->require_subcommand(1);
@@ -209,6 +247,10 @@ int main(int argc, char** argv) {
   if (add_cmd->parsed()) return cli::run_add(client, add);
   if (jobs_cmd->parsed()) return cli::run_jobs(client, jobs);
   if (status_cmd->parsed()) return cli::run_status(client);
+  if (instances_add->parsed()) return cli::run_instances_add(client, instance);
+  if (instances_rm->parsed()) return cli::run_instances_remove(client, instance_name);
+  if (instances_cmd->parsed()) return cli::run_instances_list(client);
+  if (install_cmd->parsed()) return cli::run_install(client, install_to, install_cards);
   for (const auto& [action, cmd] : actions) {
     if (!cmd->parsed()) continue;
     if (action == "cancel" && cancel_all) return cli::run_cancel_all(client);

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/job.hpp"
@@ -21,6 +23,20 @@ enum class EventType {
 
 // "added", "state", "progress", "completed", "failed", "cancelled", "removed"
 std::string_view event_type_name(EventType type);
+
+// What a remote job's commands report while they run (seed 001's
+// resource_install_progress): not kept in the log, only passed to listeners.
+struct InstallProgress {
+  std::string job_id;
+  std::string resource;  // the resource card ("loras/wan21_fusionx.md"); "" for other commands
+  std::string type;      // "stage_start", "progress", "stage_complete"
+  std::string name;      // card or model name
+  std::string stage;     // "model", "images", "cache", "download", ...
+  std::optional<double> percent;
+  std::optional<std::uint64_t> downloaded, total;  // bytes
+  std::optional<double> speed;                     // bytes/s
+  std::optional<std::int64_t> elapsed_seconds, remaining_seconds;
+};
 
 struct Event {
   std::uint64_t id = 0;  // strictly increasing across restarts (SSE ids)

@@ -1,5 +1,6 @@
 #include "core/job.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <random>
@@ -95,10 +96,15 @@ double Job::percent() const {
     if (*total == 0) return 0.0;
     return 100.0 * static_cast<double>(bytes_done()) / static_cast<double>(*total);
   }
-  // Unknown sizes: a finished item counts whole, the others as nothing yet.
+  // Unknown sizes: a finished item counts whole, a running one by the
+  // percentage its command reported.
   double done = 0;
   for (const Item& item : items) {
-    if (item.state == JobState::kCompleted) done += 1;
+    if (item.state == JobState::kCompleted) {
+      done += 1;
+    } else if (item.percent) {
+      done += std::clamp(*item.percent, 0.0, 100.0) / 100.0;
+    }
   }
   return 100.0 * done / static_cast<double>(items.size());
 }

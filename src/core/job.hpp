@@ -56,6 +56,8 @@ struct Item {
   std::uint64_t bytes_done = 0;
   double speed = 0;  // bytes/s, live only (not persisted)
   std::optional<JobError> error;
+  // Progress a remote command reported without byte counts, live only.
+  std::optional<double> percent{};
   friend bool operator==(const Item&, const Item&) = default;
 };
 

@@ -25,6 +25,7 @@
 #include "api/api.hpp"
 #include "api/http/http_server.hpp"
 #include "api/live_feed.hpp"
+#include "api/resources_feed.hpp"
 #include "api/socketio/server.hpp"
 #include "base/version.hpp"
 #include "daemon/logging.hpp"
@@ -189,6 +190,15 @@ int run_serve(ServeOptions options) {
   scheduler_options.transfer_retry.max_retry_after =
       std::chrono::seconds(options.max_retry_after_s);
   for (const std::string& root : options.models_roots) scheduler_options.roots.emplace_back(root);
+  const fs::path library_dir =
+      fs::absolute(options.library.empty() ? data_dir / "resources" : fs::path(options.library));
+  fs::create_directories(library_dir, ec);
+  const library::Library library(library_dir);
+  scheduler_options.library = &library;
+  scheduler_options.ssh.known_hosts = options.known_hosts;
+  scheduler_options.ssh.policy =
+      options.strict_host_keys ? remote::HostKeyPolicy::kStrict : remote::HostKeyPolicy::kAcceptNew;
+  scheduler_options.command_timeout = std::chrono::seconds(options.command_timeout_s);
   scheduler::Scheduler scheduler(io, db, bus, scheduler_options);
   if (auto started = scheduler.start(); !started) return startup_error(started.error());
 
@@ -203,7 +213,8 @@ int run_serve(ServeOptions options) {
       });
 
   api::Router router;
-  api::ApiContext context{scheduler, bus, db, feed, &socketio};
+  api::ResourcesFeed resources_feed(bus, socketio.of("/resources"));
+  api::ApiContext context{scheduler, bus, db, feed, &socketio, &library};
   api::install_routes(router, context);
   socketio.install(router);
   api::HttpServer server(

@@ -13,6 +13,9 @@ struct ServeOptions {
   std::string store;                      // "sqlite:PATH"; default sqlite:<data_dir>/haul.db
   std::string token;                      // default: $HAUL_TOKEN
   std::string library;                    // resource cards; default <data_dir>/resources
+  std::string known_hosts;                // SSH known_hosts; "" = ~/.ssh/known_hosts
+  bool strict_host_keys = false;          // refuse unknown instances instead of accept-new
+  int command_timeout_s = 3600;           // per remote command
   std::vector<std::string> models_roots;  // allowed destinations; default: the working directory
   int max_active = 3;
   int max_per_host = 0;

@@ -33,6 +33,23 @@ const core::Event& EventBus::publish(core::EventType type, const core::Job& job)
   return stored;
 }
 
+std::uint64_t EventBus::subscribe_install(InstallListener listener) {
+  const std::uint64_t handle = next_handle_++;
+  install_listeners_.emplace(handle, std::move(listener));
+  return handle;
+}
+
+void EventBus::unsubscribe_install(std::uint64_t handle) { install_listeners_.erase(handle); }
+
+void EventBus::publish_install(const core::InstallProgress& progress) {
+  std::vector<std::uint64_t> handles;
+  for (const auto& [handle, listener] : install_listeners_) handles.push_back(handle);
+  for (std::uint64_t handle : handles) {
+    auto it = install_listeners_.find(handle);
+    if (it != install_listeners_.end()) it->second(progress);
+  }
+}
+
 std::vector<core::Event> EventBus::since(std::uint64_t after, bool* complete) const {
   std::vector<core::Event> events;
   for (const core::Event& event : ring_) {

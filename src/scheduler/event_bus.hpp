@@ -29,6 +29,12 @@ class EventBus {
   // Assigns the next id, remembers the event and calls every listener.
   const core::Event& publish(core::EventType type, const core::Job& job);
 
+  // The install channel: progress of remote commands, to its own listeners.
+  using InstallListener = std::function<void(const core::InstallProgress&)>;
+  std::uint64_t subscribe_install(InstallListener listener);
+  void unsubscribe_install(std::uint64_t handle);
+  void publish_install(const core::InstallProgress& progress);
+
   // Events newer than `after` still in the ring, oldest first; `complete` is
   // false when older ones were already dropped.
   std::vector<core::Event> since(std::uint64_t after, bool* complete = nullptr) const;
@@ -39,6 +45,7 @@ class EventBus {
   std::size_t capacity_;
   std::deque<core::Event> ring_;
   std::map<std::uint64_t, Listener> listeners_;
+  std::map<std::uint64_t, InstallListener> install_listeners_;
   std::uint64_t next_handle_ = 1;
 };
 

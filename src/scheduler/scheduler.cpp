@@ -11,6 +11,7 @@
 #include <cmath>
 #include <random>
 
+#include "scheduler/running.hpp"
 #include "sources/plan_transfer.hpp"
 #include "transfer/file_name.hpp"
 #include "transfer/url.hpp"
@@ -20,22 +21,6 @@ namespace haul::scheduler {
 namespace fs = std::filesystem;
 using core::Job;
 using core::JobState;
-
-struct Scheduler::Running {
-  std::set<transfer::TransferId> transfers;  // live transfers of this run
-  std::optional<core::Action> stopping;      // pause or cancel requested
-  bool shutdown = false;                     // the daemon is stopping
-  std::optional<Error> failure;              // first item failure of this run
-  std::vector<std::function<void(Result<Job>)>> waiters;
-  std::string host;
-  std::chrono::steady_clock::time_point last_persist{};
-  std::chrono::steady_clock::time_point last_publish{};
-  std::map<std::size_t, std::uint64_t> speed_by_item;
-  std::uint64_t token = 0;  // tells this run's resolution from a stale one
-  bool resolving = false;   // the source's plan is being fetched
-  std::filesystem::path destination;  // of planned files (their links and sidecars)
-  std::map<std::string, sources::PlannedFile> planned;  // by item source (PlannedFile::key)
-};
 
 namespace {
 
@@ -89,6 +74,7 @@ Scheduler::Scheduler(boost::asio::io_context& io, store::DbWorker& db, EventBus&
 
 Scheduler::~Scheduler() {
   *alive_ = false;
+  remote_.reset();  // cancels remote commands and joins the SSH workers
   resolvers_.join();
 }
 
@@ -96,6 +82,14 @@ Result<void> Scheduler::start() {
   auto loaded =
       db_.call<std::vector<Job>>([](store::JobStore& store) { return store.load_jobs({}); });
   if (!loaded) return fail(loaded.error());
+  auto instances = db_.call<std::vector<core::Instance>>(
+      [](store::JobStore& store) { return store.load_instances(); });
+  if (!instances) return fail(instances.error());
+  for (core::Instance& instance : *instances) {
+    const std::string id = instance.id;
+    instances_.emplace(id, std::move(instance));
+  }
+  remote_ = std::make_unique<remote::RemoteRunner>(*this, options_.ssh);
   std::vector<Job> recovered;
   for (Job& job : *loaded) {
     next_seq_ = std::max(next_seq_, job.seq + 1);
@@ -160,7 +154,7 @@ Result<fs::path> Scheduler::resolve_destination(const std::string& dest) const {
 std::string Scheduler::dedup_key(const Job& job) const {
   std::string key = job.target + '\n' + job.destination;
   // A resolved job's items are its files; the source names the job.
-  if (needs_resolution(job)) return key + '\n' + job.source;
+  if (job.target == "local" && needs_resolution(job)) return key + '\n' + job.source;
   for (const core::Item& item : job.items) key += '\n' + item.source;
   return key;
 }
@@ -168,10 +162,6 @@ std::string Scheduler::dedup_key(const Job& job) const {
 Result<Job> Scheduler::make_job(const JobRequest& request, std::int64_t seq,
                                 ResolvedDestinations& resolved) const {
   if (request.sources.empty()) return fail(ErrorCode::kInvalidArgument, "no source given");
-  if (request.target != "local") {
-    return fail(ErrorCode::kInvalidArgument,
-                "unknown target '" + request.target + "' (only 'local' exists)");
-  }
   if (request.sha256 && request.sources.size() > 1) {
     return fail(ErrorCode::kInvalidArgument, "sha256 applies to a single source");
   }
@@ -194,6 +184,11 @@ Result<Job> Scheduler::make_job(const JobRequest& request, std::int64_t seq,
   job.labels = request.labels;
   job.created_at = core::Clock::now();
   job.source_options = request.source_options;
+  if (job.target != "local") {
+    job.name = request.name;
+    if (auto added = add_remote_items(job, request); !added) return fail(added.error());
+    return job;
+  }
   // No destination given: a CivitAI model goes to the folder of its type.
   if (request.dest.empty()) job.source_options["auto_folder"] = "1";
   for (const std::string& source : request.sources) {
@@ -291,6 +286,8 @@ void Scheduler::act(const std::string& id, core::Action action,
     if (!r.stopping && !r.shutdown) {
       r.stopping = action;
       for (transfer::TransferId t : r.transfers) engine_->stop(t, action == core::Action::kPause);
+      // A remote job's commands are killed; its runner then reports the end.
+      if (r.remote) remote_->cancel(id);
       // Nothing to wait for while only the plan is being fetched: its answer
       // will find the run gone and be dropped.
       if (r.resolving) conclude_stop(job, r);
@@ -381,10 +378,11 @@ SchedulerStats Scheduler::stats() const {
 
 void Scheduler::refresh_runnable(const Job& job) {
   const auto key = std::make_pair(job.priority, job.seq);
+  auto& runnable = job.target == "local" ? runnable_ : runnable_remote_;
   if (job.state == JobState::kQueued || job.state == JobState::kRetrying) {
-    runnable_[key] = job.id;
+    runnable[key] = job.id;
   } else {
-    runnable_.erase(key);
+    runnable.erase(key);
   }
   if (job.state == JobState::kRetrying) {
     retrying_.insert(job.id);
@@ -402,20 +400,28 @@ bool Scheduler::host_has_room(const Job& job) const {
 void Scheduler::schedule() {
   if (shutting_down_ || !engine_) return;
   const auto now = core::Clock::now();
+  auto due = [&now](const Job& job) {
+    return !(job.state == JobState::kRetrying && job.next_attempt_at && *job.next_attempt_at > now);
+  };
+  // Local downloads share max_active; remote jobs use their instance's slots.
   for (auto it = runnable_.begin();
-       it != runnable_.end() && static_cast<int>(running_.size()) < options_.max_active;) {
+       it != runnable_.end() &&
+       static_cast<int>(running_.size() - remote_running_) < options_.max_active;) {
     Job& job = jobs_.at(it->second);
     ++it;  // start_job() takes the job out of runnable_
-    if (job.state == JobState::kRetrying && job.next_attempt_at && *job.next_attempt_at > now)
-      continue;
-    if (!host_has_room(job)) continue;
+    if (!due(job) || !host_has_room(job)) continue;
     start_job(job);
+  }
+  for (auto it = runnable_remote_.begin(); it != runnable_remote_.end();) {
+    Job& job = jobs_.at(it->second);
+    ++it;
+    if (due(job) && instance_has_room(job.target)) start_job(job);
   }
 }
 
 void Scheduler::start_job(Job& job) {
   auto run = std::make_unique<Running>();
-  run->host = host_of(job.source);
+  run->host = job.target == "local" ? host_of(job.source) : "instance " + job.target;
   ++running_per_host_[run->host];
   Running& r = *run;
   running_.emplace(job.id, std::move(run));
@@ -425,6 +431,10 @@ void Scheduler::start_job(Job& job) {
   spdlog::info("job {}: attempt {} of {} started", job.id, job.attempts, job.max_attempts);
   set_state(job, JobState::kRunning, core::EventType::kState);
   r.token = next_run_token_++;
+  if (job.target != "local") {
+    persist(job);
+    return start_remote(job, r);
+  }
   if (needs_resolution(job)) {
     persist(job);
     return resolve(job, r);
@@ -655,6 +665,10 @@ void Scheduler::conclude_stop(Job& job, Running& run) {
   const auto stopping = run.stopping;
   const auto failure = run.failure;
   if (--running_per_host_[run.host] <= 0) running_per_host_.erase(run.host);
+  if (run.remote) {
+    --remote_running_;
+    if (--running_on_instance_[job.target] <= 0) running_on_instance_.erase(job.target);
+  }
   running_.erase(job.id);  // `run` is gone from here on
   job.speed = 0;
   job.eta_seconds.reset();
@@ -783,6 +797,7 @@ void Scheduler::shutdown(std::function<void()> done) {
     run->shutdown = true;
     for (transfer::TransferId t : run->transfers) engine_->stop(t, /*keep_partial=*/true);
     if (run->resolving) resolving.push_back(id);
+    if (run->remote) remote_->cancel(id);
   }
   for (const std::string& id : resolving) conclude_stop(jobs_.at(id), *running_.at(id));
 }

@@ -23,7 +23,10 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "core/instance.hpp"
 #include "core/job.hpp"
+#include "library/library.hpp"
+#include "remote/remote_runner.hpp"
 #include "scheduler/event_bus.hpp"
 #include "sources/plan.hpp"
 #include "sources/resolve.hpp"
@@ -50,6 +53,10 @@ struct SchedulerOptions {
   transfer::EngineOptions engine{};
   // Environment for resolving sources (HF_TOKEN, CIVITAI_TOKEN, AWS_*, ...).
   sources::GetEnv getenv = sources::process_env();
+  // Resource cards installed on instances; null: none can be.
+  const library::Library* library = nullptr;
+  remote::SessionOptions ssh{};
+  std::chrono::seconds command_timeout{3600};  // per remote command (seed 001)
 };
 
 // A request to download, already parsed from JSON or the command line.
@@ -79,7 +86,7 @@ struct SchedulerStats {
   double speed = 0;  // bytes/s over all running jobs
 };
 
-class Scheduler final : public transfer::TransferObserver {
+class Scheduler final : public transfer::TransferObserver, public remote::RemoteObserver {
  public:
   Scheduler(boost::asio::io_context& io, store::DbWorker& db, EventBus& bus,
             SchedulerOptions options);
@@ -100,6 +107,14 @@ class Scheduler final : public transfer::TransferObserver {
   // Cancels the job if unfinished, then deletes its record.
   void remove(const std::string& id, std::function<void(Result<void>)> done);
 
+  // Registers or replaces an instance after checking its SSH command.
+  // Errors: kInvalidArgument (the command does not parse), the store's.
+  void put_instance(core::Instance instance, std::function<void(Result<core::Instance>)> done);
+  // Errors: kNotFound, kConflict while unfinished jobs target it.
+  void remove_instance(const std::string& id, std::function<void(Result<void>)> done);
+  const core::Instance* find_instance(const std::string& id) const;
+  std::vector<const core::Instance*> instances() const;
+
   const core::Job* find(const std::string& id) const;
   std::vector<const core::Job*> list(std::optional<core::JobState> state,
                                      const std::optional<std::string>& target,
@@ -115,6 +130,14 @@ class Scheduler final : public transfer::TransferObserver {
   void on_progress(const transfer::TransferProgress& progress) override;
   void on_finished(transfer::TransferId id,
                    const Result<transfer::TransferResult>& result) override;
+
+  // remote::RemoteObserver: SSH worker threads; posted to the control thread.
+  void on_step_started(const std::string& job_id, std::size_t step) override;
+  void on_step_progress(const std::string& job_id, std::size_t step,
+                        const remote::progress::ProgressUpdate& update) override;
+  void on_step_finished(const std::string& job_id, std::size_t step,
+                        const Result<remote::CommandResult>& result) override;
+  void on_job_finished(const std::string& job_id, const Result<void>& result) override;
 
  private:
   struct Running;
@@ -142,6 +165,19 @@ class Scheduler final : public transfer::TransferObserver {
   void handle_resolved(const std::string& job_id, std::uint64_t run_token,
                        Result<sources::Plan> plan);
   std::filesystem::path plan_destination(const core::Job& job, const sources::Plan& plan) const;
+  // Remote jobs (remote_jobs.cpp): commands of resource cards on an instance.
+  Result<void> add_remote_items(core::Job& job, const JobRequest& request) const;
+  bool instance_has_room(const std::string& instance_id) const;
+  void start_remote(core::Job& job, Running& run);
+  Running* remote_run(const std::string& job_id);
+  void handle_step_started(const std::string& job_id, std::size_t step);
+  void handle_step_progress(const std::string& job_id, std::size_t step,
+                            const remote::progress::ProgressUpdate& update);
+  void handle_step_finished(const std::string& job_id, std::size_t step,
+                            const Result<remote::CommandResult>& result);
+  void handle_remote_finished(const std::string& job_id, const Result<void>& result);
+  void publish_install(const core::Job& job, const core::Item& item, std::string type,
+                       const remote::progress::ProgressUpdate* update);
   void start_items(core::Job& job, Running& run);
   void handle_progress(const transfer::TransferProgress& progress);
   void handle_finished(transfer::TransferId id, const Result<transfer::TransferResult>& result);
@@ -170,12 +206,17 @@ class Scheduler final : public transfer::TransferObserver {
     }
   };
   std::map<std::pair<int, std::int64_t>, std::string, RunnableOrder> runnable_;
+  std::map<std::pair<int, std::int64_t>, std::string, RunnableOrder> runnable_remote_;
   std::set<std::string> retrying_;  // ids in state retrying: the retry timer looks only here
   std::map<std::string, std::string> unfinished_by_key_;  // dedup_key -> job id
   std::map<std::string, std::unique_ptr<Running>> running_;
   std::map<transfer::TransferId, Slot> transfers_;
   std::map<std::string, int> running_per_host_;
   std::map<std::string, int> hash_mismatches_;  // per unfinished job: two mean failed
+  std::map<std::string, core::Instance> instances_;  // by id
+  std::unique_ptr<remote::RemoteRunner> remote_;
+  std::map<std::string, int> running_on_instance_;
+  std::size_t remote_running_ = 0;
   std::int64_t next_seq_ = 1;
   std::uint64_t next_run_token_ = 1;
   boost::asio::thread_pool resolvers_{2};  // blocking source resolution

@@ -36,11 +36,11 @@ struct StoredEvent {
 };
 
 struct WriteBatch {
-  std::vector<core::Job> upserts;    // whole jobs with their items; insert or replace
-  std::vector<std::string> deletes;  // job ids
-  std::vector<StoredEvent> events;   // appended; the log keeps the newest `event_capacity`
-  std::vector<core::Instance> instance_upserts;
-  std::vector<std::string> instance_deletes;  // instance ids
+  std::vector<core::Job> upserts{};    // whole jobs with their items; insert or replace
+  std::vector<std::string> deletes{};  // job ids
+  std::vector<StoredEvent> events{};   // appended; the log keeps the newest `event_capacity`
+  std::vector<core::Instance> instance_upserts{};
+  std::vector<std::string> instance_deletes{};  // instance ids
 
   bool empty() const {
     return upserts.empty() && deletes.empty() && events.empty() && instance_upserts.empty() &&

@@ -1,0 +1,325 @@
+#include "remote/progress/command_tool.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "remote/progress/progress_parser.hpp"
+#include "remote/progress/text_fields.hpp"
+
+namespace haul::remote::progress {
+
+namespace {
+
+// Nested `bash -c '...'` levels we look into; deeper is not a real command.
+constexpr int kMaxShellDepth = 4;
+
+class Splitter {
+ public:
+  explicit Splitter(std::string_view text) : text_(text) {}
+
+  std::vector<std::vector<std::string>> run() {
+    while (i_ < text_.size()) step();
+    end_command();
+    return std::move(commands_);
+  }
+
+ private:
+  void step() {
+    const char c = text_[i_];
+    if (c == ' ' || c == '\t') {
+      end_word();
+      ++i_;
+    } else if (c == '\n' || c == ';' || c == '&' || c == '|' || c == '(' || c == ')') {
+      end_command();
+      ++i_;
+    } else if (c == '>' || c == '<') {
+      redirection();
+    } else if (c == '#' && !in_word_) {
+      while (i_ < text_.size() && text_[i_] != '\n') ++i_;
+    } else if (c == '\'') {
+      in_word_ = true;
+      const std::size_t close = text_.find('\'', i_ + 1);
+      const std::size_t end = close == std::string_view::npos ? text_.size() : close;
+      word_.append(text_.substr(i_ + 1, end - i_ - 1));
+      i_ = end == text_.size() ? end : end + 1;
+    } else if (c == '"') {
+      double_quoted();
+    } else if (c == '\\') {
+      if (i_ + 1 < text_.size() && text_[i_ + 1] != '\n') {
+        in_word_ = true;
+        word_.push_back(text_[i_ + 1]);
+      }
+      i_ += 2;  // backslash-newline continues the line
+    } else if (c == '$' && i_ + 1 < text_.size() && text_[i_ + 1] == '(') {
+      substitution();
+    } else {
+      in_word_ = true;
+      word_.push_back(c);
+      ++i_;
+    }
+  }
+
+  void double_quoted() {
+    in_word_ = true;
+    ++i_;
+    while (i_ < text_.size() && text_[i_] != '"') {
+      if (text_[i_] == '\\' && i_ + 1 < text_.size() &&
+          std::string_view("\"\\$`").find(text_[i_ + 1]) != std::string_view::npos) {
+        ++i_;
+      }
+      word_.push_back(text_[i_]);
+      ++i_;
+    }
+    ++i_;
+  }
+
+  // "$(...)" stays in the word as written, parentheses balanced.
+  void substitution() {
+    in_word_ = true;
+    word_.push_back('$');
+    ++i_;
+    int depth = 0;
+    while (i_ < text_.size()) {
+      const char c = text_[i_++];
+      word_.push_back(c);
+      if (c == '(') ++depth;
+      if (c == ')' && --depth == 0) break;
+    }
+  }
+
+  // "2>&1", "> log", ">>log", "<in": the operator and its target are no words.
+  void redirection() {
+    const bool fd_prefix =
+        in_word_ && !word_.empty() &&
+        std::all_of(word_.begin(), word_.end(), [](char d) { return d >= '0' && d <= '9'; });
+    if (fd_prefix) {
+      word_.clear();
+      in_word_ = false;
+    } else {
+      end_word();
+    }
+    while (i_ < text_.size() && (text_[i_] == '>' || text_[i_] == '<' || text_[i_] == '&')) ++i_;
+    skip_next_word_ = true;
+  }
+
+  void end_word() {
+    if (!in_word_) return;
+    if (skip_next_word_) {
+      skip_next_word_ = false;
+    } else {
+      current_.push_back(std::move(word_));
+    }
+    word_.clear();
+    in_word_ = false;
+  }
+
+  void end_command() {
+    end_word();
+    skip_next_word_ = false;
+    if (!current_.empty()) commands_.push_back(std::move(current_));
+    current_.clear();
+  }
+
+  std::string_view text_;
+  std::size_t i_ = 0;
+  std::string word_;
+  bool in_word_ = false;
+  bool skip_next_word_ = false;
+  std::vector<std::string> current_;
+  std::vector<std::vector<std::string>> commands_;
+};
+
+bool is_assignment(std::string_view word) {
+  const std::size_t eq = word.find('=');
+  if (eq == 0 || eq == std::string_view::npos) return false;
+  for (std::size_t i = 0; i < eq; ++i) {
+    const char c = word[i];
+    const bool ok = c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+// Skips leading options of a wrapper such as sudo; `with_argument` lists the
+// short options that take a separate argument.
+std::size_t skip_options(const std::vector<std::string>& words, std::size_t i,
+                         std::string_view with_argument) {
+  while (i < words.size() && starts_with(words[i], "-") && words[i] != "-") {
+    if (words[i] == "--") return i + 1;
+    const bool takes_argument = words[i].size() == 2 && !with_argument.empty() &&
+                                with_argument.find(words[i][1]) != std::string_view::npos;
+    i += takes_argument ? 2 : 1;
+  }
+  return i;
+}
+
+std::size_t skip_assignments(const std::vector<std::string>& words, std::size_t i) {
+  while (i < words.size() && is_assignment(words[i])) ++i;
+  return i;
+}
+
+// Where short option `letter` sits in a cluster such as "-qO-" or "-sSLo":
+// the index in `word`, or npos. Only letters may precede it in the cluster.
+std::size_t cluster_position(std::string_view word, char letter) {
+  if (word.size() < 2 || word[0] != '-' || word[1] == '-') return std::string_view::npos;
+  for (std::size_t p = 1; p < word.size(); ++p) {
+    if (word[p] == letter) return p;
+    const char c = word[p];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '#')) break;
+  }
+  return std::string_view::npos;
+}
+
+// The value of `-o VALUE`, `-oVALUE`, `-sSo VALUE`, `--output VALUE` or
+// `--output=VALUE` (the last one given wins, as in the tools).
+std::optional<std::string> option_value(const std::vector<std::string>& words, std::size_t from,
+                                        char letter, std::string_view long_name) {
+  std::optional<std::string> found;
+  for (std::size_t i = from; i < words.size(); ++i) {
+    const std::string& word = words[i];
+    if (!long_name.empty() && word == long_name) {
+      if (i + 1 < words.size()) found = words[i + 1];
+      ++i;
+    } else if (!long_name.empty() && starts_with(word, std::string(long_name) + "=")) {
+      found = word.substr(long_name.size() + 1);
+    } else if (const std::size_t p = cluster_position(word, letter); p != std::string::npos) {
+      if (p + 1 < word.size()) {
+        found = word.substr(p + 1);
+      } else if (i + 1 < words.size()) {
+        found = words[i + 1];
+        ++i;
+      }
+    }
+  }
+  return found;
+}
+
+bool has_flag(const std::vector<std::string>& words, std::size_t from, char letter,
+              std::string_view long_name) {
+  for (std::size_t i = from; i < words.size(); ++i) {
+    if (words[i] == long_name || cluster_position(words[i], letter) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string url_file_name(const std::vector<std::string>& words, std::size_t from) {
+  std::string name;
+  for (std::size_t i = from; i < words.size(); ++i) {
+    const std::string& word = words[i];
+    if (word.find("://") == std::string::npos) continue;
+    const std::string_view path = std::string_view(word).substr(0, word.find_first_of("?#"));
+    const std::size_t authority = path.find("://") + 3;
+    if (path.find('/', authority) == std::string_view::npos) continue;
+    name = std::string(base_name(path));
+  }
+  return name;
+}
+
+bool is_python(std::string_view program) {
+  if (!starts_with(program, "python")) return false;
+  return std::all_of(program.begin() + 6, program.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+std::optional<CommandTool> detect(std::string_view shell_command, int depth);
+
+std::optional<CommandTool> classify(const std::vector<std::string>& words, int depth) {
+  std::size_t i = skip_assignments(words, 0);
+  while (i < words.size()) {
+    const std::string_view program = base_name(words[i]);
+    if (program == "sudo") {
+      i = skip_assignments(words, skip_options(words, i + 1, "ugpChDrtU"));
+    } else if (program == "env") {
+      i = skip_assignments(words, skip_options(words, i + 1, "uCS"));
+    } else if (program == "timeout") {
+      i = skip_options(words, i + 1, "sk") + 1;  // and the duration
+    } else if (program == "nice" || program == "ionice") {
+      i = skip_options(words, i + 1, "ncp");
+    } else if (program == "stdbuf") {
+      i = skip_options(words, i + 1, "ioe");
+    } else if (program == "nohup" || program == "exec" || program == "time" ||
+               program == "command" || program == "unbuffer") {
+      i = skip_options(words, i + 1, "");
+    } else {
+      break;
+    }
+  }
+  if (i >= words.size()) return std::nullopt;
+  const std::string_view program = base_name(words[i]);
+  const std::size_t args = i + 1;
+  CommandTool result;
+  if (program == "wget") {
+    result.tool = Tool::kWget;
+    const auto name = option_value(words, args, 'O', "--output-document");
+    if (name && *name != "-") result.output_name = std::string(base_name(*name));
+  } else if (program == "curl") {
+    result.tool = Tool::kCurl;
+    const auto name = option_value(words, args, 'o', "--output");
+    if (name && *name != "-") {
+      result.output_name = std::string(base_name(*name));
+    } else if (has_flag(words, args, 'O', "--remote-name")) {
+      result.output_name = url_file_name(words, args);
+    }
+  } else if (program == "aria2c") {
+    result.tool = Tool::kAria2c;
+    const auto name = option_value(words, args, 'o', "--out");
+    result.output_name = name ? std::string(base_name(*name)) : url_file_name(words, args);
+  } else if (program == "civitdl") {
+    result.tool = Tool::kCivitdl;
+  } else if (program == "hf" || program == "huggingface-cli") {
+    const std::size_t sub = skip_options(words, args, "");
+    if (sub >= words.size() || words[sub] != "download") return std::nullopt;
+    result.tool = Tool::kTqdm;
+  } else if (is_python(program)) {
+    if (args >= words.size()) return std::nullopt;
+    const auto module = option_value(words, args, 'm', "");
+    result.tool = module && starts_with(*module, "civitdl") ? Tool::kCivitdl : Tool::kTqdm;
+  } else if (program == "sh" || program == "bash" || program == "dash" || program == "zsh" ||
+             program == "ash") {
+    // bash -c 'script', bash -lc 'script': the script is the command.
+    for (std::size_t k = args; k + 1 < words.size(); ++k) {
+      const std::string& flag = words[k];
+      if (!starts_with(flag, "-") || starts_with(flag, "--")) break;
+      if (flag.find('c') != std::string::npos) {
+        if (depth >= kMaxShellDepth) return std::nullopt;
+        return detect(words[k + 1], depth + 1);
+      }
+    }
+    return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  // A name with control bytes (a quoted newline) is no file name to show.
+  if (std::any_of(result.output_name.begin(), result.output_name.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; })) {
+    result.output_name.clear();
+  }
+  return result;
+}
+
+std::optional<CommandTool> detect(std::string_view shell_command, int depth) {
+  const auto commands = split_simple_commands(shell_command);
+  for (auto it = commands.rbegin(); it != commands.rend(); ++it) {
+    if (auto tool = classify(*it, depth)) return tool;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<std::vector<std::string>> split_simple_commands(std::string_view shell_command) {
+  return Splitter(shell_command).run();
+}
+
+CommandTool detect_tool(std::string_view shell_command) {
+  return detect(shell_command, 0).value_or(CommandTool{});
+}
+
+}  // namespace haul::remote::progress

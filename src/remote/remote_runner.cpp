@@ -1,0 +1,197 @@
+#include "remote/remote_runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+#include "remote/progress/progress_parser.hpp"
+#include "remote/ssh_command.hpp"
+
+namespace haul::remote {
+
+namespace {
+
+// The last non-empty line of `text`, for failure messages.
+std::string last_line(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+    text.remove_suffix(1);
+  const auto start = text.find_last_of("\r\n");
+  std::string line(start == std::string_view::npos ? text : text.substr(start + 1));
+  if (line.size() > 300) line = line.substr(0, 300) + "...";
+  return line;
+}
+
+}  // namespace
+
+Result<SshEndpoint> endpoint_from_command(std::string_view ssh_command) {
+  auto target = parse_ssh_command(ssh_command);
+  if (!target) return fail(target.error());
+  if (!target->jump_hosts.empty()) {
+    return fail(ErrorCode::kInvalidArgument,
+                "jump hosts (-J) are not supported yet: '" + std::string(ssh_command) + "'");
+  }
+  SshEndpoint endpoint;
+  endpoint.host = target->host;
+  endpoint.port = target->port;
+  endpoint.user = target->user;
+  endpoint.identity_files = target->identity_files;
+  endpoint.options = target->options;
+  return endpoint;
+}
+
+// One instance: its queue of jobs and the thread that runs them, which owns
+// the SSH session. Fields marked "guarded" are shared with the control thread.
+struct RemoteRunner::Worker {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<RemoteJob> queue;  // guarded
+  std::string running_job;      // guarded
+  std::atomic<bool> cancel_running{false};
+  bool stopping = false;  // guarded
+  std::thread thread;
+
+  std::unique_ptr<SshSession> session;  // worker thread only
+
+  void run(RemoteObserver& observer, const SessionOptions& options);
+  Result<void> run_job(const RemoteJob& job, RemoteObserver& observer,
+                       const SessionOptions& options);
+  Result<SshSession*> connected(const RemoteJob& job, const SessionOptions& options);
+};
+
+Result<SshSession*> RemoteRunner::Worker::connected(const RemoteJob& job,
+                                                    const SessionOptions& options) {
+  if (session && session->alive()) return session.get();
+  session.reset();  // dropped: connect again
+  auto endpoint = endpoint_from_command(job.ssh_command);
+  if (!endpoint) return fail(endpoint.error());
+  auto made = SshSession::connect(*endpoint, options);
+  if (!made) return fail(made.error());
+  session = std::move(*made);
+  return session.get();
+}
+
+Result<void> RemoteRunner::Worker::run_job(const RemoteJob& job, RemoteObserver& observer,
+                                           const SessionOptions& options) {
+  for (std::size_t i = job.first_step; i < job.steps.size(); ++i) {
+    if (cancel_running) return fail(ErrorCode::kCancelled, "cancelled");
+    auto ssh = connected(job, options);
+    if (!ssh) return fail(ssh.error());
+    observer.on_step_started(job.job_id, i);
+    const RemoteStep& step = job.steps[i];
+    CommandSpec spec;
+    spec.command = step.command;
+    spec.env = step.env;
+    spec.env["UI_HOME"] = job.ui_home;
+    spec.timeout = job.timeout;
+    auto parser = progress::parser_for_command(step.command);
+    std::string last_error;  // what the tool itself said went wrong
+    auto deliver = [&](const std::vector<progress::ProgressUpdate>& updates) {
+      for (const auto& update : updates) {
+        if (update.kind == progress::ProgressUpdate::Kind::kError) last_error = update.message;
+        observer.on_step_progress(job.job_id, i, update);
+      }
+    };
+    auto result = (*ssh)->run(
+        spec, [&](std::string_view chunk, bool) { deliver(parser->feed(chunk)); }, cancel_running);
+    deliver(parser->finish());
+    observer.on_step_finished(job.job_id, i, result);
+    if (!result) return fail(result.error());
+    if (result->cancelled) return fail(ErrorCode::kCancelled, "cancelled");
+    const std::string what = "command " + std::to_string(i + 1) + " of " +
+                             std::to_string(job.steps.size());
+    if (result->timed_out) {
+      return fail(ErrorCode::kUnavailable,
+                  what + " timed out after " + std::to_string(job.timeout.count()) + " s");
+    }
+    if (result->exit_status != 0) {
+      std::string reason = last_error.empty() ? last_line(result->stderr_tail) : last_error;
+      return fail(ErrorCode::kInternal, what + " exited with status " +
+                                            std::to_string(result->exit_status) +
+                                            (reason.empty() ? "" : ": " + reason));
+    }
+  }
+  return {};
+}
+
+void RemoteRunner::Worker::run(RemoteObserver& observer, const SessionOptions& options) {
+  while (true) {
+    RemoteJob job;
+    {
+      std::unique_lock lock(mutex);
+      wake.wait(lock, [this] { return stopping || !queue.empty(); });
+      if (stopping) break;
+      job = std::move(queue.front());
+      queue.pop_front();
+      running_job = job.job_id;
+      cancel_running = false;
+    }
+    auto result = run_job(job, observer, options);
+    if (!result) {
+      spdlog::warn("job {}: on instance {}: {}", job.job_id, job.instance_id,
+                   result.error().message);
+    }
+    {
+      std::lock_guard lock(mutex);
+      running_job.clear();
+    }
+    observer.on_job_finished(job.job_id, result);
+  }
+  session.reset();  // closes the connection on the worker thread, which owns it
+}
+
+RemoteRunner::RemoteRunner(RemoteObserver& observer, SessionOptions options)
+    : observer_(observer), options_(std::move(options)) {}
+
+RemoteRunner::~RemoteRunner() {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, worker] : workers_) {
+    {
+      std::lock_guard worker_lock(worker->mutex);
+      worker->stopping = true;
+      worker->queue.clear();
+      worker->cancel_running = true;
+    }
+    worker->wake.notify_all();
+  }
+  for (auto& [id, worker] : workers_) worker->thread.join();
+}
+
+RemoteRunner::Worker& RemoteRunner::worker_for(const std::string& instance_id) {
+  auto& slot = workers_[instance_id];
+  if (!slot) {
+    slot = std::make_unique<Worker>();
+    Worker* worker = slot.get();
+    worker->thread = std::thread([this, worker] { worker->run(observer_, options_); });
+  }
+  return *slot;
+}
+
+void RemoteRunner::submit(RemoteJob job) {
+  std::lock_guard lock(mutex_);
+  Worker& worker = worker_for(job.instance_id);
+  {
+    std::lock_guard worker_lock(worker.mutex);
+    worker.queue.push_back(std::move(job));
+  }
+  worker.wake.notify_one();
+}
+
+void RemoteRunner::cancel(const std::string& job_id) {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, worker] : workers_) {
+    std::unique_lock worker_lock(worker->mutex);
+    if (worker->running_job == job_id) {
+      worker->cancel_running = true;
+      return;
+    }
+    for (auto it = worker->queue.begin(); it != worker->queue.end(); ++it) {
+      if (it->job_id != job_id) continue;
+      worker->queue.erase(it);
+      worker_lock.unlock();
+      observer_.on_job_finished(job_id, fail(ErrorCode::kCancelled, "cancelled"));
+      return;
+    }
+  }
+}
+
+}  // namespace haul::remote

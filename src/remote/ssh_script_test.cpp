@@ -1,0 +1,272 @@
+// The remote-run script text and the stderr marker filter. Quoting is checked
+// by feeding the text to a local /bin/sh: the only judge that matters.
+#include "remote/ssh_script.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace haul::remote {
+namespace {
+
+// Runs `script` with `sh -s` (as the remote side does) and returns stdout.
+std::string run_local_sh(const std::string& script, int* status = nullptr) {
+  char path[] = "/tmp/haul-script-XXXXXX";
+  const int fd = ::mkstemp(path);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(::write(fd, script.data(), script.size()), static_cast<ssize_t>(script.size()));
+  ::close(fd);
+  FILE* pipe = ::popen(("sh -s < " + std::string(path) + " 2>/dev/null").c_str(), "r");
+  std::string out;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  const int rc = ::pclose(pipe);
+  if (status != nullptr) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  ::unlink(path);
+  return out;
+}
+
+TEST(SingleQuote, QuotesSoTheShellReadsTheExactValue) {
+  EXPECT_EQ(single_quote("plain"), "'plain'");
+  EXPECT_EQ(single_quote("it's"), "'it'\\''s'");
+  EXPECT_EQ(single_quote(""), "''");
+  const std::string nasty = "a'b\"c $(touch /tmp/haul-pwned) `id` \\n\nline2 $HOME ;|&<>*?";
+  EXPECT_EQ(run_local_sh("printf '%s' " + single_quote(nasty) + "\n"), nasty);
+}
+
+TEST(EnvName, AcceptsPortableNamesOnly) {
+  EXPECT_TRUE(is_env_name("HF_TOKEN"));
+  EXPECT_TRUE(is_env_name("_x1"));
+  EXPECT_FALSE(is_env_name(""));
+  EXPECT_FALSE(is_env_name("1ABC"));
+  EXPECT_FALSE(is_env_name("A-B"));
+  EXPECT_FALSE(is_env_name("A=B"));
+  EXPECT_FALSE(is_env_name("A B"));
+}
+
+TEST(BuildRunScript, RejectsBadInputWithoutEchoingValues) {
+  auto bad_name = build_run_script("true", {{"BAD-NAME", "v"}});
+  ASSERT_FALSE(bad_name);
+  EXPECT_EQ(bad_name.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad_name.error().message.find("BAD-NAME"), std::string::npos);
+
+  auto nul = build_run_script("true", {{"TOKEN", std::string("sec\0ret", 7)}});
+  ASSERT_FALSE(nul);
+  EXPECT_NE(nul.error().message.find("TOKEN"), std::string::npos);
+  EXPECT_EQ(nul.error().message.find("sec"), std::string::npos);
+
+  EXPECT_FALSE(build_run_script("  \n", {}));
+  EXPECT_FALSE(build_run_script(std::string("a\0b", 3), {}));
+}
+
+TEST(BuildRunScript, SecretsAppearOnlyQuotedInStdinText) {
+  auto script = build_run_script("echo done", {{"HF_TOKEN", "hf_abc'def"}});
+  ASSERT_TRUE(script);
+  EXPECT_NE(script->find("export HF_TOKEN='hf_abc'\\''def'\n"), std::string::npos);
+  // The exec request carries nothing from the caller.
+  EXPECT_EQ(kRunExecRequest, "exec sh -s");
+}
+
+TEST(BuildRunScript, RunsCommandWithEnvAndAnnouncesItsOwnProcessGroup) {
+  auto script =
+      build_run_script("printf '[%s][%s]' \"$A\" \"$B\"; ps -o pgid= -p $$ | tr -d ' ' >&2; exit 7",
+                       {{"A", "x'y\n$(z)"}, {"B", ""}});
+  ASSERT_TRUE(script);
+  // Capture stderr too: the marker line and the pgid `ps` printed must agree.
+  char path[] = "/tmp/haul-script-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, script->data(), script->size()), static_cast<ssize_t>(script->size()));
+  ::close(fd);
+  FILE* pipe = ::popen(("sh -s < " + std::string(path) + " 2>&1; echo \" rc=$?\"").c_str(), "r");
+  std::string out;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  ::pclose(pipe);
+  ::unlink(path);
+
+  PgidMarkerFilter filter;
+  std::string rest = filter.feed(out);
+  rest += filter.finish();
+  ASSERT_TRUE(filter.seen()) << out;
+  ASSERT_TRUE(filter.pgid().has_value()) << out;
+  EXPECT_NE(rest.find("[x'y\n$(z)][]"), std::string::npos) << rest;
+  EXPECT_NE(rest.find(std::to_string(*filter.pgid()) + "\n"), std::string::npos) << rest;
+  EXPECT_NE(rest.find(" rc=7"), std::string::npos) << rest;
+  // A new group: not the test process's own.
+  EXPECT_NE(*filter.pgid(), static_cast<long>(::getpgrp()));
+}
+
+// Runs the script through `prefix /bin/sh -s` with setsid hidden from PATH;
+// returns stdout+stderr.
+std::string run_without_setsid(const std::string& script, const std::string& prefix) {
+  char path[] = "/tmp/haul-script-XXXXXX";
+  const int fd = ::mkstemp(path);
+  EXPECT_EQ(::write(fd, script.data(), script.size()), static_cast<ssize_t>(script.size()));
+  ::close(fd);
+  const std::string line =
+      prefix + " /usr/bin/env PATH=/nonexistent /bin/sh -s < " + std::string(path) + " 2>&1";
+  FILE* pipe = ::popen(line.c_str(), "r");
+  std::string out;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  ::pclose(pipe);
+  ::unlink(path);
+  return out;
+}
+
+TEST(BuildRunScript, WithoutSetsidFallsBackToTheShellsOwnGroupOnlyWhenItLeadsOne) {
+  auto script = build_run_script(
+      "echo \"[$V]\"; read -r _ _ _ _ g _ < /proc/$$/stat; echo \"g=$g\"", {{"V", "v'1"}});
+  ASSERT_TRUE(script);
+
+  // Like under sshd: the shell is a session (and group) leader.
+  PgidMarkerFilter leader;
+  std::string out = leader.feed(run_without_setsid(*script, "/usr/bin/setsid"));
+  ASSERT_TRUE(leader.pgid().has_value()) << out;
+  EXPECT_NE(out.find("[v'1]\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("g=" + std::to_string(*leader.pgid()) + "\n"), std::string::npos) << out;
+
+  // Not a group leader: no group is announced, so nothing would be killed.
+  PgidMarkerFilter member;
+  out = member.feed(run_without_setsid(*script, ""));
+  EXPECT_TRUE(member.seen()) << out;
+  EXPECT_FALSE(member.pgid().has_value()) << out;
+  EXPECT_NE(out.find("[v'1]\n"), std::string::npos) << out;
+}
+
+TEST(BuildKillRequest, SignalsTheWholeGroupThroughPlainSh) {
+  const std::string request = build_kill_request(4242);
+  EXPECT_EQ(request.rfind("exec sh -c '", 0), 0u) << request;
+  EXPECT_NE(request.find("g=4242\n"), std::string::npos);
+  EXPECT_NE(request.find("kill -s TERM -- -$g"), std::string::npos);
+  EXPECT_NE(request.find("kill -s KILL -- -$g"), std::string::npos);
+  // A group that no longer exists: the script still exits 0, quickly.
+  int status = -1;
+  run_local_sh(request.substr(5) + "\n", &status);  // drop "exec " to run it under our sh
+  EXPECT_EQ(status, 0);
+}
+
+// Live (non-zombie) members of process group `pgid`, from /proc.
+int live_members(long pgid) {
+  int live = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "stat");
+    std::string stat;
+    if (!std::getline(in, stat)) continue;
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream fields(stat.substr(paren + 1));
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    fields >> state >> ppid >> pgrp;
+    if (pgrp == pgid && state != 'Z') ++live;
+  }
+  return live;
+}
+
+// Starts `body` in a new process group in the background; returns its id.
+long start_group(const std::string& body) {
+  char path[] = "/tmp/haul-pgid-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ::close(fd);
+  const std::string line = "setsid sh -c " +
+                           single_quote("echo $$ > " + std::string(path) + "; " + body) +
+                           " >/dev/null 2>&1 </dev/null &";
+  EXPECT_EQ(std::system(line.c_str()), 0);
+  long pgid = 0;
+  for (int i = 0; i < 200 && pgid == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::ifstream in(path);
+    in >> pgid;
+  }
+  ::unlink(path);
+  return pgid;
+}
+
+TEST(BuildKillRequest, KillsTheWholeGroupAndEscalatesWhenTermIsIgnored) {
+  using Clock = std::chrono::steady_clock;
+  const long polite = start_group("sh -c 'sleep 3021' & sleep 3022");
+  const long stubborn = start_group("trap '' TERM; sh -c 'sleep 3023' & sleep 3024");
+  ASSERT_GT(polite, 1);
+  ASSERT_GT(stubborn, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_GE(live_members(polite), 2);
+  ASSERT_GE(live_members(stubborn), 2);
+
+  auto start = Clock::now();
+  run_local_sh(build_kill_request(polite).substr(5) + "\n");
+  // TERM suffices; zombies left for a slow PID 1 do not count as alive.
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1500));
+  EXPECT_EQ(live_members(polite), 0);
+
+  start = Clock::now();
+  run_local_sh(build_kill_request(stubborn).substr(5) + "\n");
+  EXPECT_GE(Clock::now() - start, std::chrono::seconds(2));  // the TERM grace, then KILL
+  EXPECT_EQ(live_members(stubborn), 0);
+}
+
+TEST(PgidMarkerFilter, RemovesMarkerSplitAcrossChunks) {
+  PgidMarkerFilter filter;
+  std::string out = filter.feed("motd noise\n@@HAUL_");
+  EXPECT_EQ(out, "motd noise\n");
+  EXPECT_FALSE(filter.seen());
+  out = filter.feed("PGID=1234\nreal err");
+  EXPECT_EQ(out, "real err");
+  EXPECT_TRUE(filter.seen());
+  EXPECT_EQ(filter.pgid(), 1234);
+  // After the marker everything passes through untouched, even a fake marker.
+  EXPECT_EQ(filter.feed("@@HAUL_PGID=1\n"), "@@HAUL_PGID=1\n");
+  EXPECT_EQ(filter.pgid(), 1234);
+}
+
+TEST(PgidMarkerFilter, HandlesNoneNoiseBeforeMarkerAndMissingMarker) {
+  PgidMarkerFilter none;
+  EXPECT_EQ(none.feed("@@HAUL_PGID=none\n"), "");
+  EXPECT_TRUE(none.seen());
+  EXPECT_FALSE(none.pgid().has_value());
+
+  PgidMarkerFilter glued;  // startup noise without a newline before the marker
+  EXPECT_EQ(glued.feed("warning: x@@HAUL_PGID=77\nerr\n"), "warning: x\nerr\n");
+  EXPECT_EQ(glued.pgid(), 77);
+
+  PgidMarkerFilter missing;  // the wrapper never ran: held bytes come out at the end
+  EXPECT_EQ(missing.feed("sh: 1: exec: bad\npartial"), "sh: 1: exec: bad\n");
+  EXPECT_EQ(missing.finish(), "partial");
+  EXPECT_FALSE(missing.seen());
+
+  PgidMarkerFilter bogus;  // a marker with a non-numeric value is just text
+  EXPECT_EQ(bogus.feed("@@HAUL_PGID=12x\n"), "@@HAUL_PGID=12x\n");
+  EXPECT_FALSE(bogus.seen());
+}
+
+TEST(PgidMarkerFilter, DoesNotHoldAnEndlessLineForever) {
+  PgidMarkerFilter filter;
+  const std::string long_line(PgidMarkerFilter::kMaxHeld + 10, 'x');
+  EXPECT_EQ(filter.feed(long_line), long_line);
+}
+
+TEST(TailBuffer, KeepsTheLastBytesOnACharacterBoundary) {
+  TailBuffer tail(8);
+  tail.append("0123456789");
+  EXPECT_EQ(tail.str(), "23456789");
+  for (int i = 0; i < 100; ++i) tail.append("ab");
+  EXPECT_EQ(tail.str(), "abababab");
+  TailBuffer utf8(4);
+  utf8.append("x\xC3\xA9\xC3\xA9");  // "xéé": the cut would land inside the first é
+  EXPECT_EQ(utf8.str(), "\xC3\xA9\xC3\xA9");
+  TailBuffer mid(3);
+  mid.append("\xC3\xA9\xC3\xA9");  // last 3 bytes start with a continuation byte
+  EXPECT_EQ(mid.str(), "\xC3\xA9");
+}
+
+}  // namespace
+}  // namespace haul::remote

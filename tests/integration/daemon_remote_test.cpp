@@ -1,0 +1,237 @@
+// Remote instances end to end: a real sshd on 127.0.0.1 is the "GPU
+// instance"; resource cards run there with the real wget and curl against the
+// test HTTP server (and a civitdl stand-in), driven through seed 000's
+// /downloads routes and seed 001's /resources/install with socket.io-client.
+#include <signal.h>
+
+#include <fstream>
+#include <thread>
+
+#include "daemon_fixture.hpp"
+#include "support/test_sshd.hpp"
+
+namespace haul::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class DaemonRemoteTest : public DaemonTest {
+ protected:
+  DaemonRemoteTest() {
+    fs::create_directories(library());
+    fs::create_directories(ui_home());
+    lora = random_bytes(3u << 20, 51);
+    checkpoint = random_bytes(2u << 20, 52);
+    Resource slow;
+    slow.body = lora;
+    slow.rate = 2u << 20;  // over a second: progress frames
+    server.add("/files/fusionx.safetensors", slow);
+    server.add("/files/flux.safetensors", Resource{.body = checkpoint});
+    card("loras/wan21_fusionx.md", "Wan 2.1 FusionX",
+         "wget -P \"$UI_HOME\"/models/loras \\\n  " + server.url("/files/fusionx.safetensors"));
+    card("checkpoints/flux_schnell.md", "Flux Schnell",
+         "curl -fL -o \"$UI_HOME/models/checkpoints/flux.safetensors\" --create-dirs \\\n  " +
+             server.url("/files/flux.safetensors"));
+    card("loras/missing.md", "Missing LoRA",
+         "wget -P \"$UI_HOME\"/models/loras " + server.url("/files/missing.safetensors"));
+    card("misc/sleeper.md", "Sleeper", "sleep 3017 && touch \"$UI_HOME/woke\"");
+  }
+
+  fs::path library() const { return dir / "cards"; }
+  fs::path ui_home() const { return dir / "instance home"; }
+
+  void card(const std::string& path, const std::string& name, const std::string& script) {
+    fs::create_directories((library() / path).parent_path());
+    std::ofstream(library() / path) << "# " << name << "\n\nA card.\n\n# Download\n```bash\n"
+                                    << script << "\n```\n";
+  }
+
+  std::unique_ptr<Daemon> start() {
+    return start_daemon({"--library", library().string(), "--known-hosts",
+                         sshd.known_hosts().string()});
+  }
+
+  json status_of(const Daemon& daemon, const std::string& instance) const {
+    return daemon.call("GET", "/downloads/status?instance_id=" + instance).json();
+  }
+
+  TestSshd sshd;
+  std::string lora, checkpoint;
+};
+
+TEST_F(DaemonRemoteTest, SeedQueueRunsTwoCardsOverSshAndStatusShowsProgressThenComplete) {
+  auto daemon = start();
+  const json body = {{"instance_id", 123456},
+                     {"ssh_connection", sshd.ssh_command() + " -L 8080:localhost:8080"},
+                     {"resource_paths", {"loras/wan21_fusionx.md", "checkpoints/flux_schnell.md"}},
+                     {"ui_home", ui_home().string()}};
+  const HttpReply queued = daemon->call("POST", "/downloads/queue", body.dump());
+  ASSERT_EQ(queued.status, 201) << queued.body;
+  const json entry = queued.json();
+  EXPECT_EQ(entry.at("instance_id"), 123456);
+  EXPECT_EQ(entry.at("status"), "PENDING");
+  EXPECT_EQ(entry.at("commands").size(), 2u);
+  EXPECT_TRUE(contains(entry.at("commands")[0].get<std::string>(), "wget -P \"$UI_HOME\""))
+      << "continuation lines joined: " << entry.dump();
+
+  bool saw_progress = false;
+  json last;
+  ASSERT_TRUE(eventually(
+      [&] {
+        last = status_of(*daemon, "123456");
+        if (!last.is_array() || last.size() != 1) return false;
+        const json& job = last[0];
+        if (job.at("status") == "RUNNING" && job.at("progress").at("percent").get<double>() > 0 &&
+            job.at("progress").at("percent").get<double>() < 100)
+          saw_progress = true;
+        return job.at("status") == "COMPLETE" || job.at("status") == "FAILED";
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(50)))
+      << last.dump();
+  ASSERT_EQ(last[0].at("status"), "COMPLETE") << last.dump();
+  EXPECT_TRUE(saw_progress) << "RUNNING with a percentage was never seen";
+  EXPECT_EQ(read_file(ui_home() / "models/loras/fusionx.safetensors"), lora);
+  EXPECT_EQ(read_file(ui_home() / "models/checkpoints/flux.safetensors"), checkpoint);
+  EXPECT_TRUE(status_of(*daemon, "999").empty()) << "another instance has no jobs";
+
+  const json instances = daemon->call("GET", "/api/v1/instances").json();
+  ASSERT_EQ(instances.at("instances").size(), 1u);
+  EXPECT_EQ(instances.at("instances")[0].at("port"), sshd.port());
+  const json cards = daemon->call("GET", "/api/v1/resources").json();
+  EXPECT_EQ(cards.at("resources").size(), 4u);
+}
+
+TEST_F(DaemonRemoteTest, ResourcesInstallStreamsEventsToTheSeedsSocketIoClient) {
+  const fs::path node_dir = fs::path(HAUL_SOURCE_DIR) / "tests" / "node";
+  if (!fs::exists(node_dir / "node_modules" / "socket.io-client"))
+    GTEST_SKIP() << "tests/node/node_modules is missing: run ./dev test (it runs npm ci)";
+  auto daemon = start();
+  // /resources/install names host and port only: the instance it registers
+  // logs in as root with the default keys, so register its key first.
+  const std::string id = "127.0.0.1:" + std::to_string(sshd.port());
+  const HttpReply registered = daemon->call(
+      "POST", "/api/v1/instances",
+      json{{"id", id}, {"ssh_command", sshd.ssh_command()}, {"ui_home", ui_home().string()}}
+          .dump());
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  const json body = {{"ssh_host", "127.0.0.1"},
+                     {"ssh_port", sshd.port()},
+                     {"ssh_user", sshd.user()},
+                     {"ui_home", ui_home().string()},
+                     {"resources", {"checkpoints/flux_schnell.md", "loras/wan21_fusionx.md"}}};
+  HaulProcess node({"node", (node_dir / "resources_install.mjs").string(), daemon->url(),
+                    body.dump()},
+                   {}, "/usr/bin/env");
+  const auto outcome = node.wait(std::chrono::seconds(90));
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.out << outcome.err;
+  std::vector<json> events;
+  for (const std::string& line : lines_of(outcome.out)) events.push_back(json::parse(line));
+  ASSERT_GE(events.size(), 4u) << outcome.out;
+  EXPECT_EQ(events[0].at("event"), "install");
+  EXPECT_EQ(events[0].at("data").at("success"), true);
+  EXPECT_EQ(events[0].at("data").at("message"), "Installation started");
+  EXPECT_EQ(events[0].at("data").at("resource_count"), 2);
+  EXPECT_EQ(events[1].at("event"), "subscribed");
+  const std::string job_id = events[0].at("data").at("job_id");
+  EXPECT_EQ(events[1].at("data").at("job_id"), job_id);
+
+  // The LoRA card runs second: its stage_start, progress, stage_complete, in order.
+  std::vector<std::string> lora_types;
+  for (const json& event : events) {
+    if (event.at("event") != "resource_install_progress") continue;
+    const json& data = event.at("data");
+    EXPECT_EQ(data.at("job_id"), job_id);
+    if (data.at("resource") != "loras/wan21_fusionx.md") continue;
+    const std::string type = data.at("type");
+    if (lora_types.empty() || lora_types.back() != type) lora_types.push_back(type);
+    if (type == "stage_start") EXPECT_EQ(data.at("name"), "Wan 2.1 FusionX");
+    if (type == "progress") {
+      EXPECT_GE(data.at("percent").get<int>(), 0);
+      EXPECT_LE(data.at("percent").get<int>(), 100);
+      EXPECT_TRUE(data.contains("speed")) << data.dump();
+    }
+  }
+  EXPECT_EQ(lora_types, (std::vector<std::string>{"stage_start", "progress", "stage_complete"}))
+      << outcome.out;
+  const json& last = events.back();
+  ASSERT_EQ(last.at("event"), "resource_install_complete") << outcome.out;
+  EXPECT_EQ(last.at("data").at("success"), true);
+  EXPECT_EQ(last.at("data").at("installed"), 2);
+  EXPECT_EQ(last.at("data").at("total"), 2);
+  EXPECT_EQ(read_file(ui_home() / "models/loras/fusionx.safetensors"), lora);
+}
+
+TEST_F(DaemonRemoteTest, AFailingCommandFailsTheJobWithTheToolsReason) {
+  auto daemon = start();
+  const json body = {{"instance_id", 7},
+                     {"ssh_connection", sshd.ssh_command()},
+                     {"resource_paths", {"loras/missing.md"}},
+                     {"ui_home", ui_home().string()}};
+  const json entry = daemon->call("POST", "/downloads/queue", body.dump()).json();
+  const json job = daemon->wait_for_state(entry.at("id"), "failed", std::chrono::seconds(60));
+  ASSERT_EQ(job.at("state"), "failed") << job.dump();
+  const std::string message = job.at("error").at("message");
+  EXPECT_TRUE(contains(message, "404")) << message;
+  EXPECT_TRUE(contains(message, "exited with status 8")) << "wget's exit code: " << message;
+  EXPECT_EQ(status_of(*daemon, "7")[0].at("status"), "FAILED");
+}
+
+TEST_F(DaemonRemoteTest, CancelKillsTheRemoteProcess) {
+  auto daemon = start();
+  const json body = {{"instance_id", 8},
+                     {"ssh_connection", sshd.ssh_command()},
+                     {"resource_paths", {"misc/sleeper.md"}},
+                     {"ui_home", ui_home().string()}};
+  const json entry = daemon->call("POST", "/downloads/queue", body.dump()).json();
+  const std::string id = entry.at("id");
+  auto sleeping = [] { return std::system("pgrep -f 'sleep [3]017' >/dev/null") == 0; };
+  ASSERT_TRUE(eventually(sleeping, std::chrono::seconds(30))) << "the command never started";
+  const HttpReply cancelled = daemon->call("POST", "/api/v1/jobs/" + id + "/cancel");
+  EXPECT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(daemon->job(id).at("state"), "cancelled");
+  EXPECT_TRUE(eventually([&] { return !sleeping(); }, std::chrono::seconds(10)))
+      << "the remote sleep survived the cancel";
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(fs::exists(ui_home() / "woke"));
+}
+
+TEST_F(DaemonRemoteTest, AnUnreachableInstanceFailsWithAClearError) {
+  auto daemon = start_daemon({"--library", library().string(), "--known-hosts",
+                              sshd.known_hosts().string(), "--max-attempts", "2"});
+  const int port = sshd.port();
+  sshd.stop();
+  const json body = {{"instance_id", 9},
+                     {"ssh_connection", "ssh -p " + std::to_string(port) + " root@127.0.0.1"},
+                     {"resource_paths", {"loras/wan21_fusionx.md"}}};
+  const json entry = daemon->call("POST", "/downloads/queue", body.dump()).json();
+  const json job = daemon->wait_for_state(entry.at("id"), "failed", std::chrono::seconds(60));
+  ASSERT_EQ(job.at("state"), "failed") << job.dump();
+  EXPECT_TRUE(contains(job.at("error").at("message").get<std::string>(), "refused"))
+      << job.dump();
+}
+
+TEST_F(DaemonRemoteTest, ShellMetacharactersInUiHomeAndPathsDoNotExecute) {
+  auto daemon = start();
+  const fs::path odd = dir / "odd $(touch pwned1); touch pwned2 `touch pwned3` 'q\" home";
+  fs::create_directories(odd);
+  const json body = {{"instance_id", 10},
+                     {"ssh_connection", sshd.ssh_command()},
+                     {"resource_paths", {"checkpoints/flux_schnell.md"}},
+                     {"ui_home", odd.string()}};
+  const json entry = daemon->call("POST", "/downloads/queue", body.dump()).json();
+  const json job = daemon->wait_for_state(entry.at("id"), "completed", std::chrono::seconds(60));
+  ASSERT_EQ(job.at("state"), "completed") << job.dump();
+  EXPECT_EQ(read_file(odd / "models/checkpoints/flux.safetensors"), checkpoint);
+  for (const fs::path& root : {dir.path(), sshd.dir()}) {
+    for (const auto& entry : fs::recursive_directory_iterator(root))
+      EXPECT_NE(entry.path().filename().string().rfind("pwned", 0), 0u) << entry.path();
+  }
+  const HttpReply escape = daemon->call(
+      "POST", "/downloads/queue",
+      json{{"instance_id", 10}, {"resource_paths", {"../cards/loras/missing.md"}}}.dump());
+  EXPECT_EQ(escape.status, 422) << escape.body;
+}
+
+}  // namespace
+}  // namespace haul::testing
