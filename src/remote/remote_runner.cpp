@@ -84,10 +84,13 @@ Result<void> RemoteRunner::Worker::run_job(const RemoteJob& job, RemoteObserver&
     spec.env["UI_HOME"] = job.ui_home;
     spec.timeout = job.timeout;
     auto parser = progress::parser_for_command(step.command);
-    std::string last_error;  // what the tool itself said went wrong
+    std::string tool_error;  // the first failure the tool itself reported
+    bool completed = false;  // the tool said a file or model is done
     auto deliver = [&](const std::vector<progress::ProgressUpdate>& updates) {
       for (const auto& update : updates) {
-        if (update.kind == progress::ProgressUpdate::Kind::kError) last_error = update.message;
+        if (update.kind == progress::ProgressUpdate::Kind::kError && tool_error.empty())
+          tool_error = update.message;
+        if (update.kind == progress::ProgressUpdate::Kind::kStageComplete) completed = true;
         observer.on_step_progress(job.job_id, i, update);
       }
     };
@@ -103,8 +106,13 @@ Result<void> RemoteRunner::Worker::run_job(const RemoteJob& job, RemoteObserver&
       return fail(ErrorCode::kUnavailable,
                   what + " timed out after " + std::to_string(job.timeout.count()) + " s");
     }
+    // civitdl reports a failed model and still exits 0.
+    if (result->exit_status == 0 && parser->tool() == "civitdl" && !completed &&
+        !tool_error.empty()) {
+      return fail(ErrorCode::kInternal, what + " (civitdl) failed: " + tool_error);
+    }
     if (result->exit_status != 0) {
-      std::string reason = last_error.empty() ? last_line(result->stderr_tail) : last_error;
+      std::string reason = tool_error.empty() ? last_line(result->stderr_tail) : tool_error;
       return fail(ErrorCode::kInternal, what + " exited with status " +
                                             std::to_string(result->exit_status) +
                                             (reason.empty() ? "" : ": " + reason));

@@ -36,7 +36,19 @@ class DaemonRemoteTest : public DaemonTest {
     card("loras/missing.md", "Missing LoRA",
          "wget -P \"$UI_HOME\"/models/loras " + server.url("/files/missing.safetensors"));
     card("misc/sleeper.md", "Sleeper", "sleep 3017 && touch \"$UI_HOME/woke\"");
+    // civitdl on the instance is the stand-in that prints civitdl's output.
+    fs::create_directories(dir / "bin");
+    fs::create_symlink(fs::path(HAUL_SOURCE_DIR) / "tests/support/civitdl-standin",
+                       dir / "bin" / "civitdl");
+    const std::string path = "PATH=" + shell_word((dir / "bin").string()) + ":$PATH ";
+    card("loras/civit_lora.md", "Civit LoRA",
+         path + "CIVITDL_STANDIN_SECONDS=1 civitdl \"https://civitai.com/models/1678575?"
+                "modelVersionId=1900322\" \\\n  \"$UI_HOME/models/loras\"");
+    card("loras/civit_locked.md", "Locked LoRA",
+         path + "CIVITDL_STANDIN_EXIT_ZERO=1 civitdl 401 \"$UI_HOME/models/loras\"");
   }
+
+  static std::string shell_word(const std::string& text) { return "'" + text + "'"; }
 
   fs::path library() const { return dir / "cards"; }
   fs::path ui_home() const { return dir / "instance home"; }
@@ -99,7 +111,7 @@ TEST_F(DaemonRemoteTest, SeedQueueRunsTwoCardsOverSshAndStatusShowsProgressThenC
   ASSERT_EQ(instances.at("instances").size(), 1u);
   EXPECT_EQ(instances.at("instances")[0].at("port"), sshd.port());
   const json cards = daemon->call("GET", "/api/v1/resources").json();
-  EXPECT_EQ(cards.at("resources").size(), 4u);
+  EXPECT_EQ(cards.at("resources").size(), 6u);
 }
 
 TEST_F(DaemonRemoteTest, ResourcesInstallStreamsEventsToTheSeedsSocketIoClient) {
@@ -160,6 +172,40 @@ TEST_F(DaemonRemoteTest, ResourcesInstallStreamsEventsToTheSeedsSocketIoClient) 
   EXPECT_EQ(last.at("data").at("installed"), 2);
   EXPECT_EQ(last.at("data").at("total"), 2);
   EXPECT_EQ(read_file(ui_home() / "models/loras/fusionx.safetensors"), lora);
+}
+
+TEST_F(DaemonRemoteTest, CivitdlOutputBecomesModelProgressAndItsFailuresAreCaught) {
+  auto daemon = start();
+  json body = {{"instance_id", 11},
+               {"ssh_connection", sshd.ssh_command()},
+               {"resource_paths", {"loras/civit_lora.md"}},
+               {"ui_home", ui_home().string()}};
+  json entry = daemon->call("POST", "/downloads/queue", body.dump()).json();
+  bool saw_model_stage = false;
+  json job;
+  ASSERT_TRUE(eventually(
+      [&] {
+        job = status_of(*daemon, "11")[0];
+        if (job.at("progress").at("stage") == "model") saw_model_stage = true;
+        return job.at("status") == "COMPLETE" || job.at("status") == "FAILED";
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(20)))
+      << job.dump();
+  ASSERT_EQ(job.at("status"), "COMPLETE") << job.dump();
+  EXPECT_TRUE(saw_model_stage) << "the Model bar was never parsed";
+  bool wrote = false;
+  for (const auto& file : fs::directory_iterator(ui_home() / "models/loras"))
+    wrote = wrote || file.path().filename().string().find("-mid_1678575-vid_1900322") !=
+                         std::string::npos;
+  EXPECT_TRUE(wrote);
+
+  // Real civitdl exits 0 after giving up on a model: the job still fails.
+  body["resource_paths"] = {"loras/civit_locked.md"};
+  entry = daemon->call("POST", "/downloads/queue", body.dump()).json();
+  const json failed = daemon->wait_for_state(entry.at("id"), "failed", std::chrono::seconds(60));
+  ASSERT_EQ(failed.at("state"), "failed") << failed.dump();
+  EXPECT_TRUE(contains(failed.at("error").at("message").get<std::string>(), "API Key"))
+      << failed.dump();
 }
 
 TEST_F(DaemonRemoteTest, AFailingCommandFailsTheJobWithTheToolsReason) {
