@@ -146,10 +146,7 @@ void install_job_routes(Router& router, ApiContext& ctx) {
                auto start = [&ctx, &id](auto done) { ctx.scheduler.remove(id, std::move(done)); };
                auto removed = co_await await_callback<Result<void>>(executor, start);
                if (!removed) co_return from_error(removed.error(), request);
-               Response response{http::status::no_content, request.version()};
-               response.keep_alive(request.keep_alive());
-               response.prepare_payload();
-               co_return response;
+               co_return no_content(request);
              });
 
   // Seed 004: the model downloader's status routes, shapes as written there.

@@ -235,10 +235,7 @@ void install_remote_routes(Router& router, ApiContext& ctx) {
                };
                auto removed = co_await await_callback<Result<void>>(executor, start);
                if (!removed) co_return from_error(removed.error(), request);
-               Response response{http::status::no_content, request.version()};
-               response.keep_alive(request.keep_alive());
-               response.prepare_payload();
-               co_return response;
+               co_return no_content(request);
              });
   router.add(http::verb::get, "/api/v1/resources",
              [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {

@@ -21,6 +21,13 @@ Response from_error(const Error& error, const Request& request) {
                         request);
 }
 
+Response no_content(const Request& request) {
+  Response response{http::status::no_content, request.version()};
+  response.keep_alive(request.keep_alive());
+  response.prepare_payload();
+  return response;
+}
+
 std::string dump(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

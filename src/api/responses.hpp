@@ -15,6 +15,9 @@ namespace haul::api {
 http::status status_for(ErrorCode code);
 Response from_error(const Error& error, const Request& request);
 
+// 204 No Content, keeping the connection as the request asked.
+Response no_content(const Request& request);
+
 // Compact JSON; invalid UTF-8 in strings becomes U+FFFD instead of throwing.
 std::string dump(const nlohmann::json& value);
 

@@ -21,6 +21,28 @@ std::string last_line(std::string_view text) {
   return line;
 }
 
+// Whether a finished command succeeded. Errors: what went wrong, in one line.
+Result<void> judge_step(const Result<CommandResult>& result, const std::string& what,
+                        std::chrono::seconds timeout, std::string_view tool, bool completed,
+                        const std::string& tool_error) {
+  if (!result) return fail(result.error());
+  if (result->cancelled) return fail(ErrorCode::kCancelled, "cancelled");
+  if (result->timed_out) {
+    return fail(ErrorCode::kUnavailable,
+                what + " timed out after " + std::to_string(timeout.count()) + " s");
+  }
+  // civitdl reports a failed model and still exits 0.
+  if (result->exit_status == 0 && tool == "civitdl" && !completed && !tool_error.empty())
+    return fail(ErrorCode::kInternal, what + " (civitdl) failed: " + tool_error);
+  if (result->exit_status != 0) {
+    const std::string reason = tool_error.empty() ? last_line(result->stderr_tail) : tool_error;
+    return fail(ErrorCode::kInternal, what + " exited with status " +
+                                          std::to_string(result->exit_status) +
+                                          (reason.empty() ? "" : ": " + reason));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<SshEndpoint> endpoint_from_command(std::string_view ssh_command) {
@@ -97,26 +119,15 @@ Result<void> RemoteRunner::Worker::run_job(const RemoteJob& job, RemoteObserver&
     auto result = (*ssh)->run(
         spec, [&](std::string_view chunk, bool) { deliver(parser->feed(chunk)); }, cancel_running);
     deliver(parser->finish());
-    observer.on_step_finished(job.job_id, i, result);
-    if (!result) return fail(result.error());
-    if (result->cancelled) return fail(ErrorCode::kCancelled, "cancelled");
     const std::string what = "command " + std::to_string(i + 1) + " of " +
                              std::to_string(job.steps.size());
-    if (result->timed_out) {
-      return fail(ErrorCode::kUnavailable,
-                  what + " timed out after " + std::to_string(job.timeout.count()) + " s");
-    }
-    // civitdl reports a failed model and still exits 0.
-    if (result->exit_status == 0 && parser->tool() == "civitdl" && !completed &&
-        !tool_error.empty()) {
-      return fail(ErrorCode::kInternal, what + " (civitdl) failed: " + tool_error);
-    }
-    if (result->exit_status != 0) {
-      std::string reason = tool_error.empty() ? last_line(result->stderr_tail) : tool_error;
-      return fail(ErrorCode::kInternal, what + " exited with status " +
-                                            std::to_string(result->exit_status) +
-                                            (reason.empty() ? "" : ": " + reason));
-    }
+    auto verdict = judge_step(result, what, job.timeout, parser->tool(), completed, tool_error);
+    // A step judged failed is reported as failed, whatever its exit status.
+    const bool stopped = result && result->cancelled;
+    observer.on_step_finished(job.job_id, i,
+                              verdict || stopped ? result : Result<CommandResult>(
+                                                                fail(verdict.error())));
+    if (!verdict) return verdict;
   }
   return {};
 }

@@ -28,6 +28,11 @@ class DaemonRemoteTest : public DaemonTest {
     slow.rate = 2u << 20;  // over a second: progress frames
     server.add("/files/fusionx.safetensors", slow);
     server.add("/files/flux.safetensors", Resource{.body = checkpoint});
+    vae = random_bytes(1u << 20, 53);
+    server.add("/files/vae.safetensors", Resource{.body = vae});
+    card("vae/wan_vae.md", "Wan VAE",
+         "aria2c -x 4 -d \"$UI_HOME/models/vae\" -o wan_vae.safetensors " +
+             server.url("/files/vae.safetensors"));
     card("loras/wan21_fusionx.md", "Wan 2.1 FusionX",
          "wget -P \"$UI_HOME\"/models/loras \\\n  " + server.url("/files/fusionx.safetensors"));
     card("checkpoints/flux_schnell.md", "Flux Schnell",
@@ -69,21 +74,22 @@ class DaemonRemoteTest : public DaemonTest {
   }
 
   TestSshd sshd;
-  std::string lora, checkpoint;
+  std::string lora, checkpoint, vae;
 };
 
-TEST_F(DaemonRemoteTest, SeedQueueRunsTwoCardsOverSshAndStatusShowsProgressThenComplete) {
+TEST_F(DaemonRemoteTest, SeedQueueRunsCardsOverSshWithWgetCurlAria2cAndStatusShowsProgressThenComplete) {
   auto daemon = start();
   const json body = {{"instance_id", 123456},
                      {"ssh_connection", sshd.ssh_command() + " -L 8080:localhost:8080"},
-                     {"resource_paths", {"loras/wan21_fusionx.md", "checkpoints/flux_schnell.md"}},
+                     {"resource_paths",
+                      {"loras/wan21_fusionx.md", "checkpoints/flux_schnell.md", "vae/wan_vae.md"}},
                      {"ui_home", ui_home().string()}};
   const HttpReply queued = daemon->call("POST", "/downloads/queue", body.dump());
   ASSERT_EQ(queued.status, 201) << queued.body;
   const json entry = queued.json();
   EXPECT_EQ(entry.at("instance_id"), 123456);
   EXPECT_EQ(entry.at("status"), "PENDING");
-  EXPECT_EQ(entry.at("commands").size(), 2u);
+  EXPECT_EQ(entry.at("commands").size(), 3u);
   EXPECT_TRUE(contains(entry.at("commands")[0].get<std::string>(), "wget -P \"$UI_HOME\""))
       << "continuation lines joined: " << entry.dump();
 
@@ -105,13 +111,14 @@ TEST_F(DaemonRemoteTest, SeedQueueRunsTwoCardsOverSshAndStatusShowsProgressThenC
   EXPECT_TRUE(saw_progress) << "RUNNING with a percentage was never seen";
   EXPECT_EQ(read_file(ui_home() / "models/loras/fusionx.safetensors"), lora);
   EXPECT_EQ(read_file(ui_home() / "models/checkpoints/flux.safetensors"), checkpoint);
+  EXPECT_EQ(read_file(ui_home() / "models/vae/wan_vae.safetensors"), vae);
   EXPECT_TRUE(status_of(*daemon, "999").empty()) << "another instance has no jobs";
 
   const json instances = daemon->call("GET", "/api/v1/instances").json();
   ASSERT_EQ(instances.at("instances").size(), 1u);
   EXPECT_EQ(instances.at("instances")[0].at("port"), sshd.port());
   const json cards = daemon->call("GET", "/api/v1/resources").json();
-  EXPECT_EQ(cards.at("resources").size(), 6u);
+  EXPECT_EQ(cards.at("resources").size(), 7u);
 }
 
 TEST_F(DaemonRemoteTest, ResourcesInstallStreamsEventsToTheSeedsSocketIoClient) {

@@ -385,6 +385,21 @@ Response s3_error(const Request& request, int status, std::string_view code,
   return response;
 }
 
+std::optional<Response> refuse_presigned_request(const Request& request) {
+  if (request.method != "GET" && request.method != "HEAD") {
+    return s3_error(request, 405, "MethodNotAllowed",
+                    "The specified method is not allowed against this resource.");
+  }
+  if (const auto authorization = header(request, "authorization"); !authorization.empty()) {
+    return s3_error(request, 400, "InvalidArgument",
+                    "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
+                    "parameter, Signature query string parameter or the Authorization "
+                    "header should be specified",
+                    {{"ArgumentName", "Authorization"}, {"ArgumentValue", authorization}});
+  }
+  return std::nullopt;
+}
+
 Response json_response(int status, std::string body) {
   return Response{status, {{"Content-Type", "application/json; charset=utf-8"}}, std::move(body)};
 }

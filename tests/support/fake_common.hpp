@@ -83,6 +83,12 @@ std::string xml_escape(std::string_view text);
 Response s3_error(const Request& request, int status, std::string_view code,
                   std::string_view message, const HeaderList& fields = {});
 
+// What a pre-signed S3/CDN URL answers before looking at the object: 405 for
+// methods other than GET/HEAD, 400 InvalidArgument ("Only one auth mechanism
+// allowed...") when an Authorization header came too, which proves a client
+// leaked its token across a redirect. nullopt when the request may go on.
+std::optional<Response> refuse_presigned_request(const Request& request);
+
 // A JSON response (Content-Type: application/json; charset=utf-8).
 Response json_response(int status, std::string body);
 

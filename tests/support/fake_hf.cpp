@@ -512,17 +512,7 @@ Response FakeHuggingFace::Impl::tree(const Request& request, const StoredRepo& r
 }
 
 Response FakeHuggingFace::Impl::cdn(const Request& request) {
-  if (request.method != "GET" && request.method != "HEAD") {
-    return fake::s3_error(request, 405, "MethodNotAllowed",
-                          "The specified method is not allowed against this resource.");
-  }
-  if (const auto authorization = fake::header(request, "authorization"); !authorization.empty()) {
-    return fake::s3_error(request, 400, "InvalidArgument",
-                          "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
-                          "parameter, Signature query string parameter or the Authorization "
-                          "header should be specified",
-                          {{"ArgumentName", "Authorization"}, {"ArgumentValue", authorization}});
-  }
+  if (auto refused = fake::refuse_presigned_request(request)) return *refused;
   const auto sha256 = request.path.substr(kCdnPrefix.size());
   const auto signature = fake::query_param(request.query, "X-Amz-Signature").value_or("");
   const auto issued = cdn_urls_.find(signature);

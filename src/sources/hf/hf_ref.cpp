@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/text.hpp"
+#include "transfer/file_name.hpp"
 
 namespace haul::sources::hf {
 namespace {
@@ -36,29 +37,6 @@ std::string_view url_prefix(RepoType type) {
   return "";
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Like Python's unquote: a '%' not followed by two hex digits stays as is, and
-// '+' is not a space.
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-        hex_value(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
 
 // The pieces of an absolute http(s) URL this parser needs. Userinfo, query
 // and fragment are dropped.
@@ -187,7 +165,7 @@ std::pair<std::string, std::string_view> split_revision(std::string_view rev_and
   if (rev_end == 0) rev_end = std::min(rev_and_path.find('/'), rev_and_path.size());
   std::string_view path = rev_and_path.substr(rev_end);
   if (!path.empty()) path.remove_prefix(1);
-  return {percent_decode(rev_and_path.substr(0, rev_end)), path};
+  return {transfer::percent_decode(rev_and_path.substr(0, rev_end)), path};
 }
 
 // Recognises a type prefix segment. Returns false with `error` set when the
@@ -312,8 +290,8 @@ Result<HfRef> parse_hub_url(std::string_view source, std::string_view endpoint) 
     return bad_source(shown, error);
   }
   const auto segments = split_segments(path);
-  const std::string org = segments.size() > 0 ? percent_decode(segments[0]) : "";
-  const std::string name = segments.size() > 1 ? percent_decode(segments[1]) : "";
+  const std::string org = segments.size() > 0 ? transfer::percent_decode(segments[0]) : "";
+  const std::string name = segments.size() > 1 ? transfer::percent_decode(segments[1]) : "";
   if (segments.size() <= 2 || (segments.size() == 3 && segments[2].empty())) {
     return finish(shown, std::move(ref), org, name);  // the repository page
   }
@@ -330,7 +308,7 @@ Result<HfRef> parse_hub_url(std::string_view source, std::string_view endpoint) 
     return bad_source(shown, "missing revision after /" + std::string(kind) + "/");
   ref.revision = std::move(revision);
   ref.explicit_revision = true;
-  std::string decoded = percent_decode(raw_path);
+  std::string decoded = transfer::percent_decode(raw_path);
   if (file) {
     if (decoded.empty() || decoded.back() == '/') {
       return bad_source(shown,

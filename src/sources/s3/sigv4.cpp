@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "transfer/file_name.hpp"
 #include "transfer/sha256.hpp"
 
 namespace haul::sources::s3 {
@@ -22,30 +23,6 @@ bool is_unreserved(char c) {
          c == '.' || c == '_' || c == '~';
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      int high = hex_value(text[i + 1]);
-      int low = hex_value(text[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out += static_cast<char>(high * 16 + low);
-        i += 2;
-        continue;
-      }
-    }
-    out += text[i];
-  }
-  return out;
-}
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -164,8 +141,8 @@ std::string canonical_query(std::string_view raw_query) {
     std::string_view name = part.substr(0, eq);
     std::string_view value =
         eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
-    params.emplace_back(uri_encode(percent_decode(name), true),
-                        uri_encode(percent_decode(value), true));
+    params.emplace_back(uri_encode(transfer::percent_decode(name), true),
+                        uri_encode(transfer::percent_decode(value), true));
   }
   // Sorting the encoded forms is sorting by byte value, as AWS asks.
   std::sort(params.begin(), params.end());
