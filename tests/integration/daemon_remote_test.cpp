@@ -215,6 +215,32 @@ TEST_F(DaemonRemoteTest, CivitdlOutputBecomesModelProgressAndItsFailuresAreCaugh
       << failed.dump();
 }
 
+TEST_F(DaemonRemoteTest, HaulInstancesAddAndInstallDriveTheSameFlow) {
+  auto daemon = start();
+  const auto added = run_haul({"instances", "add", "gpu1", sshd.ssh_command(), "--ui-home",
+                               ui_home().string(), "--server", daemon->url()});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_TRUE(contains(added.out, "gpu1")) << added.out;
+  const auto bad = run_haul({"instances", "add", "gpu2", "ssh -p notaport root@h", "--server",
+                             daemon->url()});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(contains(bad.err, "port")) << bad.err;
+
+  const auto install = run_haul({"install", "--to", "gpu1", "checkpoints/flux_schnell.md",
+                                 "--server", daemon->url()});
+  ASSERT_EQ(install.exit_code, 0) << install.err;
+  const std::string id = install.out.substr(0, install.out.find(' '));
+  const json job = daemon->wait_for_state(id, "completed", std::chrono::seconds(60));
+  ASSERT_EQ(job.at("state"), "completed") << job.dump();
+  EXPECT_EQ(job.at("target"), "gpu1");
+  EXPECT_EQ(read_file(ui_home() / "models/checkpoints/flux.safetensors"), checkpoint);
+  const auto listed = run_haul({"instances", "--server", daemon->url()});
+  EXPECT_TRUE(contains(listed.out, "gpu1")) << listed.out;
+  const auto removed = run_haul({"instances", "rm", "gpu1", "--server", daemon->url()});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_TRUE(daemon->call("GET", "/api/v1/instances").json().at("instances").empty());
+}
+
 TEST_F(DaemonRemoteTest, AFailingCommandFailsTheJobWithTheToolsReason) {
   auto daemon = start();
   const json body = {{"instance_id", 7},

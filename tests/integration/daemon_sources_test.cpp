@@ -81,6 +81,20 @@ TEST_F(DaemonSourcesTest, AnHfRepoJobGetsOneItemPerFileAndCompletes) {
     EXPECT_EQ(read_file(models() / "llm" / file.path), file.content) << file.path;
 }
 
+TEST_F(DaemonSourcesTest, HaulAddPassesIncludePatternsToTheDaemon) {
+  auto daemon = start_daemon({}, env());
+  const auto added = run_haul({"add", "hf://acme/tiny-model", "--include", "*.json", "-d", "cfg",
+                               "--server", daemon->url(), "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const json jobs = json::parse(added.out);
+  ASSERT_EQ(jobs.size(), 1u) << added.out;
+  const json done = daemon->wait_for_state(jobs[0].at("id"), "completed");
+  ASSERT_EQ(done.at("state"), "completed") << done.dump();
+  EXPECT_EQ(read_file(models() / "cfg" / "config.json"), repo.files[1].content);
+  EXPECT_FALSE(fs::exists(models() / "cfg" / "model.safetensors"));
+  EXPECT_EQ(done.at("items").size(), 1u);
+}
+
 TEST_F(DaemonSourcesTest, ACivitaiModelWithoutDestinationGoesToItsTypeFolder) {
   auto daemon = start_daemon({}, env());
   const json added = daemon->add(
