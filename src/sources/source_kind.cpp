@@ -1,18 +1,11 @@
 #include "sources/source_kind.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <string>
+
+#include "base/text.hpp"
 
 namespace haul::sources {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
@@ -25,18 +18,14 @@ std::string authority_of(std::string_view url) {
   std::string_view rest = url.substr(scheme_end + 3);
   rest = rest.substr(0, rest.find_first_of("/?#"));
   if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
-  return lower(rest);
+  return to_lower(rest);
 }
 
 // "https://user@Host:8080/x" -> "host" (lower-case, no port, no userinfo).
 std::string host_of(std::string_view url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return {};
-  std::string_view rest = url.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
-  if (!rest.empty() && rest.front() == '[') return lower(rest.substr(0, rest.find(']') + 1));
-  return lower(rest.substr(0, rest.find(':')));
+  const std::string authority = authority_of(url);
+  if (!authority.empty() && authority.front() == '[') return authority.substr(0, authority.find(']') + 1);
+  return authority.substr(0, authority.find(':'));
 }
 
 bool host_is(const std::string& host, std::string_view domain) {
@@ -48,7 +37,7 @@ bool host_is(const std::string& host, std::string_view domain) {
 }  // namespace
 
 SourceKind classify_source(std::string_view source, std::string_view hf_endpoint) {
-  const std::string text = lower(source);
+  const std::string text = to_lower(source);
   if (starts_with(text, "hf://")) return SourceKind::kHuggingFace;
   if (starts_with(text, "s3://")) return SourceKind::kS3;
   if (starts_with(text, "urn:air:") || starts_with(text, "air:")) return SourceKind::kCivitai;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "base/text.hpp"
 #include "transfer/file_name.hpp"
 #include "transfer/sha256.hpp"
 
@@ -23,14 +24,6 @@ bool is_unreserved(char c) {
          c == '.' || c == '_' || c == '~';
 }
 
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-  return out;
-}
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
@@ -58,7 +51,7 @@ std::vector<std::pair<std::string, std::string>> grouped_headers(const SigningIn
   std::vector<std::pair<std::string, std::string>> items;
   items.reserve(in.headers.size());
   for (const auto& [name, value] : in.headers)
-    items.emplace_back(lower(name), normalise_value(value));
+    items.emplace_back(to_lower(name), normalise_value(value));
   std::stable_sort(items.begin(), items.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::pair<std::string, std::string>> grouped;
