@@ -21,5 +21,24 @@ TEST(Text, IequalsIgnoresAsciiCaseOnly) {
 
 TEST(Text, ToLowerLowersAscii) { EXPECT_EQ(to_lower("ETag: W/\"X\""), "etag: w/\"x\""); }
 
+TEST(Text, SafeRelativePathsStayBelowTheirDirectory) {
+  EXPECT_TRUE(is_safe_relative_path("model.safetensors"));
+  EXPECT_TRUE(is_safe_relative_path("vae/diffusion_pytorch_model.safetensors"));
+  EXPECT_TRUE(is_safe_relative_path("a..b/..c"));  // dots inside a name are fine
+  for (const char* bad : {"", "/etc/passwd", "../x", "a/../b", "a//b", "./a", "a/.", "a/",
+                          "a\\b", "..", "."})
+    EXPECT_FALSE(is_safe_relative_path(bad)) << bad;
+  EXPECT_FALSE(is_safe_relative_path(std::string_view("a\0b", 3)));
+}
+
+TEST(Text, ControlCharactersAreFound) {
+  EXPECT_FALSE(has_control_char("model v2 (fp16).safetensors"));
+  EXPECT_FALSE(has_control_char("caf\xC3\xA9"));  // UTF-8 is not control
+  EXPECT_TRUE(has_control_char("a\nb"));
+  EXPECT_TRUE(has_control_char("a\rb"));
+  EXPECT_TRUE(has_control_char("\x7f"));
+  EXPECT_TRUE(has_control_char(std::string_view("a\0b", 3)));
+}
+
 }  // namespace
 }  // namespace haul

@@ -25,6 +25,10 @@ bool is_card_path(const std::string& source) { return source.ends_with(".md"); }
 
 }  // namespace
 
+bool Scheduler::runs_cards(const Job& job) {
+  return job.target != "local" && !job.items.empty() && !job.items.front().resource.empty();
+}
+
 // ---- instances --------------------------------------------------------------
 
 void Scheduler::put_instance(core::Instance instance,
@@ -88,15 +92,16 @@ Result<void> Scheduler::add_remote_items(Job& job, const JobRequest& request) co
                 "unknown target '" + request.target +
                     "': register it first (haul instances add, POST /api/v1/instances)");
   }
+  const auto cards = std::count_if(request.sources.begin(), request.sources.end(), is_card_path);
+  if (cards == 0) return add_remote_fetch_items(job, request);
+  if (cards != static_cast<long>(request.sources.size())) {
+    return fail(ErrorCode::kInvalidArgument,
+                "resource cards and other sources cannot share a job: queue them separately");
+  }
   if (options_.library == nullptr)
     return fail(ErrorCode::kInvalidArgument, "this daemon has no resource library");
   std::string names;
   for (const std::string& source : request.sources) {
-    if (!is_card_path(source)) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "'" + transfer::redact_url(source) +
-                      "': only resource cards (.md paths in the library) run on an instance");
-    }
     auto card = options_.library->load(source);
     if (!card) return fail(card.error());
     for (const std::string& command : card->commands) {
@@ -124,6 +129,19 @@ void Scheduler::start_remote(Job& job, Running& run) {
   run.remote = true;
   ++remote_running_;
   ++running_on_instance_[job.target];
+  if (!runs_cards(job)) return start_remote_sources(job, run);
+  std::vector<remote::RemoteStep> steps;
+  for (const core::Item& item : job.items) {
+    steps.push_back(remote::RemoteStep{item.source, {}});
+    if (!item.resource.empty() && run.card_names.count(item.resource) == 0 && options_.library) {
+      auto card = options_.library->load(item.resource);
+      run.card_names[item.resource] = card ? card->name : item.resource;
+    }
+  }
+  submit_remote(job, run, std::move(steps));
+}
+
+void Scheduler::submit_remote(Job& job, Running& run, std::vector<remote::RemoteStep> steps) {
   const core::Instance* instance = find_instance(job.target);
   if (instance == nullptr) {  // removed while the job waited
     run.failure = Error{ErrorCode::kNotFound, "instance " + job.target + " is gone"};
@@ -135,19 +153,15 @@ void Scheduler::start_remote(Job& job, Running& run) {
   spec.ssh_command = instance->ssh_command;
   spec.ui_home = instance->ui_home;
   spec.timeout = options_.command_timeout;
+  spec.steps = std::move(steps);
   spec.first_step = job.items.size();
   for (std::size_t i = 0; i < job.items.size(); ++i) {
     core::Item& item = job.items[i];
-    spec.steps.push_back(remote::RemoteStep{item.source, {}});
     // Finished commands of an earlier run are not run again; the rest are.
     if (item.state != JobState::kCompleted) {
       spec.first_step = std::min(spec.first_step, i);
       item.state = JobState::kQueued;
       item.error.reset();
-    }
-    if (!item.resource.empty() && run.card_names.count(item.resource) == 0 && options_.library) {
-      auto card = options_.library->load(item.resource);
-      run.card_names[item.resource] = card ? card->name : item.resource;
     }
   }
   spdlog::info("job {}: {} command(s) on instance {}, from command {}", job.id, spec.steps.size(),
@@ -195,6 +209,7 @@ void Scheduler::publish_install(const Job& job, const core::Item& item, std::str
   progress.resource = item.resource;
   progress.type = std::move(type);
   progress.stage = item.stage;
+  progress.name = job.name;  // a job of native sources has no card
   if (auto run = running_.find(job.id); run != running_.end()) {
     auto name = run->second->card_names.find(item.resource);
     if (name != run->second->card_names.end()) progress.name = name->second;

@@ -138,7 +138,7 @@ Result<fs::path> Scheduler::resolve_destination(const std::string& dest) const {
 std::string Scheduler::dedup_key(const Job& job) const {
   std::string key = job.target + '\n' + job.destination;
   // A resolved job's items are its files; the source names the job.
-  if (job.target == "local" && needs_resolution(job)) return key + '\n' + job.source;
+  if (!runs_cards(job) && needs_resolution(job)) return key + '\n' + job.source;
   for (const core::Item& item : job.items) key += '\n' + item.source;
   return key;
 }
@@ -154,12 +154,6 @@ Result<Job> Scheduler::make_job(const JobRequest& request, std::int64_t seq,
   job.seq = seq;
   job.source = request.sources.front();
   job.target = request.target;
-  auto known = resolved.find(request.dest);
-  if (known == resolved.end())
-    known = resolved.emplace(request.dest, resolve_destination(request.dest)).first;
-  const auto& destination = known->second;
-  if (!destination) return fail(destination.error());
-  job.destination = destination->string();
   job.group = request.group;
   job.priority = request.priority;
   job.max_attempts = request.max_attempts.value_or(options_.default_max_attempts);
@@ -173,6 +167,12 @@ Result<Job> Scheduler::make_job(const JobRequest& request, std::int64_t seq,
     if (auto added = add_remote_items(job, request); !added) return fail(added.error());
     return job;
   }
+  auto known = resolved.find(request.dest);
+  if (known == resolved.end())
+    known = resolved.emplace(request.dest, resolve_destination(request.dest)).first;
+  const auto& destination = known->second;
+  if (!destination) return fail(destination.error());
+  job.destination = destination->string();
   // No destination given: a CivitAI model goes to the folder of its type.
   if (request.dest.empty()) job.source_options["auto_folder"] = "1";
   for (const std::string& source : request.sources) {
@@ -672,6 +672,7 @@ void Scheduler::arm_retry_timer() {
 }
 
 void Scheduler::delete_partial_files(const Job& job) const {
+  if (job.target != "local") return;  // an instance keeps its partial files (curl -C - resumes)
   for (const core::Item& item : job.items) {
     if (item.path.empty() || item.state == JobState::kCompleted) continue;
     std::error_code ec;

@@ -165,10 +165,19 @@ class Scheduler final : public transfer::TransferObserver, public remote::Remote
   void handle_resolved(const std::string& job_id, std::uint64_t run_token,
                        Result<sources::Plan> plan);
   std::filesystem::path plan_destination(const core::Job& job, const sources::Plan& plan) const;
+  // The plan's files become the job's items (run.planned, run.destination).
+  void adopt_plan(core::Job& job, Running& run, sources::Plan& plan) const;
   // Remote jobs (remote_jobs.cpp): commands of resource cards on an instance.
+  static bool runs_cards(const core::Job& job);
   Result<void> add_remote_items(core::Job& job, const JobRequest& request) const;
   bool instance_has_room(const std::string& instance_id) const;
   void start_remote(core::Job& job, Running& run);
+  void submit_remote(core::Job& job, Running& run, std::vector<remote::RemoteStep> steps);
+  // Native sources on an instance (remote_sources.cpp): fetch commands.
+  Result<void> add_remote_fetch_items(core::Job& job, const JobRequest& request) const;
+  void start_remote_sources(core::Job& job, Running& run);
+  void start_remote_fetches(core::Job& job, Running& run,
+                            const std::vector<sources::Sidecar>& sidecars);
   Running* remote_run(const std::string& job_id);
   void handle_step_started(const std::string& job_id, std::size_t step);
   void handle_step_progress(const std::string& job_id, std::size_t step,

@@ -72,6 +72,38 @@ void Scheduler::resolve(Job& job, Running& run) {
   });
 }
 
+void Scheduler::adopt_plan(Job& job, Running& run, sources::Plan& plan) const {
+  run.destination = plan_destination(job, plan);
+  // A single file saved under the name the request gave (S3 model configs'
+  // localPath).
+  if (const std::string name = option_of(job, "output_name");
+      !name.empty() && plan.files.size() == 1)
+    plan.files.front().relative_path = name;
+  // The plan's files become the items; files known from an earlier attempt
+  // keep their state and bytes.
+  std::vector<core::Item> items;
+  run.planned.clear();
+  for (sources::PlannedFile& file : plan.files) {
+    auto earlier = std::find_if(job.items.begin(), job.items.end(),
+                                [&](const core::Item& item) { return item.source == file.key; });
+    core::Item item = earlier != job.items.end() ? *earlier : core::Item{};
+    item.source = file.key;
+    item.stage = file.stage;
+    if (!file.sha256.empty()) item.sha256 = file.sha256;
+    if (file.size) item.size = file.size;
+    if (file.present && item.state != JobState::kCompleted) {  // in the local HF cache already
+      item.state = JobState::kCompleted;
+      item.path = (run.destination / file.relative_path).string();
+      item.bytes_done = file.size.value_or(0);
+      if (auto linked = sources::finish_planned_file(file, run.destination, item.path); !linked)
+        run.failure = linked.error();
+    }
+    items.push_back(std::move(item));
+    run.planned.emplace(file.key, std::move(file));
+  }
+  job.items = std::move(items);
+}
+
 void Scheduler::handle_resolved(const std::string& job_id, std::uint64_t run_token,
                                 Result<sources::Plan> plan) {
   auto found = running_.find(job_id);
@@ -86,40 +118,13 @@ void Scheduler::handle_resolved(const std::string& job_id, std::uint64_t run_tok
     run.failure = plan.error();
     return conclude_stop(job, run);
   }
-  run.destination = plan_destination(job, *plan);
-  // A single file saved under the name the request gave (S3 model configs'
-  // localPath).
-  if (const std::string name = option_of(job, "output_name");
-      !name.empty() && plan->files.size() == 1)
-    plan->files.front().relative_path = name;
+  adopt_plan(job, run, *plan);
+  if (job.name == transfer::redact_url(job.source) && !plan->name.empty()) job.name = plan->name;
+  if (run.remote) return start_remote_fetches(job, run, plan->sidecars);
   if (auto written = sources::write_sidecars(*plan, run.destination); !written) {
     run.failure = written.error();
     return conclude_stop(job, run);
   }
-  // The plan's files become the items; files known from an earlier attempt
-  // keep their state and bytes.
-  std::vector<core::Item> items;
-  run.planned.clear();
-  for (sources::PlannedFile& file : plan->files) {
-    auto earlier = std::find_if(job.items.begin(), job.items.end(),
-                                [&](const core::Item& item) { return item.source == file.key; });
-    core::Item item = earlier != job.items.end() ? *earlier : core::Item{};
-    item.source = file.key;
-    item.stage = file.stage;
-    if (!file.sha256.empty()) item.sha256 = file.sha256;
-    if (file.size) item.size = file.size;
-    if (file.present && item.state != JobState::kCompleted) {
-      item.state = JobState::kCompleted;
-      item.path = (run.destination / file.relative_path).string();
-      item.bytes_done = file.size.value_or(0);
-      if (auto linked = sources::finish_planned_file(file, run.destination, item.path); !linked)
-        run.failure = linked.error();
-    }
-    items.push_back(std::move(item));
-    run.planned.emplace(file.key, std::move(file));
-  }
-  job.items = std::move(items);
-  if (job.name == transfer::redact_url(job.source) && !plan->name.empty()) job.name = plan->name;
   spdlog::info("job {}: {} file(s) to {}", job.id, job.items.size(), run.destination.string());
   bus_.publish(core::EventType::kProgress, job);
   if (!run.failure) start_items(job, run);

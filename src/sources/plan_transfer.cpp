@@ -3,28 +3,16 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <system_error>
 #include <vector>
 
+#include "base/text.hpp"
 #include "sources/hf/hf_response.hpp"
-#include <system_error>
 
 namespace haul::sources {
 
 namespace fs = std::filesystem;
 
-bool is_safe_relative_path(std::string_view path) {
-  if (path.empty() || path.front() == '/' || path.find('\\') != std::string_view::npos ||
-      path.find('\0') != std::string_view::npos)
-    return false;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t end = std::min(path.find('/', start), path.size());
-    const std::string_view part = path.substr(start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
 
 Result<transfer::TransferRequest> transfer_request_for(const PlannedFile& file,
                                                        const fs::path& destination) {

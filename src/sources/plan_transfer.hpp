@@ -32,7 +32,4 @@ Result<void> write_sidecars(const Plan& plan, const std::filesystem::path& desti
 Result<void> finish_planned_file(const PlannedFile& file, const std::filesystem::path& destination,
                                  const std::filesystem::path& path);
 
-// "a/b.bin" is fine; "", "/x", "a/../b", "a//b" and backslashes are not.
-bool is_safe_relative_path(std::string_view path);
-
 }  // namespace haul::sources

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/text.hpp"
 #include "sources/civitai/civitai_api.hpp"
 #include "sources/civitai/civitai_ref.hpp"
 #include "sources/hf/hf_patterns.hpp"
@@ -162,7 +163,7 @@ void fuzz_signing(std::string_view text) {
 
 void fuzz_misc(std::string_view text) {
   (void)classify_source(text, "http://127.0.0.1:8080");
-  if (is_safe_relative_path(text)) check_confined(text, text);
+  if (haul::is_safe_relative_path(text)) check_confined(text, text);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "base/text.hpp"
 #include "remote/progress/progress_parser.hpp"
 #include "remote/progress/text_fields.hpp"
 
@@ -297,8 +298,7 @@ std::optional<CommandTool> classify(const std::vector<std::string>& words, int d
     return std::nullopt;
   }
   // A name with control bytes (a quoted newline) is no file name to show.
-  if (std::any_of(result.output_name.begin(), result.output_name.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; })) {
+  if (has_control_char(result.output_name)) {
     result.output_name.clear();
   }
   return result;

@@ -2,6 +2,7 @@
 // SHA-256 and the model type; the download URL is probed without following
 // its redirect so that a refusal (login required, early access, archived,
 // rate limited) reaches the user in CivitAI's own words.
+#include "base/text.hpp"
 #include "sources/civitai/civitai_api.hpp"
 #include "sources/civitai/civitai_ref.hpp"
 #include "sources/civitai/comfy_folders.hpp"

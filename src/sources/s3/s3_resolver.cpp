@@ -4,6 +4,7 @@
 // canonical order, x-amz-content-sha256 sent explicitly.
 #include <charconv>
 
+#include "base/text.hpp"
 #include "sources/http_client.hpp"
 #include "sources/plan_transfer.hpp"
 #include "sources/providers.hpp"

@@ -1,0 +1,135 @@
+// The fetch command: a POSIX sh script run as `sh -c SCRIPT` (the instance's
+// login shell may not be POSIX). Every value in it is single-quoted; every
+// secret is in the environment.
+#include "remote/fetch_script.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+#include "base/text.hpp"
+#include "remote/ssh_script.hpp"
+
+namespace haul::remote {
+namespace {
+
+// A curl config string: double-quoted, backslash and quote escaped.
+std::string config_string(std::string_view value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out + '"';
+}
+
+Result<std::string> curl_config(const RemoteFetch& fetch) {
+  if (fetch.url.empty()) return fail(ErrorCode::kInvalidArgument, "remote fetch without a URL");
+  if (has_control_char(fetch.url))
+    return fail(ErrorCode::kInvalidArgument, "the URL contains a control character");
+  std::string config = "url = " + config_string(fetch.url) + "\n";
+  for (const std::string& header : fetch.headers) {
+    if (has_control_char(header)) {
+      const std::string name = header.substr(0, header.find(':'));
+      return fail(ErrorCode::kInvalidArgument,
+                  "header " + name.substr(0, 64) + " contains a control character");
+    }
+    config += "header = " + config_string(header) + "\n";
+  }
+  if (!fetch.aws_sigv4.empty()) {
+    if (has_control_char(fetch.aws_sigv4) || has_control_char(fetch.aws_user))
+      return fail(ErrorCode::kInvalidArgument, "S3 credentials contain a control character");
+    config += "aws-sigv4 = " + config_string(fetch.aws_sigv4) + "\n";
+    config += "user = " + config_string(fetch.aws_user) + "\n";
+  }
+  return config;
+}
+
+// The directory as a shell word: absolute as is, relative under "$UI_HOME".
+std::string directory_word(const std::string& directory) {
+  if (directory.empty()) return "\"$UI_HOME\"";
+  if (directory.front() == '/') return single_quote(directory);
+  return "\"$UI_HOME\"/" + single_quote(directory);
+}
+
+Result<void> check_path(const std::string& what, const std::string& path) {
+  if (!is_safe_relative_path(path) || has_control_char(path))
+    return fail(ErrorCode::kInvalidArgument,
+                "refusing " + what + " '" + path + "': not a plain relative path");
+  return {};
+}
+
+}  // namespace
+
+Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch) {
+  auto config = curl_config(fetch);
+  if (!config) return fail(config.error());
+  if (auto checked = check_path("file path", fetch.relative_path); !checked)
+    return fail(checked.error());
+  if (has_control_char(fetch.directory) || fetch.directory.find('\0') != std::string::npos)
+    return fail(ErrorCode::kInvalidArgument, "the destination contains a control character");
+
+  FetchCommand out;
+  out.env["HAUL_CURL_CONFIG"] = *config;
+  const std::string size = fetch.size ? std::to_string(*fetch.size) : "";
+  std::string script =
+      "set -e\n"
+      "command -v curl >/dev/null 2>&1 || { echo 'haul: curl is not installed on this "
+      "instance' >&2; exit 127; }\n"
+      "haul_size() { wc -c < \"$1\" | tr -d ' '; }\n"
+      "haul_sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum < \"$1\"; "
+      "else shasum -a 256 < \"$1\"; fi | cut -d ' ' -f 1; }\n"
+      "dir=" +
+      directory_word(fetch.directory) +
+      "\n"
+      "f=\"$dir\"/" +
+      single_quote(fetch.relative_path) +
+      "\n"
+      "size=" +
+      single_quote(size) +
+      "\n"
+      "sha=" +
+      single_quote(fetch.sha256) +
+      "\n"
+      "mkdir -p -- \"$dir\" \"$(dirname -- \"$f\")\"\n";
+  for (std::size_t i = 0; i < fetch.sidecars.size(); ++i) {
+    const auto& [path, content] = fetch.sidecars[i];
+    if (auto checked = check_path("sidecar path", path); !checked) return fail(checked.error());
+    const std::string name = "HAUL_SIDECAR_" + std::to_string(i + 1);
+    out.env[name] = content;
+    const std::string target = "\"$dir\"/" + single_quote(path);
+    script += "mkdir -p -- \"$(dirname -- " + target + ")\"\n";
+    script += "printf '%s' \"$" + name + "\" > " + target + ".tmp$$ && mv -f -- " + target +
+              ".tmp$$ " + target + "\n";
+  }
+  script +=
+      // Already in place from an earlier run: nothing to fetch.
+      "if [ -f \"$f\" ] && [ -n \"$size$sha\" ] && "
+      "{ [ -z \"$size\" ] || [ \"$(haul_size \"$f\")\" = \"$size\" ]; } && "
+      "{ [ -z \"$sha\" ] || [ \"$(haul_sha256 \"$f\")\" = \"$sha\" ]; }; then\n"
+      "  echo \"haul: $f is already complete\"; exit 0\n"
+      "fi\n"
+      // A part longer than the file cannot be resumed; a complete one needs no request.
+      "if [ -n \"$size\" ] && [ -f \"$f.part\" ] && [ \"$(haul_size \"$f.part\")\" -gt \"$size\" "
+      "]; then rm -f -- \"$f.part\"; fi\n"
+      "if [ -z \"$size\" ] || [ ! -f \"$f.part\" ] || [ \"$(haul_size \"$f.part\")\" != "
+      "\"$size\" ]; then\n"
+      "  printf '%s\\n' \"$HAUL_CURL_CONFIG\" | curl -fL --retry 5 --retry-delay 2 -C - -K - "
+      "-o \"$f.part\"\n"
+      "fi\n"
+      "if [ -n \"$size\" ] && [ \"$(haul_size \"$f.part\")\" != \"$size\" ]; then\n"
+      "  echo \"haul: $f.part has $(haul_size \"$f.part\") bytes, expected $size\" >&2; exit 1\n"
+      "fi\n"
+      "if [ -n \"$sha\" ]; then\n"
+      "  got=$(haul_sha256 \"$f.part\")\n"
+      "  if [ \"$got\" != \"$sha\" ]; then\n"
+      "    rm -f -- \"$f.part\"\n"
+      "    echo \"haul: SHA-256 mismatch for $f: expected $sha, got $got\" >&2; exit 1\n"
+      "  fi\n"
+      "fi\n"
+      "mv -f -- \"$f.part\" \"$f\"\n"
+      "echo \"haul: saved $f\"\n";
+  out.command = "sh -c " + single_quote(script);
+  return out;
+}
+
+}  // namespace haul::remote
