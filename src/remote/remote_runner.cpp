@@ -48,16 +48,16 @@ Result<void> judge_step(const Result<CommandResult>& result, const std::string& 
 Result<SshEndpoint> endpoint_from_command(std::string_view ssh_command) {
   auto target = parse_ssh_command(ssh_command);
   if (!target) return fail(target.error());
-  if (!target->jump_hosts.empty()) {
-    return fail(ErrorCode::kInvalidArgument,
-                "jump hosts (-J) are not supported yet: '" + std::string(ssh_command) + "'");
-  }
   SshEndpoint endpoint;
   endpoint.host = target->host;
   endpoint.port = target->port;
   endpoint.user = target->user;
   endpoint.identity_files = target->identity_files;
   endpoint.options = target->options;
+  endpoint.jump_hosts = target->jump_hosts;
+  if (!endpoint.jump_hosts.empty()) {  // a bad hop is refused now, not at the first connect
+    if (auto proxy = jump_proxy_command(endpoint.jump_hosts, {}); !proxy) return fail(proxy.error());
+  }
   return endpoint;
 }
 

@@ -454,4 +454,53 @@ std::string shell_quote(std::string_view value) {
   return out;
 }
 
+namespace {
+
+// A hop as ssh -J writes it ([user@]host[:port] or ssh://...) as an ssh URI,
+// checked by the command parser.
+Result<SshTarget> parse_hop(const std::string& hop) {
+  const std::string uri = hop.starts_with("ssh://") ? hop : "ssh://" + hop;
+  auto target = parse_ssh_command("ssh " + shell_quote(uri));
+  if (!target) return fail(ErrorCode::kInvalidArgument, "bad jump host '" + hop + "': " + target.error().message);
+  return target;
+}
+
+std::string host_port(const SshTarget& target) {
+  return "[" + target.host + "]:" + std::to_string(target.port);
+}
+
+}  // namespace
+
+Result<std::string> jump_proxy_command(const std::vector<std::string>& jump_hosts,
+                                       const JumpSettings& settings) {
+  std::string common = "ssh -o BatchMode=yes -o StrictHostKeyChecking=";
+  common += settings.strict_host_keys ? "yes" : "accept-new";
+  common += " -o ConnectTimeout=" + std::to_string(settings.connect_timeout_seconds);
+  if (!settings.read_ssh_config) common += " -F none";
+  if (!settings.known_hosts.empty())
+    common += " -o " + shell_quote("UserKnownHostsFile=" + settings.known_hosts);
+  for (const std::string& file : settings.identity_files) common += " -i " + shell_quote(file);
+
+  std::vector<SshTarget> hops;
+  for (const std::string& hop : jump_hosts) {
+    auto target = parse_hop(hop);
+    if (!target) return fail(target.error());
+    hops.push_back(std::move(*target));
+  }
+  // Hop k is reached through the command that reaches hop k-1; the last one
+  // forwards to the target, whose %h and %p only libssh expands (the inner
+  // commands name their next hop outright, so they hold no '%').
+  std::string proxy;
+  for (std::size_t k = 0; k < hops.size(); ++k) {
+    const std::string next = k + 1 < hops.size() ? shell_quote(host_port(hops[k + 1])) : "'[%h]:%p'";
+    std::string command = common;
+    if (!proxy.empty()) command += " -o " + shell_quote("ProxyCommand=" + proxy);
+    const SshTarget& hop = hops[k];
+    if (!hop.user.empty()) command += " -l " + shell_quote(hop.user);
+    command += " -p " + std::to_string(hop.port) + " -W " + next + " " + shell_quote(hop.host);
+    proxy = std::move(command);
+  }
+  return proxy;
+}
+
 }  // namespace haul::remote

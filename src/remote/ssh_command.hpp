@@ -61,6 +61,26 @@ Result<SshTarget> parse_ssh_command(std::string_view text);
 // trailing lone backslash, unquoted shell operators (; | & < > ( ) `).
 Result<std::vector<std::string>> split_shell_words(std::string_view text);
 
+// What the jump hosts' ssh(1) must know to behave like haul's own session.
+struct JumpSettings {
+  std::vector<std::string> identity_files;  // passed on with -i (the hops often share the key)
+  std::string known_hosts;                  // UserKnownHostsFile for the hops
+  bool strict_host_keys = false;            // else StrictHostKeyChecking=accept-new
+  int connect_timeout_seconds = 15;
+  bool read_ssh_config = true;  // false: -F none (haul's session reads none either)
+};
+
+// The ProxyCommand that reaches the target through `jump_hosts` (`-J a,b`:
+// a first, then b) as ssh's ProxyJump does, but with `settings` applied to
+// every hop (ssh's own -J passes its options to none of them): hop k runs
+// `ssh OPTIONS -o ProxyCommand=<hop k-1> -W NEXT HOP`, the last with NEXT =
+// '[%h]:%p' for libssh to expand. Batch mode (no prompt); every word
+// shell-quoted (libssh runs it with sh -c). Hops as ssh -J takes them:
+// [user@]host[:port] or ssh://... Errors (kInvalidArgument): a hop that is
+// not a host. Precondition: jump_hosts not empty.
+Result<std::string> jump_proxy_command(const std::vector<std::string>& jump_hosts,
+                                       const JumpSettings& settings);
+
 // `value` as one sh word that stands for exactly these bytes: unchanged when
 // made only of [A-Za-z0-9_@%+=:,./-] and not empty (like Python's
 // shlex.quote), otherwise in single quotes with each ' written as '\''.

@@ -250,6 +250,39 @@ TEST(SplitShellWords, FollowsShQuoting) {
 
 // ---- shell_quote ----------------------------------------------------------------------------
 
+TEST(JumpProxyCommand, OneHopForwardsToTheTarget) {
+  JumpSettings settings;
+  settings.identity_files = {"/keys/my key"};
+  settings.known_hosts = "/data/known_hosts";
+  auto command = jump_proxy_command({"ops@bastion:2222"}, settings);
+  ASSERT_TRUE(command) << command.error().message;
+  EXPECT_EQ(*command,
+            "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o ConnectTimeout=15 "
+            "-o UserKnownHostsFile=/data/known_hosts -i '/keys/my key' "
+            "-l ops -p 2222 -W '[%h]:%p' bastion");
+}
+
+TEST(JumpProxyCommand, EachHopIsReachedThroughThePreviousOneWithTheSameSettings) {
+  JumpSettings settings;
+  settings.strict_host_keys = true;
+  settings.read_ssh_config = false;
+  auto command = jump_proxy_command({"a", "ssh://u@[::1]:2200"}, settings);
+  ASSERT_TRUE(command) << command.error().message;
+  const std::string options =
+      "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=15 -F none";
+  const std::string first = options + " -p 22 -W '[::1]:2200' a";
+  EXPECT_EQ(*command, options + " -o " + shell_quote("ProxyCommand=" + first) +
+                          " -l u -p 2200 -W '[%h]:%p' ::1");
+  EXPECT_EQ(command->find('%'), command->rfind("[%h]:%p") + 1) << "only the target's %h and %p";
+}
+
+TEST(JumpProxyCommand, RefusesAHopThatIsNoHost) {
+  auto command = jump_proxy_command({"ok", "b;touch x"}, JumpSettings{});
+  ASSERT_FALSE(command);
+  EXPECT_NE(command.error().message.find("bad jump host 'b;touch x'"), std::string::npos)
+      << command.error().message;
+}
+
 TEST(ShellQuote, LeavesSafeWordsAlone) {
   EXPECT_EQ(shell_quote("models/loras/wan21_fusionx.safetensors"),
             "models/loras/wan21_fusionx.safetensors");

@@ -21,6 +21,7 @@
 #include <system_error>
 
 #include "base/text.hpp"
+#include "remote/ssh_command.hpp"
 #include "remote/ssh_handle.hpp"
 
 namespace haul::remote {
@@ -388,6 +389,24 @@ Result<std::string> configure(ssh_session s, const SshEndpoint& endpoint, Settin
   }
   const long timeout = static_cast<long>(settings.options.connect_timeout.count());
   ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+  if (!endpoint.jump_hosts.empty()) {
+    const bool has_proxy = std::any_of(endpoint.options.begin(), endpoint.options.end(),
+                                       [](const auto& o) { return iequals(o.first, "ProxyCommand"); });
+    if (has_proxy) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "use either -J or -o ProxyCommand, not both (ssh ignores one of them)");
+    }
+    JumpSettings jump;
+    jump.identity_files = settings.identities;
+    jump.known_hosts = known_hosts;
+    jump.strict_host_keys = settings.options.policy == HostKeyPolicy::kStrict;
+    jump.connect_timeout_seconds = static_cast<int>(timeout);
+    jump.read_ssh_config = settings.options.read_ssh_config;
+    auto proxy = jump_proxy_command(endpoint.jump_hosts, jump);
+    if (!proxy) return fail(proxy.error());
+    if (auto r = set_option(s, SSH_OPTIONS_PROXYCOMMAND, *proxy, "ProxyJump"); !r)
+      return fail(r.error());
+  }
   return known_hosts;
 }
 
@@ -410,7 +429,17 @@ Result<std::unique_ptr<SshSession>> SshSession::connect(const SshEndpoint& endpo
   auto known_hosts = configure(s, endpoint, settings);
   if (!known_hosts) return fail(known_hosts.error());
 
-  if (ssh_connect(s) != SSH_OK) return fail(connect_error(s, describe_target(s), settings));
+  if (ssh_connect(s) != SSH_OK) {
+    Error error = connect_error(s, describe_target(s), settings);
+    if (!endpoint.jump_hosts.empty()) {
+      std::string hops;
+      for (const std::string& hop : endpoint.jump_hosts) hops += (hops.empty() ? "" : ",") + hop;
+      error.message += " (through jump hosts " + hops +
+                       ": each must accept the same key and reach the next; try ssh -J " + hops +
+                       ")";
+    }
+    return fail(std::move(error));
+  }
   const std::string target = describe_target(s);
   if (auto r = verify_host_key(s, target, settings, *known_hosts); !r) return fail(r.error());
   if (auto r = authenticate(s, target, settings); !r) return fail(r.error());

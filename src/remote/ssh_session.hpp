@@ -58,6 +58,9 @@ struct SshEndpoint {
   // PubkeyAcceptedAlgorithms / PubkeyAcceptedKeyTypes. Others are not
   // applied and are listed by SshSession::ignored_options().
   std::vector<std::pair<std::string, std::string>> options;
+  // `ssh -J` hops, reached through the local ssh(1) as a ProxyCommand (see
+  // jump_proxy_command); cannot be combined with -o ProxyCommand.
+  std::vector<std::string> jump_hosts;
 };
 
 enum class HostKeyPolicy {

@@ -369,6 +369,37 @@ TEST_F(SshSessionTest, ReusesOneConnectionForManyCommands) {
   EXPECT_EQ(count(sshd_.log(), "Accepted publickey"), 1u) << sshd_.log();
 }
 
+TEST_F(SshSessionTest, JumpHostsAreCrossedWithTheLocalSshLikeProxyJump) {
+  // Both hops are the test server itself: each login shows in its log.
+  const std::string port = std::to_string(sshd_.port());
+  SshEndpoint through = endpoint();
+  through.jump_hosts = {sshd_.user() + "@localhost:" + port,
+                        "ssh://" + sshd_.user() + "@" + sshd_.host() + ":" + port};
+  auto session = SshSession::connect(through, options());
+  ASSERT_TRUE(session) << session.error().message;
+  const auto captured = run(**session, "echo through");
+  EXPECT_EQ(captured.out, "through\n");
+  EXPECT_EQ(count(sshd_.log(), "Accepted publickey"), 3u) << "two hops and the target";
+
+  through.options = {{"ProxyCommand", "nc %h %p"}};
+  auto both = SshSession::connect(through, options());
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().message,
+            "use either -J or -o ProxyCommand, not both (ssh ignores one of them)");
+}
+
+TEST_F(SshSessionTest, AnUnreachableJumpHostFailsWithAClearError) {
+  SshEndpoint through = endpoint();
+  through.jump_hosts = {sshd_.user() + "@127.0.0.1:1"};
+  SessionOptions quick = options();
+  quick.connect_timeout = 3s;
+  auto session = SshSession::connect(through, quick);
+  ASSERT_FALSE(session);
+  EXPECT_NE(session.error().message.find("through jump hosts " + sshd_.user() + "@127.0.0.1:1"),
+            std::string::npos)
+      << session.error().message;
+}
+
 TEST_F(SshSessionTest, DetectsARestartedServerAndReconnects) {
   auto session = connect();
   ASSERT_TRUE(session);

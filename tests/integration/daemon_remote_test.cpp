@@ -241,6 +241,35 @@ TEST_F(DaemonRemoteTest, HaulInstancesAddAndInstallDriveTheSameFlow) {
   EXPECT_TRUE(daemon->call("GET", "/api/v1/instances").json().at("instances").empty());
 }
 
+TEST_F(DaemonRemoteTest, AnInstanceBehindAJumpHostIsReachedThroughIt) {
+  auto daemon = start();
+  // The jump host is the test server itself, under another name.
+  const std::string jump = sshd.user() + "@localhost:" + std::to_string(sshd.port());
+  const HttpReply registered = daemon->call(
+      "POST", "/api/v1/instances",
+      json{{"id", "behind"}, {"ssh_command", sshd.ssh_command() + " -J " + jump},
+           {"ui_home", ui_home().string()}}
+          .dump());
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  const json added =
+      daemon->add({{"sources", {"checkpoints/flux_schnell.md"}}, {"target", "behind"}});
+  const json job = daemon->wait_for_state(added.at("id"), "completed", std::chrono::seconds(60));
+  ASSERT_EQ(job.at("state"), "completed") << job.dump();
+  EXPECT_EQ(read_file(ui_home() / "models/checkpoints/flux.safetensors"), checkpoint);
+  const std::string log = sshd.log();
+  std::size_t logins = 0;
+  for (auto at = log.find("Accepted publickey"); at != std::string::npos;
+       at = log.find("Accepted publickey", at + 1))
+    ++logins;
+  EXPECT_EQ(logins, 2u) << "the jump host and the instance: " << log;
+
+  const HttpReply bad = daemon->call(
+      "POST", "/api/v1/instances",
+      json{{"id", "bad"}, {"ssh_command", sshd.ssh_command() + " -J 'a b'"}}.dump());
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_TRUE(contains(bad.body, "bad jump host")) << bad.body;
+}
+
 TEST_F(DaemonRemoteTest, AFailingCommandFailsTheJobWithTheToolsReason) {
   auto daemon = start();
   const json body = {{"instance_id", 7},
