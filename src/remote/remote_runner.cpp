@@ -3,9 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cctype>
+#include <cstdio>
 
 #include "remote/progress/progress_parser.hpp"
 #include "remote/ssh_command.hpp"
+#include "remote/ssh_script.hpp"
 
 namespace haul::remote {
 
@@ -21,11 +24,32 @@ std::string last_line(std::string_view text) {
   return line;
 }
 
+// Where a step's durable run lives on the instance, under $HOME: per job, per
+// step, and per command text, so that a step whose command changed (a source
+// resolved to another file) never attaches to the old one.
+constexpr std::string_view kRunsRoot = ".cache/haul/runs/";
+
+std::string job_run_root(const std::string& job_id) {
+  std::string safe;
+  for (char c : job_id) safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '-') ? c : '_';
+  return std::string(kRunsRoot) + safe;
+}
+
+std::string step_run_dir(const std::string& job_id, std::size_t step, const std::string& command) {
+  std::uint64_t hash = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : command) hash = (hash ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return job_run_root(job_id) + "/" + std::to_string(step) + "-" + hex;
+}
+
 // Whether a finished command succeeded. Errors: what went wrong, in one line.
 Result<void> judge_step(const Result<CommandResult>& result, const std::string& what,
                         std::chrono::seconds timeout, std::string_view tool, bool completed,
                         const std::string& tool_error) {
   if (!result) return fail(result.error());
+  if (result->detached)
+    return fail(ErrorCode::kCancelled, "detached: " + what + " runs on at the instance");
   if (result->cancelled) return fail(ErrorCode::kCancelled, "cancelled");
   if (result->timed_out) {
     return fail(ErrorCode::kUnavailable,
@@ -69,6 +93,7 @@ struct RemoteRunner::Worker {
   std::deque<RemoteJob> queue;  // guarded
   std::string running_job;      // guarded
   std::atomic<bool> cancel_running{false};
+  std::atomic<bool> detach_running{false};  // leave the running command be (daemon stopping)
   bool stopping = false;  // guarded
   std::thread thread;
 
@@ -78,7 +103,21 @@ struct RemoteRunner::Worker {
   Result<void> run_job(const RemoteJob& job, RemoteObserver& observer,
                        const SessionOptions& options);
   Result<SshSession*> connected(const RemoteJob& job, const SessionOptions& options);
+  void remove_run_files(const RemoteJob& job);
 };
+
+// A job that ended (not one left running, nor one cut off by a lost
+// connection, whose retry re-attaches) needs its run files no more.
+void RemoteRunner::Worker::remove_run_files(const RemoteJob& job) {
+  if (!session || !session->alive()) return;
+  CommandSpec spec;
+  spec.command = "rm -rf -- \"${HOME:-/tmp}\"/" + single_quote(job_run_root(job.job_id));
+  spec.timeout = std::chrono::seconds(30);
+  const std::atomic<bool> never{false};
+  auto removed = session->run(spec, [](std::string_view, bool) {}, never);
+  if (!removed || removed->exit_status != 0)
+    spdlog::debug("job {}: run files on instance {} not removed", job.job_id, job.instance_id);
+}
 
 Result<SshSession*> RemoteRunner::Worker::connected(const RemoteJob& job,
                                                     const SessionOptions& options) {
@@ -96,6 +135,7 @@ Result<void> RemoteRunner::Worker::run_job(const RemoteJob& job, RemoteObserver&
                                            const SessionOptions& options) {
   for (std::size_t i = job.first_step; i < job.steps.size(); ++i) {
     if (cancel_running) return fail(ErrorCode::kCancelled, "cancelled");
+    if (detach_running) return fail(ErrorCode::kCancelled, "detached before command " + std::to_string(i + 1));
     auto ssh = connected(job, options);
     if (!ssh) return fail(ssh.error());
     observer.on_step_started(job.job_id, i);
@@ -105,6 +145,8 @@ Result<void> RemoteRunner::Worker::run_job(const RemoteJob& job, RemoteObserver&
     spec.env = step.env;
     spec.env["UI_HOME"] = job.ui_home;
     spec.timeout = job.timeout;
+    spec.run_dir = step_run_dir(job.job_id, i, step.command);
+    spec.detach = &detach_running;
     auto parser = progress::parser_for_command(step.command);
     std::string tool_error;  // the first failure the tool itself reported
     bool completed = false;  // the tool said a file or model is done
@@ -143,8 +185,11 @@ void RemoteRunner::Worker::run(RemoteObserver& observer, const SessionOptions& o
       queue.pop_front();
       running_job = job.job_id;
       cancel_running = false;
+      detach_running = false;
     }
     auto result = run_job(job, observer, options);
+    if (result || (result.error().code != ErrorCode::kUnavailable && !detach_running))
+      remove_run_files(job);
     if (!result) {
       spdlog::warn("job {}: on instance {}: {}", job.job_id, job.instance_id,
                    result.error().message);
@@ -168,7 +213,7 @@ RemoteRunner::~RemoteRunner() {
       std::lock_guard worker_lock(worker->mutex);
       worker->stopping = true;
       worker->queue.clear();
-      worker->cancel_running = true;
+      worker->detach_running = true;  // remote commands run on; the next start re-attaches
     }
     worker->wake.notify_all();
   }
@@ -195,8 +240,24 @@ void RemoteRunner::submit(RemoteJob job) {
   worker.wake.notify_one();
 }
 
+void RemoteRunner::detach(const std::string& job_id) {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, worker] : workers_) {
+    std::unique_lock worker_lock(worker->mutex);
+    if (worker->running_job == job_id) {
+      worker->detach_running = true;
+      return;
+    }
+  }
+  cancel_locked(job_id);  // queued: nothing runs yet
+}
+
 void RemoteRunner::cancel(const std::string& job_id) {
   std::lock_guard lock(mutex_);
+  cancel_locked(job_id);
+}
+
+void RemoteRunner::cancel_locked(const std::string& job_id) {
   for (auto& [id, worker] : workers_) {
     std::unique_lock worker_lock(worker->mutex);
     if (worker->running_job == job_id) {

@@ -60,7 +60,8 @@ class RemoteObserver {
 class RemoteRunner {
  public:
   RemoteRunner(RemoteObserver& observer, SessionOptions options);
-  // Cancels every job (killing its remote process group) and joins the workers.
+  // Drops queued jobs, detaches from running ones (their commands run on at
+  // the instance) and joins the workers.
   ~RemoteRunner();
   RemoteRunner(const RemoteRunner&) = delete;
   RemoteRunner& operator=(const RemoteRunner&) = delete;
@@ -69,10 +70,16 @@ class RemoteRunner {
   void submit(RemoteJob job);
   // Stops a queued or running job; its on_job_finished reports kCancelled.
   void cancel(const std::string& job_id);
+  // Stops following a running job's command and leaves it running on the
+  // instance (a queued job is cancelled); on_job_finished reports kCancelled.
+  // Submitting the job again re-attaches to the command, or takes its status
+  // if it has finished meanwhile with 0.
+  void detach(const std::string& job_id);
 
  private:
   struct Worker;
   Worker& worker_for(const std::string& instance_id);
+  void cancel_locked(const std::string& job_id);  // mutex_ held
 
   RemoteObserver& observer_;
   const SessionOptions options_;

@@ -72,7 +72,7 @@ Result<CommandResult> SshSession::run(const CommandSpec& spec, const OutputFn& o
     result.cancelled = true;
     return result;
   }
-  auto script = build_run_script(spec.command, spec.env);
+  auto script = build_run_script(spec.command, spec.env, spec.run_dir);
   if (!script) return fail(script.error());
   if (!connected()) {
     return fail(ErrorCode::kUnavailable,
@@ -144,6 +144,10 @@ Result<CommandResult> SshSession::execute(const CommandSpec& spec, const std::st
 
   const auto deadline = Clock::now() + spec.timeout;
   while (!finished(channel)) {
+    if (spec.detach != nullptr && spec.detach->load() && !spec.run_dir.empty()) {
+      result.cancelled = result.detached = true;  // the command runs on; the channel closes
+      break;
+    }
     if (cancel.load()) {
       result.cancelled = true;
       break;
@@ -162,7 +166,7 @@ Result<CommandResult> SshSession::execute(const CommandSpec& spec, const std::st
     }
   }
 
-  if (result.cancelled || result.timed_out) {
+  if ((result.cancelled && !result.detached) || result.timed_out) {
     const auto marker_deadline = Clock::now() + kMarkerWait;
     while (!marker.seen() && !finished(channel) && Clock::now() < marker_deadline) {
       if (!step(1)) return lost("while stopping a command");

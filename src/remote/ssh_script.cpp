@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "base/text.hpp"
+
 namespace haul::remote {
 namespace {
 
@@ -17,6 +19,88 @@ bool all_digits(std::string_view text) {
     if (c < '0' || c > '9') return false;
   }
   return true;
+}
+
+// `haul_alive G`: true while a process of group G is alive. Zombies do not
+// count: a container whose PID 1 does not reap keeps killed processes as
+// zombies, which `kill -0` still finds. /proc/PID/stat is read with builtins
+// only (no fork per process); the fields after the ") " that ends the command
+// name are state, ppid, pgrp. Without /proc, kill -0 is all there is.
+constexpr std::string_view kAliveFunction =
+    "haul_alive() {\n"
+    "  haul_want=$1\n"
+    "  if [ -r /proc/self/stat ]; then\n"
+    "    for f in /proc/[0-9]*/stat; do\n"
+    "      read -r l 2>/dev/null <\"$f\" || continue\n"
+    "      l=${l##*) }; set -- $l\n"
+    "      [ \"$3\" = \"$haul_want\" ] && [ \"$1\" != Z ] && return 0\n"
+    "    done\n"
+    "    return 1\n"
+    "  fi\n"
+    "  kill -s 0 -- -\"$haul_want\" 2>/dev/null\n"
+    "}\n";
+
+// The durable wrapper (see build_run_script): start the command detached
+// with its output in a file, or find it still running (or finished with
+// status 0) from an earlier channel; then follow the file on stderr until the
+// status file appears, and exit with that status.
+std::string durable_run(const std::string& quoted_command, std::string_view run_dir) {
+  // Inside the detached sh: $1 the command, $2 the run directory. Its own $$
+  // is the new session and process group (see the attached wrapper).
+  const std::string detached =
+      "echo \"$$\" >\"$2/pgid.tmp\" && mv \"$2/pgid.tmp\" \"$2/pgid\"; "
+      "\"${SHELL:-/bin/sh}\" -c \"$1\" </dev/null >\"$2/out\" 2>&1; "
+      "echo \"$?\" >\"$2/rc.tmp\"; mv \"$2/rc.tmp\" \"$2/rc\"";
+  return "haul_d=\"${HOME:-/tmp}\"/" + single_quote(run_dir) + "\n" +
+         std::string(kAliveFunction) +
+         "haul_launch() {\n"
+         "  rm -rf \"$haul_d\" && mkdir -p \"$haul_d\" || { echo \"haul: cannot create $haul_d\" >&2; "
+         "exit 125; }\n"
+         "  if command -v setsid >/dev/null 2>&1; then\n"
+         "    setsid sh -c " + single_quote(detached) + " haul-run " + quoted_command +
+         " \"$haul_d\" </dev/null >/dev/null 2>&1 &\n"
+         "  else\n"
+         "    echo none >\"$haul_d/pgid\"\n"
+         "    sh -c " + single_quote(detached.substr(detached.find("; ") + 2)) + " haul-run " +
+         quoted_command + " \"$haul_d\" </dev/null >/dev/null 2>&1 &\n"
+         "  fi\n"
+         "}\n"
+         // Copies what the command wrote since the last call to stderr.
+         "haul_copy() {\n"
+         "  haul_n=$(wc -c <\"$haul_d/out\" 2>/dev/null) || return 0\n"
+         "  haul_n=$((haul_n))\n"
+         "  if [ \"$haul_n\" -gt \"$haul_off\" ]; then\n"
+         "    tail -c +\"$((haul_off + 1))\" \"$haul_d/out\" | head -c \"$((haul_n - haul_off))\" >&2\n"
+         "    haul_off=$haul_n\n"
+         "  fi\n"
+         "}\n"
+         "haul_off=0\n"
+         "if { [ -f \"$haul_d/rc\" ] && [ \"$(cat \"$haul_d/rc\")\" = 0 ]; } || "
+         "{ [ ! -f \"$haul_d/rc\" ] && [ -f \"$haul_d/pgid\" ] && "
+         "[ \"$(cat \"$haul_d/pgid\")\" != none ] && haul_alive \"$(cat \"$haul_d/pgid\")\"; }; then\n"
+         // Finished unobserved, or still running: replay only the recent output.
+         "  haul_off=$(($(wc -c <\"$haul_d/out\" 2>/dev/null || echo 0)))\n"
+         "  haul_off=$((haul_off > 65536 ? haul_off - 65536 : 0))\n"
+         "else\n"
+         "  haul_launch\n"
+         "fi\n"
+         "haul_i=0\n"
+         "while [ ! -f \"$haul_d/pgid\" ]; do\n"
+         "  haul_i=$((haul_i + 1))\n"
+         "  [ $haul_i -gt 100 ] && { echo \"haul: the command did not start in $haul_d\" >&2; exit 125; }\n"
+         "  sleep 0.1 2>/dev/null || sleep 1\n"
+         "done\n"
+         "haul_g=$(cat \"$haul_d/pgid\")\n"
+         "printf '" + std::string(kPgidMarker) + "%s\\n' \"$haul_g\" >&2\n"
+         "while [ ! -f \"$haul_d/rc\" ]; do\n"
+         "  haul_copy\n"
+         "  if [ \"$haul_g\" != none ] && ! haul_alive \"$haul_g\" && [ ! -f \"$haul_d/rc\" ]; then\n"
+         "    haul_copy; echo \"haul: the command was killed\" >&2; exit 137\n"
+         "  fi\n"
+         "  sleep 0.2 2>/dev/null || sleep 1\n"
+         "done\n"
+         "haul_copy\n"
+         "exit \"$(cat \"$haul_d/rc\")\"\n";
 }
 
 }  // namespace
@@ -45,7 +129,8 @@ bool is_env_name(std::string_view name) {
 }
 
 Result<std::string> build_run_script(std::string_view command,
-                                     const std::map<std::string, std::string>& env) {
+                                     const std::map<std::string, std::string>& env,
+                                     std::string_view run_dir) {
   if (command.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return fail(ErrorCode::kInvalidArgument, "remote command is empty");
   }
@@ -66,6 +151,12 @@ Result<std::string> build_run_script(std::string_view command,
     script += "export " + name + "=" + single_quote(value) + "\n";
   }
   const std::string quoted_command = single_quote(command);
+  if (!run_dir.empty()) {
+    if (!is_safe_relative_path(run_dir) || has_control_char(run_dir))
+      return fail(ErrorCode::kInvalidArgument, "run directory '" + std::string(run_dir) +
+                                                   "' is not a plain relative path");
+    return script + durable_run(quoted_command, run_dir);
+  }
   // setsid run from a non-interactive shell's foreground is never a process
   // group leader, so it calls setsid(2) itself and execs sh: that sh's $$ is
   // the new session and process group id. Without setsid (BSD, macOS), sshd's
@@ -94,31 +185,15 @@ Result<std::string> build_run_script(std::string_view command,
 }
 
 std::string build_kill_request(long pgid) {
-  const std::string g = std::to_string(pgid);
   // `kill -s SIG -- -PGID` is the spelling dash, bash, zsh and busybox all
-  // accept (dash rejects `kill -TERM -- -PGID`). "Alive" ignores zombies: a
-  // container whose PID 1 does not reap keeps killed processes as zombies,
-  // which `kill -0` still finds. /proc/PID/stat is read with builtins only
-  // (no fork per process); the fields after the ") " that ends the command
-  // name are state, ppid, pgrp. Without /proc, kill -0 is all there is.
+  // accept (dash rejects `kill -TERM -- -PGID`).
   // `sleep 0.2` falls back to 1 s where fractional sleeps are unsupported.
   const std::string body =
-      "g=" + g +
-      "\n"
-      "alive() {\n"
-      "  if [ -r /proc/self/stat ]; then\n"
-      "    for f in /proc/[0-9]*/stat; do\n"
-      "      read -r l 2>/dev/null <\"$f\" || continue\n"
-      "      l=${l##*) }; set -- $l\n"
-      "      [ \"$3\" = \"$g\" ] && [ \"$1\" != Z ] && return 0\n"
-      "    done\n"
-      "    return 1\n"
-      "  fi\n"
-      "  kill -s 0 -- -$g 2>/dev/null\n"
-      "}\n"
+      "g=" + std::to_string(pgid) + "\n" + std::string(kAliveFunction) +
       "kill -s TERM -- -$g 2>/dev/null || exit 0\n"
       "i=0\n"
-      "while [ $i -lt 10 ] && alive; do sleep 0.2 2>/dev/null || sleep 1; i=$((i+1)); done\n"
+      "while [ $i -lt 10 ] && haul_alive \"$g\"; do sleep 0.2 2>/dev/null || sleep 1; i=$((i+1)); "
+      "done\n"
       "kill -s KILL -- -$g 2>/dev/null\n"
       "exit 0\n";
   // The login shell (which may be csh or fish) only has to run `exec sh -c '...'`.

@@ -39,9 +39,20 @@ bool is_env_name(std::string_view name);
 
 // The script written to the channel's stdin. Errors (kInvalidArgument, naming
 // the offender but never a value): an env name that is not a valid name, a NUL
-// byte in a value or in the command, an empty command.
+// byte in a value or in the command, an empty command, a run_dir that is not
+// a plain relative path.
+//
+// With a `run_dir` (relative to the remote $HOME) the run is durable: the
+// command starts detached (setsid, output to run_dir/out, its status to
+// run_dir/rc, its group to run_dir/pgid) and the channel only follows it,
+// copying the output to stderr and exiting with the command's status. When
+// the channel goes away (daemon restart, dropped connection) the command runs
+// on; the same script sent again re-attaches to it (replaying the last 64 KiB
+// of output), or reports it when it has finished with status 0 meanwhile. A
+// command that failed, or was killed, is started afresh.
 Result<std::string> build_run_script(std::string_view command,
-                                     const std::map<std::string, std::string>& env);
+                                     const std::map<std::string, std::string>& env,
+                                     std::string_view run_dir = {});
 
 // The exec request for a second channel that ends process group `pgid`:
 // SIGTERM to the group, up to ~2 s for it to exit, then SIGKILL. Exits 0

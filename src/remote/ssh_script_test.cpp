@@ -214,6 +214,118 @@ TEST(BuildKillRequest, KillsTheWholeGroupAndEscalatesWhenTermIsIgnored) {
   EXPECT_EQ(live_members(stubborn), 0);
 }
 
+// Durable runs, played by a local sh with its own HOME: the run directory
+// lives there.
+class DurableRunTest : public ::testing::Test {
+ protected:
+  DurableRunTest() {
+    home = std::filesystem::temp_directory_path() /
+           ("haul-durable-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(home);
+    std::filesystem::create_directories(home);
+  }
+  ~DurableRunTest() override { std::filesystem::remove_all(home); }
+
+  std::string script(const std::string& command) const {
+    auto text = build_run_script(command, {{"COUNT", (home / "count").string()}}, "runs/job/0");
+    EXPECT_TRUE(text) << text.error().message;
+    return "export HOME='" + home.string() + "'\n" + *text;
+  }
+  // Runs it to the end; returns stderr with the marker removed.
+  std::string run(const std::string& command, int* status, PgidMarkerFilter* marker = nullptr) {
+    const std::filesystem::path file = home / "script.sh";
+    std::ofstream(file) << script(command);
+    FILE* pipe = ::popen(("sh -s < '" + file.string() + "' 2>&1 >/dev/null").c_str(), "r");
+    std::string out;
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+    const int rc = ::pclose(pipe);
+    *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    PgidMarkerFilter own;
+    PgidMarkerFilter& filter = marker != nullptr ? *marker : own;
+    return filter.feed(out) + filter.finish();
+  }
+  int starts() const {
+    std::ifstream in(home / "count");
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) ++lines;
+    return lines;
+  }
+  std::filesystem::path run_dir() const { return home / "runs/job/0"; }
+
+  std::filesystem::path home;
+};
+
+TEST_F(DurableRunTest, RunsDetachedAndReportsOutputAndStatus) {
+  int status = -1;
+  PgidMarkerFilter marker;
+  const std::string out =
+      run("echo start >> \"$COUNT\"; echo to-out; echo to-err >&2; exit 3", &status, &marker);
+  EXPECT_EQ(status, 3);
+  EXPECT_NE(out.find("to-out\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("to-err\n"), std::string::npos) << out;
+  ASSERT_TRUE(marker.pgid().has_value()) << out;
+  EXPECT_EQ(starts(), 1);
+  EXPECT_TRUE(std::filesystem::exists(run_dir() / "rc"));
+}
+
+TEST_F(DurableRunTest, ASecondChannelAttachesToTheRunningCommandInsteadOfStartingIt) {
+  const std::filesystem::path file = home / "first.sh";
+  std::ofstream(file) << script("echo start >> \"$COUNT\"; sleep 1; echo finished");
+  // The first channel goes away early, like a daemon killed mid-command.
+  const int first = std::system(("timeout 0.5 sh -s < '" + file.string() + "' >/dev/null 2>&1").c_str());
+  ASSERT_NE(first, -1);
+  ASSERT_TRUE(std::filesystem::exists(run_dir() / "pgid"));
+  ASSERT_FALSE(std::filesystem::exists(run_dir() / "rc")) << "still running";
+  int status = -1;
+  const std::string out = run("echo start >> \"$COUNT\"; sleep 1; echo finished", &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(out.find("finished"), std::string::npos) << out;
+  EXPECT_EQ(starts(), 1) << "attached, not started twice";
+}
+
+TEST_F(DurableRunTest, ACommandThatSucceededUnobservedIsNotRunAgain) {
+  int status = -1;
+  run("echo start >> \"$COUNT\"; echo 'Download completed'", &status);
+  ASSERT_EQ(status, 0);
+  const std::string again = run("echo start >> \"$COUNT\"; echo 'Download completed'", &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(starts(), 1);
+  EXPECT_NE(again.find("Download completed"), std::string::npos) << "its output is replayed";
+}
+
+TEST_F(DurableRunTest, AFailedOrKilledCommandStartsAfresh) {
+  int status = -1;
+  run("echo start >> \"$COUNT\"; exit 4", &status);
+  EXPECT_EQ(status, 4);
+  run("echo start >> \"$COUNT\"; exit 4", &status);
+  EXPECT_EQ(starts(), 2);
+
+  // Killed while followed: the follower says so instead of waiting forever.
+  PgidMarkerFilter marker;
+  std::string out;
+  std::thread killer([&] {
+    for (int i = 0; i < 100 && !std::filesystem::exists(run_dir() / "pgid"); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    long pgid = 0;
+    std::ifstream(run_dir() / "pgid") >> pgid;
+    if (pgid > 1) run_local_sh(build_kill_request(pgid).substr(5) + "\n");
+  });
+  out = run("echo start >> \"$COUNT\"; sleep 3025", &status, &marker);
+  killer.join();
+  EXPECT_EQ(status, 137) << out;
+  EXPECT_NE(out.find("haul: the command was killed"), std::string::npos) << out;
+  EXPECT_EQ(starts(), 3);
+}
+
+TEST(BuildRunScript, RefusesARunDirectoryOutsideHome) {
+  auto script = build_run_script("true", {}, "../elsewhere");
+  ASSERT_FALSE(script);
+  EXPECT_NE(script.error().message.find("../elsewhere"), std::string::npos);
+}
+
 TEST(PgidMarkerFilter, RemovesMarkerSplitAcrossChunks) {
   PgidMarkerFilter filter;
   std::string out = filter.feed("motd noise\n@@HAUL_");

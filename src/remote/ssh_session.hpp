@@ -92,6 +92,13 @@ struct CommandSpec {
   // must be [A-Za-z_][A-Za-z0-9_]*; values may hold any byte except NUL.
   std::map<std::string, std::string> env;
   std::chrono::seconds timeout{3600};
+  // Relative to the remote $HOME: makes the run durable (see
+  // build_run_script in ssh_script.hpp): the command survives this channel,
+  // and a later run with the same run_dir re-attaches to it. "" = attached.
+  std::string run_dir;
+  // Set from another thread: stop following the command and return
+  // (cancelled and detached), leaving it running. Only for durable runs.
+  const std::atomic<bool>* detach = nullptr;
 };
 
 struct CommandResult {
@@ -100,6 +107,7 @@ struct CommandResult {
   int exit_status = -1;
   bool timed_out = false;   // killed because spec.timeout elapsed
   bool cancelled = false;   // killed (or never started) because `cancel` was set
+  bool detached = false;    // (with cancelled) left running because `detach` was set
   std::string stderr_tail;  // last ~4 KiB of stderr
 };
 

@@ -58,7 +58,7 @@ Scheduler::Scheduler(boost::asio::io_context& io, store::DbWorker& db, EventBus&
 
 Scheduler::~Scheduler() {
   *alive_ = false;
-  remote_.reset();  // cancels remote commands and joins the SSH workers
+  remote_.reset();  // detaches from remote commands and joins the SSH workers
   resolvers_.join();
 }
 
@@ -691,7 +691,7 @@ void Scheduler::shutdown(std::function<void()> done) {
     run->shutdown = true;
     for (transfer::TransferId t : run->transfers) engine_->stop(t, /*keep_partial=*/true);
     if (run->resolving) resolving.push_back(id);
-    if (run->remote) remote_->cancel(id);
+    if (run->remote) remote_->detach(id);  // the command runs on; the next start re-attaches
   }
   for (const std::string& id : resolving) conclude_stop(jobs_.at(id), *running_.at(id));
 }

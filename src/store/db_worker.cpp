@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <map>
+#include <optional>
 #include <set>
 
 namespace haul::store {
@@ -62,6 +63,7 @@ void DbWorker::apply_writes(std::deque<Task>& tasks) {
   std::vector<WriteDone> callbacks;
   std::map<std::string, std::size_t> upsert_at;
   std::set<std::string> deleted;
+  std::map<std::string, std::optional<core::Instance>> instances;  // last wins; nullopt = delete
   while (!tasks.empty() && std::holds_alternative<Write>(tasks.front())) {
     Write write = std::move(std::get<Write>(tasks.front()));
     tasks.pop_front();
@@ -75,11 +77,23 @@ void DbWorker::apply_writes(std::deque<Task>& tasks) {
     }
     for (std::string& id : write.batch.deletes) deleted.insert(std::move(id));
     for (StoredEvent& event : write.batch.events) merged.events.push_back(std::move(event));
+    for (core::Instance& instance : write.batch.instance_upserts) {
+      const std::string id = instance.id;
+      instances[id] = std::move(instance);
+    }
+    for (std::string& id : write.batch.instance_deletes) instances[std::move(id)].reset();
     if (write.done) callbacks.push_back(std::move(write.done));
   }
   if (!deleted.empty()) {
     std::erase_if(merged.upserts, [&](const core::Job& job) { return deleted.count(job.id) != 0; });
     merged.deletes.assign(deleted.begin(), deleted.end());
+  }
+  for (auto& [id, instance] : instances) {
+    if (instance) {
+      merged.instance_upserts.push_back(std::move(*instance));
+    } else {
+      merged.instance_deletes.push_back(id);
+    }
   }
   Result<void> result = merged.empty() ? Result<void>{} : store_->apply(merged);
   for (WriteDone& done : callbacks) {

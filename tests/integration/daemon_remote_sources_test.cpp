@@ -3,7 +3,9 @@
 // the "instance" (a real sshd on 127.0.0.1), verifying its SHA-256 there.
 // Tokens and keys travel in the command's environment: never in any process's
 // argv on the instance, never in the daemon's log.
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "daemon_fixture.hpp"
@@ -74,10 +76,16 @@ class DaemonRemoteSourcesTest : public DaemonTest {
   // Every process's command line on this machine (the instance's included).
   static std::string all_command_lines() {
     std::string out;
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-      std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-      std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      out += line + "\n";
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+      // A process may exit while it is read (ESRCH): plain read(2), no throw.
+      const int fd = ::open((entry.path() / "cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      char buffer[4096];
+      for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
+        out.append(buffer, static_cast<std::size_t>(n));
+      ::close(fd);
+      out += "\n";
     }
     return out;
   }

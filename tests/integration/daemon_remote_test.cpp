@@ -41,6 +41,10 @@ class DaemonRemoteTest : public DaemonTest {
     card("loras/missing.md", "Missing LoRA",
          "wget -P \"$UI_HOME\"/models/loras " + server.url("/files/missing.safetensors"));
     card("misc/sleeper.md", "Sleeper", "sleep 3017 && touch \"$UI_HOME/woke\"");
+    slow_model = random_bytes(4u << 20, 54);
+    server.add("/files/slow.safetensors", Resource{.body = slow_model, .rate = 1u << 20});
+    card("unet/slow.md", "Slow UNet",
+         "wget -P \"$UI_HOME\"/models/unet " + server.url("/files/slow.safetensors"));
     // civitdl on the instance is the stand-in that prints civitdl's output.
     fs::create_directories(dir / "bin");
     fs::create_symlink(fs::path(HAUL_SOURCE_DIR) / "tests/support/civitdl-standin",
@@ -74,7 +78,44 @@ class DaemonRemoteTest : public DaemonTest {
   }
 
   TestSshd sshd;
-  std::string lora, checkpoint, vae;
+  // A daemon stopped with `signal` while a card's wget runs: the restarted
+  // daemon re-attaches to it; the file is fetched once, not twice.
+  void restart_while_running(int signal) {
+    auto daemon = start();
+    const HttpReply registered = daemon->call(
+        "POST", "/api/v1/instances",
+        json{{"id", "gpu1"}, {"ssh_command", sshd.ssh_command()}, {"ui_home", ui_home().string()}}
+            .dump());
+    ASSERT_EQ(registered.status, 201) << registered.body;
+    const json added = daemon->add({{"sources", {"unet/slow.md"}}, {"target", "gpu1"}});
+    const std::string id = added.at("id");
+    ASSERT_TRUE(eventually(
+        [&] {
+          const json job = daemon->job(id);
+          return job.at("progress").get<double>() > 10;
+        },
+        std::chrono::seconds(30), std::chrono::milliseconds(20)))
+        << daemon->job(id).dump();
+    if (signal == SIGTERM) {
+      daemon->stop();
+    } else {
+      daemon->kill(signal);
+    }
+    daemon.reset();
+    auto restarted = start();
+    const json done = restarted->wait_for_state(id, "completed", std::chrono::seconds(20));
+    ASSERT_EQ(done.at("state"), "completed") << done.dump() << restarted->log();
+    EXPECT_EQ(read_file(ui_home() / "models/unet/slow.safetensors"), slow_model);
+    EXPECT_FALSE(fs::exists(ui_home() / "models/unet/slow.safetensors.1"))
+        << "wget ran a second time";
+    EXPECT_EQ(server.requests_for("/files/slow.safetensors").size(), 1u);
+    EXPECT_EQ(done.at("items")[0].at("progress"), 100) << done.dump();
+    // The run's files on the instance are gone once the job is over.
+    ASSERT_TRUE(eventually([&] { return !fs::exists(sshd.home() / ".cache/haul/runs" / id); },
+                           std::chrono::seconds(5)));
+  }
+
+  std::string lora, checkpoint, vae, slow_model;
 };
 
 TEST_F(DaemonRemoteTest, SeedQueueRunsCardsOverSshWithWgetCurlAria2cAndStatusShowsProgressThenComplete) {
@@ -118,7 +159,7 @@ TEST_F(DaemonRemoteTest, SeedQueueRunsCardsOverSshWithWgetCurlAria2cAndStatusSho
   ASSERT_EQ(instances.at("instances").size(), 1u);
   EXPECT_EQ(instances.at("instances")[0].at("port"), sshd.port());
   const json cards = daemon->call("GET", "/api/v1/resources").json();
-  EXPECT_EQ(cards.at("resources").size(), 7u);
+  EXPECT_EQ(cards.at("resources").size(), 8u);
 }
 
 TEST_F(DaemonRemoteTest, ResourcesInstallStreamsEventsToTheSeedsSocketIoClient) {
@@ -268,6 +309,14 @@ TEST_F(DaemonRemoteTest, AnInstanceBehindAJumpHostIsReachedThroughIt) {
       json{{"id", "bad"}, {"ssh_command", sshd.ssh_command() + " -J 'a b'"}}.dump());
   EXPECT_EQ(bad.status, 422) << bad.body;
   EXPECT_TRUE(contains(bad.body, "bad jump host")) << bad.body;
+}
+
+TEST_F(DaemonRemoteTest, AKilledDaemonReattachesToTheRunningCommandWhenItComesBack) {
+  restart_while_running(SIGKILL);
+}
+
+TEST_F(DaemonRemoteTest, AStoppedDaemonLeavesTheCommandRunningAndReattaches) {
+  restart_while_running(SIGTERM);
 }
 
 TEST_F(DaemonRemoteTest, AFailingCommandFailsTheJobWithTheToolsReason) {

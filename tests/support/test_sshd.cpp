@@ -239,6 +239,8 @@ fs::path TestSshd::client_key() const { return dir_ / "client_ed25519"; }
 
 fs::path TestSshd::known_hosts() const { return dir_ / "known_hosts"; }
 
+fs::path TestSshd::home() const { return dir_ / "home"; }
+
 std::string TestSshd::host_key_fingerprint() const {
   // "256 SHA256:abc... haul-test (ED25519)"
   std::istringstream line(

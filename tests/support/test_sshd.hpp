@@ -46,6 +46,8 @@ class TestSshd {
   std::filesystem::path client_key() const;
   // A client known_hosts file, created empty.
   std::filesystem::path known_hosts() const;
+  // HOME of every session (private to this server, empty at start).
+  std::filesystem::path home() const;
   // "SHA256:<base64>" of the current host key, as `ssh-keygen -l` prints it.
   std::string host_key_fingerprint() const;
   // "ssh -p PORT USER@127.0.0.1 -i KEY", as a cloud console would print it.
