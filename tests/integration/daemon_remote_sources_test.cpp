@@ -117,6 +117,20 @@ TEST_F(DaemonRemoteSourcesTest, AUrlIsFetchedOnTheInstanceAndVerifiedThere) {
   EXPECT_FALSE(fs::exists(models() / "flux.safetensors")) << "nothing lands locally";
 }
 
+TEST_F(DaemonRemoteSourcesTest, HaulAddToAnInstanceFromTheCli) {
+  const std::string body = random_bytes(200000, 67);
+  files.add("/files/vae.safetensors", Resource{.body = body});
+  auto daemon = start();
+  const auto added = run_haul({"add", "--to", "gpu1", files.url("/files/vae.safetensors"), "-d",
+                               "models/vae", "--sha256", fake::sha256_hex(body), "--server",
+                               daemon->url()});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const std::string id = added.out.substr(0, added.out.find(' '));
+  const json done = daemon->wait_for_state(id, "completed");
+  ASSERT_EQ(done.at("state"), "completed") << done.dump();
+  EXPECT_EQ(read_file(ui_home() / "models/vae/vae.safetensors"), body);
+}
+
 TEST_F(DaemonRemoteSourcesTest, AShaMismatchOnTheInstanceFailsAndLeavesNoFile) {
   files.add("/files/bad.safetensors", Resource{.body = random_bytes(300000, 65)});
   auto daemon = start();
