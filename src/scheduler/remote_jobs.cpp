@@ -1,5 +1,6 @@
-// Remote jobs: the commands of resource cards, run on a registered instance
-// by the RemoteRunner. Each command is an item (with the card it comes from);
+// Remote jobs: commands run on a registered instance by the RemoteRunner,
+// from resource cards (here) or made from native sources (remote_sources.cpp).
+// Each command is an item (a card's, with the card it comes from);
 // the parsed output of the tools becomes item progress, the install channel's
 // stage_start / progress / stage_complete, and the job's end goes through
 // conclude_stop() like any other run. Control thread, except the
