@@ -132,4 +132,13 @@ Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch) {
   return out;
 }
 
+std::string build_partial_cleanup(const std::vector<RemoteFetch>& fetches) {
+  std::string command = "rm -f --";
+  for (const RemoteFetch& fetch : fetches) {
+    if (!check_path("file path", fetch.relative_path) || has_control_char(fetch.directory)) continue;
+    command += " " + directory_word(fetch.directory) + "/" + single_quote(fetch.relative_path + ".part");
+  }
+  return command;
+}
+
 }  // namespace haul::remote

@@ -50,4 +50,9 @@ struct FetchCommand {
 // an empty URL.
 Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch);
 
+// The command that removes the partial files (FILE.part) of `fetches`, for a
+// cancelled job. Paths are checked as build_fetch_command checks them; those
+// it would refuse are left out.
+std::string build_partial_cleanup(const std::vector<RemoteFetch>& fetches);
+
 }  // namespace haul::remote

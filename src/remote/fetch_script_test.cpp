@@ -173,6 +173,25 @@ TEST_F(FetchScriptTest, AnAbsoluteDirectoryIsUsedAsIs) {
   EXPECT_EQ(read_file(home / "elsewhere/model.safetensors"), body);
 }
 
+TEST_F(FetchScriptTest, ThePartialCleanupRemovesOnlyPartFiles) {
+  RemoteFetch odd = fetch_of("/model.safetensors");
+  odd.relative_path = "it's $(touch pwned).safetensors";
+  RemoteFetch bad = fetch_of("/model.safetensors");
+  bad.relative_path = "../../escape";
+  const fs::path dir = home / "models/checkpoints";
+  fs::create_directories(dir);
+  for (const char* name : {"model.safetensors.part", "it's $(touch pwned).safetensors.part",
+                           "model.safetensors"})
+    std::ofstream(dir / name) << "x";
+  FetchCommand cleanup{build_partial_cleanup({fetch_of("/model.safetensors"), odd, bad}), {}};
+  ASSERT_EQ(run(cleanup), 0) << output;
+  EXPECT_FALSE(fs::exists(dir / "model.safetensors.part"));
+  EXPECT_FALSE(fs::exists(dir / "it's $(touch pwned).safetensors.part"));
+  EXPECT_TRUE(fs::exists(dir / "model.safetensors")) << "only partial files go";
+  EXPECT_FALSE(fs::exists(home / "pwned"));
+  EXPECT_EQ(cleanup.command.find("escape"), std::string::npos) << cleanup.command;
+}
+
 TEST(FetchScript, RefusesUnsafePathsAndControlCharacters) {
   RemoteFetch fetch;
   fetch.url = "https://example.com/a";

@@ -103,20 +103,33 @@ struct RemoteRunner::Worker {
   Result<void> run_job(const RemoteJob& job, RemoteObserver& observer,
                        const SessionOptions& options);
   Result<SshSession*> connected(const RemoteJob& job, const SessionOptions& options);
-  void remove_run_files(const RemoteJob& job);
+  void tidy_up(const RemoteJob& job, const Result<void>& result);
+  void run_quietly(const RemoteJob& job, const std::string& command);
 };
 
-// A job that ended (not one left running, nor one cut off by a lost
-// connection, whose retry re-attaches) needs its run files no more.
-void RemoteRunner::Worker::remove_run_files(const RemoteJob& job) {
+// After a job: a cancelled one's leftovers go (cancel_cleanup), and a job that
+// ended (not one left running, nor one cut off by a lost connection, whose
+// retry re-attaches) needs its run files no more.
+void RemoteRunner::Worker::tidy_up(const RemoteJob& job, const Result<void>& result) {
+  const bool detached = detach_running;
+  const bool cut_off = !result && result.error().code == ErrorCode::kUnavailable;
+  if (!result && result.error().code == ErrorCode::kCancelled && !detached &&
+      !job.cancel_cleanup.empty())
+    run_quietly(job, job.cancel_cleanup);
+  if (!detached && !cut_off)
+    run_quietly(job, "rm -rf -- \"${HOME:-/tmp}\"/" + single_quote(job_run_root(job.job_id)));
+}
+
+void RemoteRunner::Worker::run_quietly(const RemoteJob& job, const std::string& command) {
   if (!session || !session->alive()) return;
   CommandSpec spec;
-  spec.command = "rm -rf -- \"${HOME:-/tmp}\"/" + single_quote(job_run_root(job.job_id));
+  spec.command = command;
+  spec.env["UI_HOME"] = job.ui_home;
   spec.timeout = std::chrono::seconds(30);
   const std::atomic<bool> never{false};
-  auto removed = session->run(spec, [](std::string_view, bool) {}, never);
-  if (!removed || removed->exit_status != 0)
-    spdlog::debug("job {}: run files on instance {} not removed", job.job_id, job.instance_id);
+  auto done = session->run(spec, [](std::string_view, bool) {}, never);
+  if (!done || done->exit_status != 0)
+    spdlog::debug("job {}: clean-up on instance {} failed", job.job_id, job.instance_id);
 }
 
 Result<SshSession*> RemoteRunner::Worker::connected(const RemoteJob& job,
@@ -188,8 +201,7 @@ void RemoteRunner::Worker::run(RemoteObserver& observer, const SessionOptions& o
       detach_running = false;
     }
     auto result = run_job(job, observer, options);
-    if (result || (result.error().code != ErrorCode::kUnavailable && !detach_running))
-      remove_run_files(job);
+    tidy_up(job, result);
     if (!result) {
       spdlog::warn("job {}: on instance {}: {}", job.job_id, job.instance_id,
                    result.error().message);

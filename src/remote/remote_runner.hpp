@@ -39,6 +39,9 @@ struct RemoteJob {
   std::vector<RemoteStep> steps;
   std::size_t first_step = 0;  // steps before it finished in an earlier run
   std::chrono::seconds timeout{3600};  // per step
+  // Run (with UI_HOME) after the job was cancelled, not detached: removes
+  // what its commands leave behind (partial files). "" = nothing.
+  std::string cancel_cleanup;
 };
 
 class RemoteObserver {

@@ -142,7 +142,8 @@ void Scheduler::start_remote(Job& job, Running& run) {
   submit_remote(job, run, std::move(steps));
 }
 
-void Scheduler::submit_remote(Job& job, Running& run, std::vector<remote::RemoteStep> steps) {
+void Scheduler::submit_remote(Job& job, Running& run, std::vector<remote::RemoteStep> steps,
+                              std::string cancel_cleanup) {
   const core::Instance* instance = find_instance(job.target);
   if (instance == nullptr) {  // removed while the job waited
     run.failure = Error{ErrorCode::kNotFound, "instance " + job.target + " is gone"};
@@ -155,6 +156,7 @@ void Scheduler::submit_remote(Job& job, Running& run, std::vector<remote::Remote
   spec.ui_home = instance->ui_home;
   spec.timeout = options_.command_timeout;
   spec.steps = std::move(steps);
+  spec.cancel_cleanup = std::move(cancel_cleanup);
   spec.first_step = job.items.size();
   for (std::size_t i = 0; i < job.items.size(); ++i) {
     core::Item& item = job.items[i];

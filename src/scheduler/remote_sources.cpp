@@ -101,6 +101,7 @@ void Scheduler::start_remote_fetches(Job& job, Running& run,
                                      const std::vector<sources::Sidecar>& sidecars) {
   const std::string directory = run.destination.generic_string();
   std::vector<remote::RemoteStep> steps;
+  std::vector<remote::RemoteFetch> fetches;
   for (core::Item& item : job.items) {
     remote::RemoteFetch fetch = fetch_of(run.planned.at(item.source), directory);
     if (steps.empty()) {
@@ -118,12 +119,13 @@ void Scheduler::start_remote_fetches(Job& job, Running& run,
       return conclude_stop(job, run);
     }
     steps.push_back(remote::RemoteStep{std::move(command->command), std::move(command->env)});
+    fetches.push_back(std::move(fetch));
   }
   spdlog::info("job {}: {} file(s) to {} on instance {}", job.id, job.items.size(), directory,
                job.target);
   bus_.publish(core::EventType::kProgress, job);
   persist(job);
-  submit_remote(job, run, std::move(steps));
+  submit_remote(job, run, std::move(steps), remote::build_partial_cleanup(fetches));
 }
 
 }  // namespace haul::scheduler

@@ -172,7 +172,8 @@ class Scheduler final : public transfer::TransferObserver, public remote::Remote
   Result<void> add_remote_items(core::Job& job, const JobRequest& request) const;
   bool instance_has_room(const std::string& instance_id) const;
   void start_remote(core::Job& job, Running& run);
-  void submit_remote(core::Job& job, Running& run, std::vector<remote::RemoteStep> steps);
+  void submit_remote(core::Job& job, Running& run, std::vector<remote::RemoteStep> steps,
+                     std::string cancel_cleanup = {});
   // Native sources on an instance (remote_sources.cpp): fetch commands.
   Result<void> add_remote_fetch_items(core::Job& job, const JobRequest& request) const;
   void start_remote_sources(core::Job& job, Running& run);

@@ -131,6 +131,28 @@ TEST_F(DaemonRemoteSourcesTest, HaulAddToAnInstanceFromTheCli) {
   EXPECT_EQ(read_file(ui_home() / "models/vae/vae.safetensors"), body);
 }
 
+TEST_F(DaemonRemoteSourcesTest, CancelStopsTheFetchAndRemovesItsPartialFile) {
+  files.add("/files/big.safetensors",
+            Resource{.body = random_bytes(4u << 20, 68), .rate = 512u << 10});  // 8 s
+  auto daemon = start();
+  const json added = daemon->add(
+      {{"source", files.url("/files/big.safetensors")}, {"target", "gpu1"}, {"dest", "models/x"}});
+  const std::string id = added.at("id");
+  const fs::path part = ui_home() / "models/x/big.safetensors.part";
+  ASSERT_TRUE(eventually([&] { return fs::exists(part) && fs::file_size(part) > 0; },
+                         std::chrono::seconds(20)));
+  const HttpReply cancelled = daemon->call("POST", "/api/v1/jobs/" + id + "/cancel");
+  ASSERT_LT(cancelled.status, 300) << cancelled.body;
+  const json job = daemon->wait_for_state(id, "cancelled");
+  ASSERT_EQ(job.at("state"), "cancelled") << job.dump();
+  EXPECT_TRUE(eventually([&] { return !fs::exists(part); }, std::chrono::seconds(10)))
+      << "the partial file stayed on the instance";
+  EXPECT_FALSE(fs::exists(ui_home() / "models/x/big.safetensors"));
+  EXPECT_TRUE(eventually([&] { return all_command_lines().find("HAUL_CURL_CONFIG") == std::string::npos; },
+                         std::chrono::seconds(5)))
+      << "curl still runs on the instance";
+}
+
 TEST_F(DaemonRemoteSourcesTest, AShaMismatchOnTheInstanceFailsAndLeavesNoFile) {
   files.add("/files/bad.safetensors", Resource{.body = random_bytes(300000, 65)});
   auto daemon = start();
