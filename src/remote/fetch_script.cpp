@@ -76,6 +76,8 @@ Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch) {
       "command -v curl >/dev/null 2>&1 || { echo 'haul: curl is not installed on this "
       "instance' >&2; exit 127; }\n"
       "haul_size() { wc -c < \"$1\" | tr -d ' '; }\n"
+      "haul_fetch() { printf '%s\\n' \"$HAUL_CURL_CONFIG\" | curl -fL --retry 5 --retry-delay 2 "
+      "\"$@\" -K - -o \"$f.part\"; }\n"
       "haul_sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum < \"$1\"; "
       "else shasum -a 256 < \"$1\"; fi | cut -d ' ' -f 1; }\n"
       "dir=" +
@@ -113,8 +115,9 @@ Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch) {
       "]; then rm -f -- \"$f.part\"; fi\n"
       "if [ -z \"$size\" ] || [ ! -f \"$f.part\" ] || [ \"$(haul_size \"$f.part\")\" != "
       "\"$size\" ]; then\n"
-      "  printf '%s\\n' \"$HAUL_CURL_CONFIG\" | curl -fL --retry 5 --retry-delay 2 -C - -K - "
-      "-o \"$f.part\"\n"
+      // curl exits 33 when the server ignores the range of a resumed request.
+      "  haul_fetch -C - || { haul_rc=$?; [ \"$haul_rc\" = 33 ] || exit \"$haul_rc\"; "
+      "echo 'haul: the server cannot resume; starting over' >&2; rm -f -- \"$f.part\"; haul_fetch; }\n"
       "fi\n"
       "if [ -n \"$size\" ] && [ \"$(haul_size \"$f.part\")\" != \"$size\" ]; then\n"
       "  echo \"haul: $f.part has $(haul_size \"$f.part\") bytes, expected $size\" >&2; exit 1\n"

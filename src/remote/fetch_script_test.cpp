@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 
+#include "remote/progress/progress_parser.hpp"
 #include "support/fake_common.hpp"
 #include "support/test_http_server.hpp"
 
@@ -93,6 +94,8 @@ class FetchScriptTest : public ::testing::Test {
 TEST_F(FetchScriptTest, FetchesVerifiesAndRenamesIntoPlace) {
   auto command = build_fetch_command(fetch_of("/model.safetensors"));
   ASSERT_TRUE(command) << command.error().message;
+  EXPECT_EQ(progress::parser_for_command(command->command)->tool(), "curl")
+      << "curl's meter becomes progress";
   ASSERT_EQ(run(*command), 0) << output;
   EXPECT_EQ(read_file(final_path()), body);
   EXPECT_FALSE(fs::exists(final_path().string() + ".part"));
@@ -126,6 +129,15 @@ TEST_F(FetchScriptTest, ResumesAPartialFileWithARangeRequest) {
   EXPECT_EQ(server.requests_for("/model.safetensors").back().headers.at("range"),
             "bytes=100000-");
   EXPECT_LE(server.bytes_sent("/model.safetensors"), body.size() - 100000 + 1000);
+}
+
+TEST_F(FetchScriptTest, APartTheServerCannotResumeIsFetchedAgainWhole) {
+  server.add("/plain.safetensors", Resource{.body = body, .ranges = false});
+  fs::create_directories(final_path().parent_path());
+  std::ofstream(final_path().string() + ".part", std::ios::binary) << body.substr(0, 100000);
+  ASSERT_EQ(run(*build_fetch_command(fetch_of("/plain.safetensors"))), 0) << output;
+  EXPECT_EQ(read_file(final_path()), body);
+  EXPECT_NE(output.find("cannot resume"), std::string::npos) << output;
 }
 
 TEST_F(FetchScriptTest, AFileAlreadyInPlaceIsNotFetchedAgain) {
