@@ -116,8 +116,11 @@ Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch) {
       "if [ -z \"$size\" ] || [ ! -f \"$f.part\" ] || [ \"$(haul_size \"$f.part\")\" != "
       "\"$size\" ]; then\n"
       // curl exits 33 when the server ignores the range of a resumed request.
-      "  haul_fetch -C - || { haul_rc=$?; [ \"$haul_rc\" = 33 ] || exit \"$haul_rc\"; "
-      "echo 'haul: the server cannot resume; starting over' >&2; rm -f -- \"$f.part\"; haul_fetch; }\n"
+      "  haul_fetch -C - || {\n"
+      "    haul_rc=$?; [ \"$haul_rc\" = 33 ] || exit \"$haul_rc\"\n"
+      "    echo 'haul: the server cannot resume; starting over' >&2\n"
+      "    rm -f -- \"$f.part\"; haul_fetch\n"
+      "  }\n"
       "fi\n"
       "if [ -n \"$size\" ] && [ \"$(haul_size \"$f.part\")\" != \"$size\" ]; then\n"
       "  echo \"haul: $f.part has $(haul_size \"$f.part\") bytes, expected $size\" >&2; exit 1\n"
@@ -138,8 +141,10 @@ Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch) {
 std::string build_partial_cleanup(const std::vector<RemoteFetch>& fetches) {
   std::string command = "rm -f --";
   for (const RemoteFetch& fetch : fetches) {
-    if (!check_path("file path", fetch.relative_path) || has_control_char(fetch.directory)) continue;
-    command += " " + directory_word(fetch.directory) + "/" + single_quote(fetch.relative_path + ".part");
+    if (!check_path("file path", fetch.relative_path) || has_control_char(fetch.directory))
+      continue;
+    command +=
+        " " + directory_word(fetch.directory) + "/" + single_quote(fetch.relative_path + ".part");
   }
   return command;
 }

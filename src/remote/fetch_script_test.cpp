@@ -41,8 +41,9 @@ std::string read_file(const fs::path& path) {
 class FetchScriptTest : public ::testing::Test {
  protected:
   FetchScriptTest() {
-    home = fs::temp_directory_path() / ("haul-fetch-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    home = fs::temp_directory_path() /
+           ("haul-fetch-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(home);
     fs::create_directories(home);
     body = random_body(300000, 7);
@@ -126,8 +127,7 @@ TEST_F(FetchScriptTest, ResumesAPartialFileWithARangeRequest) {
   std::ofstream(final_path().string() + ".part", std::ios::binary) << body.substr(0, 100000);
   ASSERT_EQ(run(*build_fetch_command(fetch_of("/model.safetensors"))), 0) << output;
   EXPECT_EQ(read_file(final_path()), body);
-  EXPECT_EQ(server.requests_for("/model.safetensors").back().headers.at("range"),
-            "bytes=100000-");
+  EXPECT_EQ(server.requests_for("/model.safetensors").back().headers.at("range"), "bytes=100000-");
   EXPECT_LE(server.bytes_sent("/model.safetensors"), body.size() - 100000 + 1000);
 }
 
@@ -192,8 +192,8 @@ TEST_F(FetchScriptTest, ThePartialCleanupRemovesOnlyPartFiles) {
   bad.relative_path = "../../escape";
   const fs::path dir = home / "models/checkpoints";
   fs::create_directories(dir);
-  for (const char* name : {"model.safetensors.part", "it's $(touch pwned).safetensors.part",
-                           "model.safetensors"})
+  for (const char* name :
+       {"model.safetensors.part", "it's $(touch pwned).safetensors.part", "model.safetensors"})
     std::ofstream(dir / name) << "x";
   FetchCommand cleanup{build_partial_cleanup({fetch_of("/model.safetensors"), odd, bad}), {}};
   ASSERT_EQ(run(cleanup), 0) << output;

@@ -80,7 +80,8 @@ Result<SshEndpoint> endpoint_from_command(std::string_view ssh_command) {
   endpoint.options = target->options;
   endpoint.jump_hosts = target->jump_hosts;
   if (!endpoint.jump_hosts.empty()) {  // a bad hop is refused now, not at the first connect
-    if (auto proxy = jump_proxy_command(endpoint.jump_hosts, {}); !proxy) return fail(proxy.error());
+    if (auto proxy = jump_proxy_command(endpoint.jump_hosts, {}); !proxy)
+      return fail(proxy.error());
   }
   return endpoint;
 }
@@ -148,7 +149,8 @@ Result<void> RemoteRunner::Worker::run_job(const RemoteJob& job, RemoteObserver&
                                            const SessionOptions& options) {
   for (std::size_t i = job.first_step; i < job.steps.size(); ++i) {
     if (cancel_running) return fail(ErrorCode::kCancelled, "cancelled");
-    if (detach_running) return fail(ErrorCode::kCancelled, "detached before command " + std::to_string(i + 1));
+    if (detach_running)
+      return fail(ErrorCode::kCancelled, "detached before command " + std::to_string(i + 1));
     auto ssh = connected(job, options);
     if (!ssh) return fail(ssh.error());
     observer.on_step_started(job.job_id, i);

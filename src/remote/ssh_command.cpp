@@ -461,7 +461,9 @@ namespace {
 Result<SshTarget> parse_hop(const std::string& hop) {
   const std::string uri = hop.starts_with("ssh://") ? hop : "ssh://" + hop;
   auto target = parse_ssh_command("ssh " + shell_quote(uri));
-  if (!target) return fail(ErrorCode::kInvalidArgument, "bad jump host '" + hop + "': " + target.error().message);
+  if (!target)
+    return fail(ErrorCode::kInvalidArgument,
+                "bad jump host '" + hop + "': " + target.error().message);
   return target;
 }
 
@@ -492,7 +494,8 @@ Result<std::string> jump_proxy_command(const std::vector<std::string>& jump_host
   // commands name their next hop outright, so they hold no '%').
   std::string proxy;
   for (std::size_t k = 0; k < hops.size(); ++k) {
-    const std::string next = k + 1 < hops.size() ? shell_quote(host_port(hops[k + 1])) : "'[%h]:%p'";
+    const std::string next =
+        k + 1 < hops.size() ? shell_quote(host_port(hops[k + 1])) : "'[%h]:%p'";
     std::string command = common;
     if (!proxy.empty()) command += " -o " + shell_quote("ProxyCommand=" + proxy);
     const SshTarget& hop = hops[k];

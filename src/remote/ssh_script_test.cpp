@@ -239,7 +239,8 @@ class DurableRunTest : public ::testing::Test {
     FILE* pipe = ::popen(("sh -s < '" + file.string() + "' 2>&1 >/dev/null").c_str(), "r");
     std::string out;
     char buffer[4096];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+      out.append(buffer, n);
     const int rc = ::pclose(pipe);
     *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
     PgidMarkerFilter own;
@@ -274,7 +275,8 @@ TEST_F(DurableRunTest, ASecondChannelAttachesToTheRunningCommandInsteadOfStartin
   const std::filesystem::path file = home / "first.sh";
   std::ofstream(file) << script("echo start >> \"$COUNT\"; sleep 1; echo finished");
   // The first channel goes away early, like a daemon killed mid-command.
-  const int first = std::system(("timeout 0.5 sh -s < '" + file.string() + "' >/dev/null 2>&1").c_str());
+  const int first =
+      std::system(("timeout 0.5 sh -s < '" + file.string() + "' >/dev/null 2>&1").c_str());
   ASSERT_NE(first, -1);
   ASSERT_TRUE(std::filesystem::exists(run_dir() / "pgid"));
   ASSERT_FALSE(std::filesystem::exists(run_dir() / "rc")) << "still running";

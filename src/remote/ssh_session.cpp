@@ -390,8 +390,9 @@ Result<std::string> configure(ssh_session s, const SshEndpoint& endpoint, Settin
   const long timeout = static_cast<long>(settings.options.connect_timeout.count());
   ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
   if (!endpoint.jump_hosts.empty()) {
-    const bool has_proxy = std::any_of(endpoint.options.begin(), endpoint.options.end(),
-                                       [](const auto& o) { return iequals(o.first, "ProxyCommand"); });
+    const bool has_proxy =
+        std::any_of(endpoint.options.begin(), endpoint.options.end(),
+                    [](const auto& o) { return iequals(o.first, "ProxyCommand"); });
     if (has_proxy) {
       return fail(ErrorCode::kInvalidArgument,
                   "use either -J or -o ProxyCommand, not both (ssh ignores one of them)");

@@ -45,7 +45,8 @@ remote::RemoteFetch fetch_of(const sources::PlannedFile& file, const std::string
   }
   fetch.directory = directory;
   fetch.relative_path = file.relative_path;
-  if (fetch.relative_path.empty()) fetch.relative_path = transfer::file_name_from_url(file.fetch.url);
+  if (fetch.relative_path.empty())
+    fetch.relative_path = transfer::file_name_from_url(file.fetch.url);
   if (fetch.relative_path.empty()) fetch.relative_path = "download";
   fetch.size = file.size;
   fetch.sha256 = file.sha256;

@@ -121,9 +121,9 @@ TEST_F(DaemonRemoteSourcesTest, HaulAddToAnInstanceFromTheCli) {
   const std::string body = random_bytes(200000, 67);
   files.add("/files/vae.safetensors", Resource{.body = body});
   auto daemon = start();
-  const auto added = run_haul({"add", "--to", "gpu1", files.url("/files/vae.safetensors"), "-d",
-                               "models/vae", "--sha256", fake::sha256_hex(body), "--server",
-                               daemon->url()});
+  const auto added =
+      run_haul({"add", "--to", "gpu1", files.url("/files/vae.safetensors"), "-d", "models/vae",
+                "--sha256", fake::sha256_hex(body), "--server", daemon->url()});
   ASSERT_EQ(added.exit_code, 0) << added.err;
   const std::string id = added.out.substr(0, added.out.find(' '));
   const json done = daemon->wait_for_state(id, "completed");
@@ -148,8 +148,9 @@ TEST_F(DaemonRemoteSourcesTest, CancelStopsTheFetchAndRemovesItsPartialFile) {
   EXPECT_TRUE(eventually([&] { return !fs::exists(part); }, std::chrono::seconds(10)))
       << "the partial file stayed on the instance";
   EXPECT_FALSE(fs::exists(ui_home() / "models/x/big.safetensors"));
-  EXPECT_TRUE(eventually([&] { return all_command_lines().find("HAUL_CURL_CONFIG") == std::string::npos; },
-                         std::chrono::seconds(5)))
+  EXPECT_TRUE(
+      eventually([&] { return all_command_lines().find("HAUL_CURL_CONFIG") == std::string::npos; },
+                 std::chrono::seconds(5)))
       << "curl still runs on the instance";
 }
 

@@ -118,7 +118,8 @@ class DaemonRemoteTest : public DaemonTest {
   std::string lora, checkpoint, vae, slow_model;
 };
 
-TEST_F(DaemonRemoteTest, SeedQueueRunsCardsOverSshWithWgetCurlAria2cAndStatusShowsProgressThenComplete) {
+TEST_F(DaemonRemoteTest,
+       SeedQueueRunsCardsOverSshWithWgetCurlAria2cAndStatusShowsProgressThenComplete) {
   auto daemon = start();
   const json body = {{"instance_id", 123456},
                      {"ssh_connection", sshd.ssh_command() + " -L 8080:localhost:8080"},
