@@ -65,7 +65,7 @@ Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch) {
   if (!config) return fail(config.error());
   if (auto checked = check_path("file path", fetch.relative_path); !checked)
     return fail(checked.error());
-  if (has_control_char(fetch.directory) || fetch.directory.find('\0') != std::string::npos)
+  if (has_control_char(fetch.directory))
     return fail(ErrorCode::kInvalidArgument, "the destination contains a control character");
 
   FetchCommand out;

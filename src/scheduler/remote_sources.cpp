@@ -58,27 +58,13 @@ remote::RemoteFetch fetch_of(const sources::PlannedFile& file, const std::string
 Result<void> Scheduler::add_remote_fetch_items(Job& job, const JobRequest& request) const {
   if (resolve_options(job).hf_cache)
     return fail(ErrorCode::kInvalidArgument, "hf_cache applies to local jobs only");
-  for (const std::string& source : request.sources) {
-    auto kind = sources::check_source(source, resolve_options(job));
-    if (!kind) return fail(kind.error());
-    if (*kind != sources::SourceKind::kUrl && request.sources.size() > 1) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "'" + transfer::redact_url(source) +
-                      "' must be a job of its own: only plain URLs share a job");
-    }
-    core::Item item;
-    item.source = source;  // stands for the source until resolved
-    if (request.sha256) item.sha256 = *request.sha256;
-    job.items.push_back(std::move(item));
-  }
+  if (auto added = add_source_items(job, request); !added) return fail(added.error());
   auto destination = remote_destination(request.dest);
   if (!destination) return fail(destination.error());
   job.destination = *destination;
   // No destination given: a CivitAI model goes to the folder of its type.
   if (request.dest.empty()) job.source_options["auto_folder"] = "1";
-  if (job.name.empty() && !needs_resolution(job))
-    job.name = transfer::file_name_from_url(job.source);
-  if (job.name.empty()) job.name = transfer::redact_url(job.source);
+  name_after_source(job);
   return {};
 }
 

@@ -13,7 +13,6 @@
 
 #include "scheduler/running.hpp"
 #include "sources/plan_transfer.hpp"
-#include "transfer/file_name.hpp"
 #include "transfer/url.hpp"
 
 namespace haul::scheduler {
@@ -175,19 +174,7 @@ Result<Job> Scheduler::make_job(const JobRequest& request, std::int64_t seq,
   job.destination = destination->string();
   // No destination given: a CivitAI model goes to the folder of its type.
   if (request.dest.empty()) job.source_options["auto_folder"] = "1";
-  for (const std::string& source : request.sources) {
-    auto kind = sources::check_source(source, resolve_options(job));
-    if (!kind) return fail(kind.error());
-    if (*kind != sources::SourceKind::kUrl && request.sources.size() > 1) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "'" + transfer::redact_url(source) +
-                      "' must be a job of its own: only plain URLs share a job");
-    }
-    core::Item item;
-    item.source = source;  // an hf/CivitAI/S3 item stands for the source until resolved
-    if (request.sha256) item.sha256 = *request.sha256;
-    job.items.push_back(std::move(item));
-  }
+  if (auto added = add_source_items(job, request); !added) return fail(added.error());
   if (resolve_options(job).hf_cache) {
     // The HF cache is where huggingface_hub looks, whatever the roots say.
     if (sources::source_kind(job.source, options_.getenv) != sources::SourceKind::kHuggingFace)
@@ -197,9 +184,7 @@ Result<Job> Scheduler::make_job(const JobRequest& request, std::int64_t seq,
     job.destination = cache->string();
   }
   job.name = request.name;
-  if (job.name.empty() && !needs_resolution(job))
-    job.name = transfer::file_name_from_url(job.source);
-  if (job.name.empty()) job.name = transfer::redact_url(job.source);
+  name_after_source(job);
   return job;
 }
 

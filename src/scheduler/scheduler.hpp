@@ -160,6 +160,10 @@ class Scheduler final : public transfer::TransferObserver, public remote::Remote
   // hf, CivitAI and S3 jobs learn their files on the resolver pool at the
   // start of every attempt (signed URLs expire); URL jobs need not.
   bool needs_resolution(const core::Job& job) const;
+  // One item per source (checked; only plain URLs share a job), local or remote.
+  Result<void> add_source_items(core::Job& job, const JobRequest& request) const;
+  // No name given: the URL's file name, else the source (redacted).
+  void name_after_source(core::Job& job) const;
   sources::ResolveOptions resolve_options(const core::Job& job) const;
   void resolve(core::Job& job, Running& run);
   void handle_resolved(const std::string& job_id, std::uint64_t run_token,

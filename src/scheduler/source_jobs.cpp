@@ -10,6 +10,7 @@
 #include "scheduler/running.hpp"
 #include "scheduler/scheduler.hpp"
 #include "sources/plan_transfer.hpp"
+#include "transfer/file_name.hpp"
 #include "transfer/url.hpp"
 
 namespace haul::scheduler {
@@ -37,6 +38,29 @@ std::string option_of(const Job& job, const std::string& name) {
 }
 
 }  // namespace
+
+Result<void> Scheduler::add_source_items(Job& job, const JobRequest& request) const {
+  for (const std::string& source : request.sources) {
+    auto kind = sources::check_source(source, resolve_options(job));
+    if (!kind) return fail(kind.error());
+    if (*kind != sources::SourceKind::kUrl && request.sources.size() > 1) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "'" + transfer::redact_url(source) +
+                      "' must be a job of its own: only plain URLs share a job");
+    }
+    core::Item item;
+    item.source = source;  // an hf/CivitAI/S3 item stands for the source until resolved
+    if (request.sha256) item.sha256 = *request.sha256;
+    job.items.push_back(std::move(item));
+  }
+  return {};
+}
+
+void Scheduler::name_after_source(Job& job) const {
+  if (job.name.empty() && !needs_resolution(job))
+    job.name = transfer::file_name_from_url(job.source);
+  if (job.name.empty()) job.name = transfer::redact_url(job.source);
+}
 
 bool Scheduler::needs_resolution(const Job& job) const {
   return sources::source_kind(job.source, options_.getenv) != sources::SourceKind::kUrl;
