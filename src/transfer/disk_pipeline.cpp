@@ -280,8 +280,11 @@ BufferRef DiskPipeline::take_hash_buffer(PartFile& part, std::uint64_t& next_buf
 }
 
 void DiskPipeline::checkpoint(const std::shared_ptr<PartFile>& part) {
-  syncer_.post([this, part] {
-    if (auto saved = save_checkpoint(*part); !saved) report_failure(*part, saved.error());
+  // Through the writer first, so the buffers handed over just before are in.
+  writer_.post([this, part] {
+    syncer_.post([this, part] {
+      if (auto saved = save_checkpoint(*part); !saved) report_failure(*part, saved.error());
+    });
   });
 }
 

@@ -80,7 +80,8 @@ class DiskPipeline {
   void prepare(const std::shared_ptr<PartFile>& part, PrepareSpec spec);
   // Writes buffer->size bytes at buffer->offset unless the buffer's epoch is stale.
   void write(const std::shared_ptr<PartFile>& part, BufferRef buffer);
-  // Makes what is written durable, then records it in the state file.
+  // Once the writes posted before it are done: makes what is written durable,
+  // then records it in the state file.
   void checkpoint(const std::shared_ptr<PartFile>& part);
   // Every byte has been passed to write(): hash the rest, verify, finalize.
   void finish(const std::shared_ptr<PartFile>& part, std::optional<std::string> expected_sha256);

@@ -270,7 +270,8 @@ void Download::handle_failure(Connection& c, Error error,
   }
   if (error.code != ErrorCode::kUnavailable && error.code != ErrorCode::kProtocol)
     return fail(std::move(error));
-  if (c.failures >= policy.max_attempts) {
+  const bool no_data = policy.retry_only_after_data && c.request_bytes == 0;
+  if (c.failures >= policy.max_attempts || no_data) {
     if (has_live_connection_besides(c)) {
       // Others still make progress: hand the piece back rather than fail.
       if (c.pos < c.end) pending_.push_back({c.pos, c.end});
@@ -280,7 +281,9 @@ void Download::handle_failure(Connection& c, Error error,
       note_ = "dropped a connection: " + error.message;
       return;
     }
-    error.message += " (gave up after " + std::to_string(c.failures) + " attempts)";
+    // A caller counting attempts of its own says how many there were.
+    if (!policy.retry_only_after_data)
+      error.message += " (gave up after " + std::to_string(c.failures) + " attempts)";
     return fail(std::move(error));
   }
   if (phase_ == Phase::kRunning && !ranges_ok_ && c.pos > 0) {

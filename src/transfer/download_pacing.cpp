@@ -172,6 +172,9 @@ void Download::pump(Clock::time_point now, bool buffers_returned) {
   if (phase_ == Phase::kRunning) {
     spawn_connections();
     if (part_ && now - last_checkpoint_ >= ctx_.options->checkpoint_interval) {
+      // A slow connection takes seconds to fill a buffer: hand over what it
+      // holds, or a SIGKILL would cost those bytes on top of the interval.
+      for (auto& connection : connections_) submit_buffer(*connection);
       ctx_.disk->checkpoint(part_);
       last_checkpoint_ = now;
     }

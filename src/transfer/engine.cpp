@@ -49,16 +49,6 @@ Result<void> check_writable(const fs::path& dir) {
   return {};
 }
 
-Result<void> check_header(const std::string& header) {
-  const auto colon = header.find(':');
-  if (colon == std::string::npos || colon == 0 ||
-      header.find_first_of("\r\n") != std::string::npos) {
-    return fail(ErrorCode::kInvalidArgument,
-                "invalid header '" + header + "': expected 'Name: value'");
-  }
-  return {};
-}
-
 class EngineImpl final : public Engine {
  public:
   EngineImpl(EngineOptions options, TransferObserver& observer, CURLM* multi)
@@ -121,6 +111,12 @@ class EngineImpl final : public Engine {
                   "give an output file or an output directory, not both");
     }
     if (request.output_file.empty() && request.output_dir.empty()) request.output_dir = ".";
+    // Relative paths are taken from the working directory now, so a bare
+    // file name ("-o model.safetensors") has a parent to create and fsync.
+    if (!request.output_file.empty())
+      request.output_file = fs::absolute(request.output_file).lexically_normal();
+    if (!request.output_dir.empty())
+      request.output_dir = fs::absolute(request.output_dir).lexically_normal();
     const fs::path dir =
         request.output_file.empty() ? request.output_dir : request.output_file.parent_path();
     if (auto writable = check_writable(dir); !writable) return fail(writable.error());
@@ -246,6 +242,16 @@ class EngineImpl final : public Engine {
 };
 
 }  // namespace
+
+Result<void> check_header(std::string_view header) {
+  const auto colon = header.find(':');
+  if (colon == std::string::npos || colon == 0 ||
+      header.find_first_of("\r\n") != std::string::npos) {
+    return fail(ErrorCode::kInvalidArgument,
+                "invalid header '" + std::string(header) + "': expected 'Name: value'");
+  }
+  return {};
+}
 
 Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options, TransferObserver& observer) {
   static const CURLcode global = curl_global_init(CURL_GLOBAL_DEFAULT);

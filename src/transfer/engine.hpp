@@ -35,6 +35,11 @@ struct RetryPolicy {
   // Fail when no byte arrived for this long, whatever the attempts left
   // (zero: never). Interactive use wants an answer within about a minute.
   std::chrono::milliseconds give_up_after{0};
+  // For callers that retry whole attempts themselves (the daemon's jobs): a
+  // request that fails before its first byte is not tried again in place, so
+  // a server refusing every time gets one request per attempt. A connection
+  // that was receiving still resumes at once.
+  bool retry_only_after_data = false;
 };
 
 struct TransferRequest {
@@ -62,6 +67,10 @@ struct TransferRequest {
   // fetch it again (and verify it when sha256 is set).
   bool skip_existing = true;
 };
+
+// A request header as `-H` takes it: "Name: value" on one line. Errors:
+// kInvalidArgument naming the header. Pure; Engine::start checks it too.
+Result<void> check_header(std::string_view header);
 
 enum class TransferStage {
   kConnecting,   // waiting for the first response
@@ -106,7 +115,9 @@ struct EngineOptions {
   std::uint64_t global_rate_limit = 0;      // bytes/s over every transfer; 0 = none
   std::size_t buffer_size = 1u << 20;       // disk write size
   std::size_t max_buffers = 64;             // bounds memory: buffer_size * max_buffers
-  std::chrono::milliseconds checkpoint_interval{1000};
+  // How often the bytes on disk are fdatasync'ed and recorded in the resume
+  // state, partly filled buffers included: what a SIGKILL costs at most.
+  std::chrono::milliseconds checkpoint_interval{500};
   std::chrono::milliseconds progress_interval{250};
   std::string user_agent;                // default "haul/VERSION"
   std::uint64_t min_piece = 4ull << 20;  // smallest range a connection is given

@@ -38,4 +38,8 @@ std::string redact_url(std::string_view text);
 // so "?modelVersionId=1900322" is still readable.
 std::string redact_secrets(std::string_view text);
 
+// Percent-encodes everything but RFC 3986's unreserved characters
+// (A-Z a-z 0-9 - . _ ~), for a query value or a path segment.
+std::string percent_encode(std::string_view text);
+
 }  // namespace haul::transfer

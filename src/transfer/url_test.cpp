@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "transfer/file_name.hpp"
+
 namespace haul::transfer {
 namespace {
 
@@ -203,6 +205,14 @@ TEST(RedactSecrets, MasksCredentialsButKeepsOrdinaryParameters) {
   EXPECT_EQ(redact_secrets("https://host/p?modelVersionId=1"), "https://host/p?modelVersionId=1");
   EXPECT_EQ(redact_secrets("https://host/p"), "https://host/p");
   EXPECT_EQ(redact_secrets("https://host/p?api_key=1#frag"), "https://host/p?api_key=REDACTED");
+}
+
+TEST(PercentEncode, KeepsUnreservedAndEncodesTheRest) {
+  EXPECT_EQ(percent_encode("models/a q2.bin"), "models%2Fa%20q2.bin");
+  EXPECT_EQ(percent_encode("A-z_0.9~"), "A-z_0.9~");
+  EXPECT_EQ(percent_encode("&=?#%"), "%26%3D%3F%23%25");
+  EXPECT_EQ(percent_encode("\xC3\xA9"), "%C3%A9");
+  EXPECT_EQ(percent_decode(percent_encode("x y/\xC3\xA9&")), "x y/\xC3\xA9&");
 }
 
 }  // namespace
