@@ -24,6 +24,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "cancelled";
     case ErrorCode::kConflict:
       return "conflict";
+    case ErrorCode::kFailedPrecondition:
+      return "failed_precondition";
     case ErrorCode::kInternal:
       return "internal";
   }

@@ -13,17 +13,18 @@ namespace haul {
 
 // Broad classes of failure. Callers branch on the code; people read the message.
 enum class ErrorCode {
-  kInvalidArgument,   // bad input from a user or a caller: never retried
-  kNotFound,          // the remote or local thing does not exist (HTTP 404/410)
-  kPermissionDenied,  // refused: HTTP 401/403, EACCES
-  kUnavailable,       // transient: connection refused/reset, 5xx, 429, stalls
-  kProtocol,          // the peer broke HTTP's rules (bad Content-Range, short body)
-  kDataLoss,          // content did not verify (SHA-256 or size mismatch)
-  kNoSpace,           // the destination filesystem is full
-  kIo,                // any other local filesystem failure
-  kCancelled,         // stopped on request (Ctrl-C, cancel)
-  kConflict,          // not possible in the current state (pause a finished job)
-  kInternal,          // a bug in haul
+  kInvalidArgument,     // bad input from a user or a caller: never retried
+  kNotFound,            // the remote or local thing does not exist (HTTP 404/410)
+  kPermissionDenied,    // refused: HTTP 401/403, EACCES
+  kUnavailable,         // transient: connection refused/reset, 5xx, 429, stalls
+  kProtocol,            // the peer broke HTTP's rules (bad Content-Range, short body)
+  kDataLoss,            // content did not verify (SHA-256 or size mismatch)
+  kNoSpace,             // the destination filesystem is full
+  kIo,                  // any other local filesystem failure
+  kCancelled,           // stopped on request (Ctrl-C, cancel)
+  kConflict,            // not possible in the current state (pause a finished job)
+  kFailedPrecondition,  // cannot work as things are set up (HF_HUB_OFFLINE): never retried
+  kInternal,            // a bug in haul
 };
 
 // Stable lower_snake name of a code ("no_space"), used in JSON output.

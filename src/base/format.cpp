@@ -101,4 +101,44 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   return static_cast<std::uint64_t>(std::llround(bytes));
 }
 
+Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  auto bad = [&] {
+    return fail(ErrorCode::kInvalidArgument, "invalid duration '" + std::string(text) +
+                                                 "' (expected e.g. 2, 1.5s, 500ms, 10m, 7d)");
+  };
+  std::size_t digits_end = 0;
+  bool seen_dot = false;
+  bool seen_digit = false;
+  for (; digits_end < text.size(); ++digits_end) {
+    const char c = text[digits_end];
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      seen_digit = true;
+    } else if (c == '.' && !seen_dot) {
+      seen_dot = true;
+    } else {
+      break;
+    }
+  }
+  if (!seen_digit) return bad();
+  const double number = std::strtod(std::string(text.substr(0, digits_end)).c_str(), nullptr);
+  const std::string_view unit = text.substr(digits_end);
+  double ms_per_unit = 0;
+  if (unit.empty() || unit == "s") {
+    ms_per_unit = 1000;
+  } else if (unit == "ms") {
+    ms_per_unit = 1;
+  } else if (unit == "m") {
+    ms_per_unit = 60'000;
+  } else if (unit == "h") {
+    ms_per_unit = 3'600'000;
+  } else if (unit == "d") {
+    ms_per_unit = 86'400'000;
+  } else {
+    return bad();
+  }
+  const double ms = number * ms_per_unit;
+  if (!(ms < 1e15)) return bad();  // also rejects NaN
+  return std::chrono::milliseconds(static_cast<std::int64_t>(ms + 0.5));
+}
+
 }  // namespace haul

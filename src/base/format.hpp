@@ -26,4 +26,9 @@ std::string format_duration(std::optional<std::chrono::seconds> duration);
 // "iB"). Errors: kInvalidArgument naming the text that was wrong.
 Result<std::uint64_t> parse_size(std::string_view text);
 
+// Parses a duration: a number (seconds) with an optional unit, "ms", "s",
+// "m", "h" or "d": "2", "1.5s", "500ms", "10m", "7d". Errors:
+// kInvalidArgument naming the text that was wrong.
+Result<std::chrono::milliseconds> parse_duration(std::string_view text);
+
 }  // namespace haul

@@ -51,5 +51,25 @@ TEST(ParseSize, RejectsGarbageWithTheOffendingText) {
   }
 }
 
+TEST(ParseDuration, TakesSecondsAndTheCommonUnits) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(parse_duration("2").value(), milliseconds(2000));
+  EXPECT_EQ(parse_duration("1.5s").value(), milliseconds(1500));
+  EXPECT_EQ(parse_duration("500ms").value(), milliseconds(500));
+  EXPECT_EQ(parse_duration("10m").value(), milliseconds(600'000));
+  EXPECT_EQ(parse_duration("2h").value(), milliseconds(7'200'000));
+  EXPECT_EQ(parse_duration("7d").value(), milliseconds(604'800'000));
+  EXPECT_EQ(parse_duration("0").value(), milliseconds(0));
+}
+
+TEST(ParseDuration, RejectsGarbageWithTheOffendingText) {
+  for (const char* bad : {"", "s", "soon", "5x", "5 s", "-1s", "1..2s", "1e99d", "5sec"}) {
+    auto result = parse_duration(bad);
+    ASSERT_FALSE(result.has_value()) << bad;
+    EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(result.error().message.find(std::string("'") + bad + "'"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace haul

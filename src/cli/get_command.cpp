@@ -14,6 +14,7 @@
 #include "sources/plan_transfer.hpp"
 #include "sources/resolve.hpp"
 #include "transfer/engine.hpp"
+#include "transfer/sha256.hpp"
 #include "transfer/url.hpp"
 
 namespace haul::cli {
@@ -26,11 +27,12 @@ using transfer::TransferId;
 // Collects engine callbacks (network thread) for the main thread to print.
 class StatusBoard final : public transfer::TransferObserver {
  public:
-  void add(TransferId id, std::string source) {
+  void add(TransferId id, std::string source, std::string name) {
     std::lock_guard lock(mutex_);
     FileStatus& status = files_[id];
     status.id = id;
     status.source = std::move(source);
+    status.name = std::move(name);
     status.started = Clock::now();
   }
 
@@ -128,47 +130,90 @@ struct Underway {
   std::filesystem::path destination;
 };
 
-}  // namespace
-
-int run_get(const GetOptions& options) {
-  auto usage_error = [](const std::string& message) {
-    std::fprintf(stderr, "haul get: %s\n", message.c_str());
-    return 2;
-  };
-  if (!options.output_file.empty() && options.sources.size() > 1) {
-    return usage_error("-o names one file; use -d DIR for several sources");
-  }
+// What the arguments say once every one of them has been checked: nothing
+// is downloaded until all of them are.
+struct CheckedArguments {
   std::uint64_t overall_rate = 0;
   std::uint64_t file_rate = 0;
+  std::vector<std::string> headers;  // -H lines, @FILE ones read
+};
+
+// Errors: kInvalidArgument "SUBJECT: what is wrong", SUBJECT being the
+// option or the source as the user typed it.
+Result<CheckedArguments> check_arguments(const GetOptions& options,
+                                         const sources::ResolveOptions& resolve) {
+  auto bad = [](const std::string& subject, const std::string& message) {
+    return fail(ErrorCode::kInvalidArgument, subject + ": " + message);
+  };
+  if (!options.output_file.empty() && options.sources.size() > 1)
+    return bad("-o", "names one file; use -d DIR for several sources");
+  for (const std::string& source : options.sources) {
+    if (auto known = sources::check_source(source, resolve); !known)
+      return bad(transfer::redact_url(source), known.error().message);
+  }
+  if (options.sha256 && !transfer::is_sha256_hex(*options.sha256))
+    return bad("--sha256", "'" + *options.sha256 + "' is not 64 hex digits");
+  CheckedArguments checked;
   if (!options.limit_rate.empty()) {
     auto parsed = parse_size(options.limit_rate);
-    if (!parsed) return usage_error("--limit-rate: " + parsed.error().message);
-    overall_rate = *parsed;
+    if (!parsed) return bad("--limit-rate", parsed.error().message);
+    checked.overall_rate = *parsed;
   }
   if (!options.file_limit_rate.empty()) {
     auto parsed = parse_size(options.file_limit_rate);
-    if (!parsed) return usage_error("--file-limit-rate: " + parsed.error().message);
-    file_rate = *parsed;
+    if (!parsed) return bad("--file-limit-rate", parsed.error().message);
+    checked.file_rate = *parsed;
   }
-
-  std::vector<std::string> headers;
   for (const std::string& header : options.headers) {
     if (header.empty() || header[0] != '@') {
-      headers.push_back(header);
+      checked.headers.push_back(header);
       continue;
     }
     // curl's "-H @FILE": one header per line, which keeps tokens out of `ps`.
     std::ifstream in(header.substr(1));
-    if (!in) return usage_error("cannot read headers from " + header.substr(1));
+    if (!in) return bad("-H", "cannot read headers from " + header.substr(1));
     for (std::string line; std::getline(in, line);) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!line.empty()) headers.push_back(line);
+      if (!line.empty()) checked.headers.push_back(line);
     }
   }
+  for (const std::string& header : checked.headers) {
+    // The message names the header; a secret in a bad one stays off the screen.
+    if (auto ok = transfer::check_header(header); !ok)
+      return bad("-H", "expected 'Name: value', got a line without a name and a colon");
+  }
+  return checked;
+}
+
+// One shape for every error line: "haul get: SUBJECT: what went wrong".
+void print_error(const std::string& subject, const std::string& message) {
+  std::fprintf(stderr, "haul get: %s: %s\n", subject.c_str(), message.c_str());
+}
+
+// The name a planned file is shown by until the server names it: its own
+// file name, else the source as the user gave it.
+std::string display_name(const sources::PlannedFile& file, const std::string& source,
+                         const std::string& output_file) {
+  if (!output_file.empty()) return std::filesystem::path(output_file).filename().string();
+  if (!file.relative_path.empty())
+    return std::filesystem::path(file.relative_path).filename().string();
+  return transfer::redact_url(source);
+}
+
+}  // namespace
+
+int run_get(const GetOptions& options) {
+  const sources::ResolveOptions resolve = resolve_options(options.source_flags);
+  auto arguments = check_arguments(options, resolve);
+  if (!arguments) {
+    std::fprintf(stderr, "haul get: %s\n", arguments.error().message.c_str());
+    return 2;
+  }
+  const std::vector<std::string>& headers = arguments->headers;
 
   StatusBoard board;
   transfer::EngineOptions engine_options;
-  engine_options.global_rate_limit = overall_rate;
+  engine_options.global_rate_limit = arguments->overall_rate;
   engine_options.direct_io = !options.buffered_io;
   auto engine = transfer::Engine::create(engine_options, board);
   if (!engine) {
@@ -182,29 +227,29 @@ int run_get(const GetOptions& options) {
   int usage_failures = 0;
   std::size_t running = 0;
   std::map<TransferId, Underway> underway;
-  const sources::ResolveOptions resolve = resolve_options(options.source_flags);
-  auto report = [&](const Error& error) {
-    std::fprintf(stderr, "haul get: %s\n", error.message.c_str());
+  auto report = [&](const std::string& subject, const Error& error) {
+    print_error(subject, error.message);
     (error.code == ErrorCode::kInvalidArgument ? usage_failures : failures) += 1;
   };
   for (const std::string& source : options.sources) {
     if (interrupted()) break;
+    const std::string subject = transfer::redact_url(source);
     auto plan = resolve_patiently(source, resolve, printer);
     if (!plan) {
-      report(plan.error());
+      report(subject, plan.error());
       continue;
     }
     if (!options.output_file.empty() && plan->files.size() != 1) {
-      report(Error{ErrorCode::kInvalidArgument,
-                   "-o names one file but " + transfer::redact_url(source) + " has " +
-                       std::to_string(plan->files.size()) + "; use -d DIR"});
+      report(subject, Error{ErrorCode::kInvalidArgument, "-o names one file but this source has " +
+                                                             std::to_string(plan->files.size()) +
+                                                             "; use -d DIR"});
       continue;
     }
     std::filesystem::path destination = options.output_dir.empty() ? "." : options.output_dir;
     if (options.source_flags.hf_cache) {
       auto cache = sources::hf_cache_root(resolve.getenv);
       if (!cache) {
-        report(cache.error());
+        report(subject, cache.error());
         continue;
       }
       destination = *cache;
@@ -212,21 +257,23 @@ int run_get(const GetOptions& options) {
       destination /= plan->suggested_folder;  // a CivitAI LoRA lands in ./loras
     }
     if (auto written = sources::write_sidecars(*plan, destination); !written) {
-      report(written.error());
+      report(subject, written.error());
       continue;
     }
     for (sources::PlannedFile& file : plan->files) {
+      const std::string name = display_name(file, source, options.output_file);
       if (file.present) {
-        if (auto linked = sources::finish_planned_file(file, destination, destination / file.relative_path); !linked) {
-          report(linked.error());
+        const auto at = destination / file.relative_path;
+        if (auto linked = sources::finish_planned_file(file, destination, at); !linked) {
+          report(name, linked.error());
         } else {
-          printer.notice((destination / file.relative_path).string() + ": already there");
+          printer.notice(at.string() + ": already there");
         }
         continue;
       }
       auto request = sources::transfer_request_for(file, destination);
       if (!request) {
-        report(request.error());
+        report(name, request.error());
         continue;
       }
       if (!options.output_file.empty()) {
@@ -236,17 +283,17 @@ int run_get(const GetOptions& options) {
       request->headers.insert(request->headers.end(), headers.begin(), headers.end());
       if (options.sha256) request->sha256 = options.sha256;
       request->connections = options.connections;
-      request->rate_limit = file_rate;
+      request->rate_limit = arguments->file_rate;
       request->retry.max_attempts = options.max_tries;
       request->retry.connect_timeout = millis(options.connect_timeout);
       request->retry.stall_timeout = millis(options.stall_timeout);
       request->retry.give_up_after = millis(options.give_up_after);
       auto id = (*engine)->start(*request);
       if (!id) {
-        report(id.error());
+        report(name, id.error());
         continue;
       }
-      board.add(*id, transfer::redact_url(file.key));
+      board.add(*id, transfer::redact_url(file.key), name);
       underway[*id] = Underway{std::move(file), destination};
       ++running;
     }
@@ -260,8 +307,9 @@ int run_get(const GetOptions& options) {
       if (status.state == FileStatus::State::kDone) {
         const Underway& done = underway.at(status.id);
         if (auto linked = sources::finish_planned_file(done.file, done.destination,
-                                                           status.result->destination); !linked) {
-          report(linked.error());
+                                                       status.result->destination);
+            !linked) {
+          report(status.label(), linked.error());
           continue;
         }
       }

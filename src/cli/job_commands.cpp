@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/job_table.hpp"
+#include "transfer/url.hpp"
 
 namespace haul::cli {
 
@@ -61,7 +62,12 @@ int act_on(DaemonClient& client, const std::string& action, const std::vector<st
       continue;
     }
     const json job = json::parse(*body, nullptr, false);
-    std::printf("%s  %s  %s\n", id.substr(0, 8).c_str(), job.value("state", "?").c_str(),
+    // A running job's stop is under way: say so rather than its old state.
+    const json& pending = job.is_object() ? job["pending_action"] : json();
+    const std::string state = pending == "cancel"  ? "cancelling"
+                              : pending == "pause" ? "pausing"
+                                                   : job.value("state", "?");
+    std::printf("%s  %s  %s\n", id.substr(0, 8).c_str(), state.c_str(),
                 job.value("name", "").c_str());
   }
   return failures == 0 ? 0 : 1;
@@ -142,25 +148,16 @@ int run_action(DaemonClient& client, const std::string& action,
 }
 
 int run_cancel_path(DaemonClient& client, const std::string& path) {
-  auto reply = get_json(client, "/api/v1/jobs");
+  // The daemon resolves the path as it resolves -d: relative to its models
+  // root, absolute paths as given.
+  auto reply = get_json(client, "/api/v1/jobs?path=" + transfer::percent_encode(path));
   if (!reply) return report(reply.error());
-  const std::filesystem::path wanted = std::filesystem::absolute(path).lexically_normal();
-  auto covers = [&](const std::string& candidate) {
-    if (candidate.empty()) return false;
-    const std::filesystem::path p = std::filesystem::path(candidate).lexically_normal();
-    auto rel = p.lexically_relative(wanted);
-    return p == wanted || (!rel.empty() && *rel.begin() != "..");
-  };
   std::vector<std::string> ids;
   for (const json& job : (*reply)["jobs"]) {
-    if (!unfinished(job)) continue;
-    bool match = covers(job.value("dest", ""));
-    for (const json& item : job["items"])
-      match = match || (item["path"].is_string() && covers(item["path"]));
-    if (match) ids.push_back(job.value("id", ""));
+    if (unfinished(job)) ids.push_back(job.value("id", ""));
   }
   if (ids.empty()) {
-    std::fprintf(stderr, "haul: no unfinished job writes %s\n", wanted.c_str());
+    std::fprintf(stderr, "haul: no unfinished job writes %s\n", path.c_str());
     return 1;
   }
   return act_on(client, "cancel", ids);

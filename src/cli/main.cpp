@@ -1,10 +1,12 @@
 // haul: the command-line entry point. Parses arguments (CLI11) and hands off
 // to one function per command. Exit codes: 0 done, 1 failed, 2 bad usage.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
 #include "base/version.hpp"
+#include "cli/command_hint.hpp"
 #include "cli/daemon_client.hpp"
 #include "cli/get_command.hpp"
 #include "cli/job_commands.hpp"
@@ -86,10 +88,13 @@ void add_serve_options(CLI::App* cmd, daemon::ServeOptions& serve) {
   cmd->add_option("--max-attempts", serve.max_attempts, "Default attempts per job")
       ->default_val(5)
       ->check(CLI::Range(1, 1000));
-  cmd->add_option("--backoff-unit-ms", serve.backoff_unit_ms,
-                  "Retry n waits n^4 of these (default 1000)")
-      ->default_val(1000)
-      ->check(CLI::Range(1, 3600000));
+  cmd->add_option("--retry-delay", serve.retry_delay,
+                  "Wait before a job's 2nd attempt, doubled for each further one, +-10 % "
+                  "(e.g. 2s, 500ms)")
+      ->default_val("2s");
+  cmd->add_option("--max-retry-delay", serve.max_retry_delay,
+                  "Longest wait between a job's attempts (e.g. 5m)")
+      ->default_val("5m");
   cmd->add_option("--max-retry-after", serve.max_retry_after_s,
                   "Longest Retry-After (s) a transfer waits out in place; a longer one ends the "
                   "attempt and the job waits in state retrying")
@@ -134,8 +139,9 @@ int main(int argc, char** argv) {
 
   cli::AddOptions add;
   CLI::App* add_cmd = client_options(app.add_subcommand("add", "Queue downloads on the daemon"));
-  add_cmd->add_option("sources", add.sources,
-                      "What to download (as for haul get); each source is one job")
+  add_cmd
+      ->add_option("sources", add.sources,
+                   "What to download (as for haul get); each source is one job")
       ->required();
   cli::add_source_flags(*add_cmd, add.source_flags);
   add_cmd->add_option("--to", add.to, "Instance to download to (default: this machine)");
@@ -183,8 +189,9 @@ int main(int argc, char** argv) {
       "add", "Register an instance by the SSH command its console prints"));
   instances_add->add_option("name", instance.name, "A name (or the cloud's instance number)")
       ->required();
-  instances_add->add_option("ssh", instance.ssh_command,
-                            "The SSH command, quoted: 'ssh -p 44686 root@109.231.106.68'")
+  instances_add
+      ->add_option("ssh", instance.ssh_command,
+                   "The SSH command, quoted: 'ssh -p 44686 root@109.231.106.68'")
       ->required();
   instances_add->add_option("--ui-home", instance.ui_home,
                             "ComfyUI folder there (UI_HOME; default /workspace/ComfyUI)");
@@ -195,14 +202,18 @@ int main(int argc, char** argv) {
   CLI::App* instances_rm =
       client_options(instances_cmd->add_subcommand("rm", "Forget an instance"));
   instances_rm->add_option("name", instance_name, "The instance")->required();
+  std::string prune_older_than = "7d";
+  CLI::App* instances_prune = client_options(instances_cmd->add_subcommand(
+      "prune", "Forget instances no job has used for a while (and none is queued for)"));
+  instances_prune->add_option("--older-than", prune_older_than, "Unused for this long (7d, 12h)")
+      ->default_val("7d");
 
   std::string install_to;
   std::vector<std::string> install_cards;
   CLI::App* install_cmd = client_options(
       app.add_subcommand("install", "Run resource cards' download commands on an instance"));
   install_cmd->add_option("--to", install_to, "The instance")->required();
-  install_cmd->add_option("cards", install_cards, "Resource card paths in the library")
-      ->required();
+  install_cmd->add_option("cards", install_cards, "Resource card paths in the library")->required();
 
   cli::WorkerOptions worker;
   CLI::App* worker_cmd = app.add_subcommand("worker", "Start or stop the daemon in the background");
@@ -221,6 +232,19 @@ int main(int argc, char** argv) {
   worker_stop->add_flag("--force", worker.force,
                         "Cancel every download first, kill if it does not stop");
 
+  // CLI11 would only say "A subcommand is required": name the word instead.
+  if (argc >= 2) {
+    const std::string first = argv[1];
+    std::vector<std::string> commands;
+    for (const CLI::App* command : app.get_subcommands({})) commands.push_back(command->get_name());
+    const bool known = std::find(commands.begin(), commands.end(), first) != commands.end();
+    const bool top_flag = first == "-h" || first == "--help" || first == "--help-all" ||
+                          first == "-V" || first == "--version";
+    if (!known && !top_flag) {
+      std::fprintf(stderr, "%s\n", cli::unknown_command_message(first, commands).c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -249,6 +273,7 @@ int main(int argc, char** argv) {
   if (status_cmd->parsed()) return cli::run_status(client);
   if (instances_add->parsed()) return cli::run_instances_add(client, instance);
   if (instances_rm->parsed()) return cli::run_instances_remove(client, instance_name);
+  if (instances_prune->parsed()) return cli::run_instances_prune(client, prune_older_than);
   if (instances_cmd->parsed()) return cli::run_instances_list(client);
   if (install_cmd->parsed()) return cli::run_install(client, install_to, install_cards);
   for (const auto& [action, cmd] : actions) {

@@ -62,7 +62,7 @@ std::string fit(std::string text, std::size_t width) {
 std::string FileStatus::label() const {
   if (!progress.destination.empty()) return progress.destination.filename().string();
   if (result) return result->destination.filename().string();
-  return source;
+  return name.empty() ? source : name;
 }
 
 std::string_view stage_name(TransferStage stage) {
@@ -124,7 +124,7 @@ std::string format_outcome_line(const FileStatus& status) {
            "; run the same command again to resume";
   }
   if (status.state == FileStatus::State::kFailed) {
-    return "error: " + status.source + ": " + (status.error ? status.error->message : "failed");
+    return "haul get: " + status.label() + ": " + (status.error ? status.error->message : "failed");
   }
   if (!status.result) return format_plain_line(status);
   const auto& r = *status.result;

@@ -21,7 +21,8 @@ struct FileStatus {
   };
 
   transfer::TransferId id = 0;
-  std::string source;  // the URL, redacted for display
+  std::string source;  // what is fetched (URL or source key), redacted: JSON's "url"
+  std::string name;    // shown until the server names the file: the user's words
   State state = State::kActive;
   transfer::TransferProgress progress;
   std::optional<transfer::TransferResult> result;
@@ -29,7 +30,7 @@ struct FileStatus {
   std::chrono::steady_clock::time_point started{};
   std::chrono::steady_clock::time_point ended{};
 
-  // The file name once known, else the source.
+  // The file name once known, else the name, else the source.
   std::string label() const;
 };
 

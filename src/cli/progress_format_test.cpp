@@ -59,7 +59,9 @@ TEST(ProgressFormat, OutcomeLineForFailureNamesSourceAndReason) {
   FileStatus s = downloading(0, 10);
   s.state = FileStatus::State::kFailed;
   s.error = Error{ErrorCode::kNotFound, "404 Not Found", 404};
-  EXPECT_EQ(format_outcome_line(s), "error: http://example.com/m.gguf: 404 Not Found");
+  EXPECT_EQ(format_outcome_line(s), "haul get: m.gguf: 404 Not Found");
+  s.progress.destination.clear();  // not named yet: the source as given
+  EXPECT_EQ(format_outcome_line(s), "haul get: http://example.com/m.gguf: 404 Not Found");
 }
 
 TEST(ProgressFormat, OutcomeLineForSuccessReportsSizeAndResume) {

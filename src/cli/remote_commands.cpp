@@ -20,10 +20,27 @@ int run_instances_list(DaemonClient& client) {
   auto body = client.call("GET", "/api/v1/instances");
   if (!body) return report(body.error());
   const json reply = json::parse(*body, nullptr, false);
+  std::printf("%-16s  %-40s  %-24s  %s\n", "INSTANCE", "SSH", "LAST USED", "UI_HOME");
   for (const json& instance : reply.value("instances", json::array())) {
-    std::printf("%-16s  %-40s  %s\n", instance.value("id", "").c_str(),
-                instance.value("ssh_command", "").c_str(), instance.value("ui_home", "").c_str());
+    const json& used = instance["last_used_at"];
+    std::printf("%-16s  %-40s  %-24s  %s\n", instance.value("id", "").c_str(),
+                instance.value("ssh_command", "").c_str(),
+                used.is_string() ? used.get<std::string>().c_str() : "never",
+                instance.value("ui_home", "").c_str());
   }
+  return 0;
+}
+
+int run_instances_prune(DaemonClient& client, const std::string& older_than) {
+  auto reply =
+      client.call("POST", "/api/v1/instances/prune", json{{"older_than", older_than}}.dump());
+  if (!reply) return report(reply.error());
+  const json removed = json::parse(*reply, nullptr, false).value("removed", json::array());
+  if (removed.empty()) {
+    std::printf("no instance unused for %s\n", older_than.c_str());
+    return 0;
+  }
+  for (const json& id : removed) std::printf("removed %s\n", id.get<std::string>().c_str());
   return 0;
 }
 

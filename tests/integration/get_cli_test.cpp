@@ -52,6 +52,67 @@ TEST_F(GetCommandTest, UsageErrorsExitWithTwo) {
   }
 }
 
+// Issue 10 item 1: paths as a user types them, relative to the working directory.
+TEST_F(GetCommandTest, RelativeOutputPathsAreTakenFromTheWorkingDirectory) {
+  const std::string body = random_bytes(300u << 10, 49);
+  server.add("/rel.bin", Resource{.body = body});
+  const fs::path work = dir / "work";
+  fs::create_directories(work);
+  const std::string url = server.url("/rel.bin");
+  struct Case {
+    std::vector<std::string> args;
+    fs::path expected;
+  };
+  const std::vector<Case> cases = {
+      {{"-o", "model.safetensors"}, work / "model.safetensors"},
+      {{"-o", "sub/deeper/name.bin"}, work / "sub" / "deeper" / "name.bin"},
+      {{"-o", "../up.bin"}, dir / "up.bin"},
+      {{"-o", "./dot.bin"}, work / "dot.bin"},
+      {{"-d", "models/loras"}, work / "models" / "loras" / "rel.bin"},
+      {{"-d", ".."}, dir / "rel.bin"},
+      {{}, work / "rel.bin"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"get", url};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const auto outcome = run_haul_in(work, args);
+    EXPECT_EQ(outcome.exit_code, 0) << c.expected << "\n" << outcome.err;
+    EXPECT_EQ(read_file(c.expected), body) << c.expected;
+    EXPECT_FALSE(fs::exists(c.expected.string() + ".part")) << c.expected;
+  }
+}
+
+// Issue 10 item 2: every argument is checked before any transfer starts.
+TEST_F(GetCommandTest, ABadArgumentAnywhereDownloadsNothing) {
+  server.add("/good.bin", Resource{.body = random_bytes(64u << 10, 50)});
+  const std::string good = server.url("/good.bin");
+  struct Case {
+    std::vector<std::string> args;
+    std::string named;  // what the one error line must name
+  };
+  const std::vector<Case> cases = {
+      {{good, "typo-not-a-url"}, "typo-not-a-url"},
+      {{"typo-not-a-url", good}, "typo-not-a-url"},
+      {{good, "ftp://example.com/f"}, "ftp://example.com/f"},
+      {{good, "-H", "no colon here"}, "-H"},
+      {{good, "--sha256", "abc"}, "--sha256"},
+      {{good, "--limit-rate", "fast"}, "--limit-rate"},
+      {{good, "-H", "@" + (dir / "missing-headers").string()}, "missing-headers"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"get", "-d", (dir / "out").string()};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const auto outcome = run_haul(args);
+    EXPECT_EQ(outcome.exit_code, 2) << c.named << "\n" << outcome.err;
+    const auto lines = lines_of(outcome.err);
+    ASSERT_EQ(lines.size(), 1u) << outcome.err;
+    EXPECT_EQ(lines[0].rfind("haul get: ", 0), 0u) << lines[0];
+    EXPECT_TRUE(contains(lines[0], c.named)) << lines[0];
+    EXPECT_TRUE(server.requests_for("/good.bin").empty()) << "downloaded despite " << c.named;
+    EXPECT_FALSE(fs::exists(dir / "out")) << c.named;
+  }
+}
+
 TEST_F(GetCommandTest, PipeGetsAProgressLinePerSecondAndADoneLine) {
   const std::string body = random_bytes(3u << 20, 41);
   Resource resource;
@@ -104,7 +165,7 @@ TEST_F(GetCommandTest, NotFoundIsOneLineAndExitOne) {
   EXPECT_EQ(outcome.exit_code, 1);
   const auto lines = lines_of(outcome.err);
   ASSERT_EQ(lines.size(), 1u) << outcome.err;
-  EXPECT_EQ(lines[0], "error: " + server.url("/nope.bin") + ": 404 Not Found");
+  EXPECT_EQ(lines[0], "haul get: " + server.url("/nope.bin") + ": 404 Not Found");
   EXPECT_TRUE(fs::is_empty(dir.path()));
 }
 
@@ -117,6 +178,9 @@ TEST_F(GetCommandTest, HashMismatchExitsOneWithBothHashes) {
   EXPECT_EQ(outcome.exit_code, 1);
   EXPECT_TRUE(contains(outcome.err, "expected " + wrong + ", got " + sha256_of(body)))
       << outcome.err;
+  const auto lines = lines_of(outcome.err);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().rfind("haul get: h.bin: sha256 mismatch", 0), 0u) << lines.back();
   EXPECT_FALSE(fs::exists(dir / "h.bin"));
 }
 
@@ -220,6 +284,10 @@ TEST_F(GetCommandTest, KilledDownloadResumesWithOnlyTheMissingBytes) {
   EXPECT_TRUE(contains(second.err, "resumed at")) << second.err;
 }
 
+// The state file covers exactly the bytes received before the stop (issue 10
+// item 24: a fixed 1.5 s sleep on a loaded machine gave haul only one second
+// of transfer after its start-up, 1048570 bytes = ten of the server's 104857-byte
+// writes). The test waits for bytes on disk instead of a time.
 TEST_F(GetCommandTest, CtrlCStopsCleanlyAndARerunResumes) {
   const std::string body = random_bytes(8u << 20, 46);
   Resource resource;
@@ -229,16 +297,24 @@ TEST_F(GetCommandTest, CtrlCStopsCleanlyAndARerunResumes) {
   const std::vector<std::string> args = {
       "get", server.url("/int.bin"), "-d", dir.path().string(), "-x", "2"};
   HaulProcess first(args);
-  std::this_thread::sleep_for(milliseconds(1500));
+  std::uint64_t seen = 0;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto checkpoint = transfer::parse_resume_state(read_file(dir / "int.bin.part.state"));
+        seen = checkpoint ? checkpoint->done.covered() : 0;
+        return seen >= (1u << 20);
+      },
+      std::chrono::seconds(60), milliseconds(20)))
+      << "no checkpoint of 1 MiB";
   first.signal(SIGINT);
-  const auto stopped = first.wait(std::chrono::seconds(10));
+  const auto stopped = first.wait(std::chrono::seconds(30));
   EXPECT_EQ(stopped.exit_code, 130) << stopped.err;
   EXPECT_TRUE(contains(stopped.err, "int.bin: stopped at ")) << stopped.err;
   EXPECT_TRUE(contains(stopped.err, "run the same command again to resume")) << stopped.err;
   auto state = transfer::parse_resume_state(read_file(dir / "int.bin.part.state"));
   ASSERT_TRUE(state);
   const std::uint64_t kept = state->done.covered();
-  EXPECT_GE(kept, 1u << 20);
+  EXPECT_GE(kept, seen) << "a clean stop keeps at least what the last checkpoint had";
 
   server.clear_log();
   const auto second = run_haul(args);
@@ -253,9 +329,18 @@ TEST_F(GetCommandTest, JsonModeReportsAStop) {
   resource.rate = 1u << 20;
   server.add("/js.bin", resource);
   HaulProcess process({"get", "--json", server.url("/js.bin"), "-d", dir.path().string()});
-  std::this_thread::sleep_for(milliseconds(1200));
+  // Stop once a progress line shows bytes have arrived.
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& line : lines_of(process.stdout_so_far())) {
+          const auto event = nlohmann::json::parse(line, nullptr, false);
+          if (event.is_object() && event.value("bytes", std::uint64_t{0}) > 0) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(60)));
   process.signal(SIGTERM);
-  const auto outcome = process.wait(std::chrono::seconds(10));
+  const auto outcome = process.wait(std::chrono::seconds(30));
   EXPECT_EQ(outcome.exit_code, 130);
   const auto lines = lines_of(outcome.out);
   ASSERT_FALSE(lines.empty());

@@ -80,7 +80,7 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
 }
 
 HaulProcess::HaulProcess(std::vector<std::string> args, std::vector<std::string> env,
-                         std::string binary) {
+                         std::string binary, std::filesystem::path cwd) {
   started_ = std::chrono::steady_clock::now();
   const std::string out_path = (io_.path() / "stdout").string();
   const std::string err_path = (io_.path() / "stderr").string();
@@ -108,6 +108,7 @@ HaulProcess::HaulProcess(std::vector<std::string> args, std::vector<std::string>
     const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
     ::execve(binary.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
@@ -169,6 +170,12 @@ HaulProcess::Outcome HaulProcess::wait(std::chrono::milliseconds timeout) {
 
 HaulProcess::Outcome run_haul(std::vector<std::string> args, std::vector<std::string> env) {
   HaulProcess process(std::move(args), std::move(env));
+  return process.wait();
+}
+
+HaulProcess::Outcome run_haul_in(const std::filesystem::path& cwd, std::vector<std::string> args,
+                                 std::vector<std::string> env) {
+  HaulProcess process(std::move(args), std::move(env), HAUL_BINARY, cwd);
   return process.wait();
 }
 

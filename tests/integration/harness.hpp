@@ -60,9 +60,10 @@ class HaulProcess {
   };
 
   // `env` entries ("NAME=value") are added to this process's environment.
-  // `binary` defaults to the haul binary under test.
+  // `binary` defaults to the haul binary under test; `cwd` (default: the
+  // test's own) is its working directory, for relative paths.
   explicit HaulProcess(std::vector<std::string> args, std::vector<std::string> env = {},
-                       std::string binary = HAUL_BINARY);
+                       std::string binary = HAUL_BINARY, std::filesystem::path cwd = {});
   ~HaulProcess();
   HaulProcess(const HaulProcess&) = delete;
   HaulProcess& operator=(const HaulProcess&) = delete;
@@ -84,6 +85,9 @@ class HaulProcess {
 
 // Runs haul to completion.
 HaulProcess::Outcome run_haul(std::vector<std::string> args, std::vector<std::string> env = {});
+// The same in working directory `cwd`, as a user typing relative paths does.
+HaulProcess::Outcome run_haul_in(const std::filesystem::path& cwd, std::vector<std::string> args,
+                                 std::vector<std::string> env = {});
 
 // Retry settings that keep fault tests fast.
 transfer::RetryPolicy fast_retries(int max_attempts = 5);

@@ -58,6 +58,15 @@ class CivitaiGetTest : public ::testing::Test {
     disabled.downloads_disabled = true;
     locked.versions = {login, early, archived, disabled};
     site.add_model(locked);
+
+    CivitaiFakeModel broken;
+    broken.id = 2300;
+    broken.name = "Broken mirror";
+    broken.type = "LORA";
+    CivitaiFakeVersion served = version(3300, "broken");
+    served.files[0].corrupt = true;
+    broken.versions = {served};
+    site.add_model(broken);
   }
 
   std::vector<std::string> env(const std::string& token = "") const {
@@ -99,9 +108,9 @@ TEST_F(CivitaiGetTest, FileFlagPicksAnotherFileAndPreviewWritesSidecars) {
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_EQ(read_file(out / "some_lora_v2_config.json"), config_v2);
 
-  outcome = run_haul({"get", "urn:air:sdxl:lora:civitai:1678575@1900322", "--with-preview", "-d",
-                      out.string()},
-                     env());
+  outcome = run_haul(
+      {"get", "urn:air:sdxl:lora:civitai:1678575@1900322", "--with-preview", "-d", out.string()},
+      env());
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
   const auto info = nlohmann::json::parse(read_file(out / "some_lora_v2.civitai.info"));
   EXPECT_EQ(info.at("id"), 1900322);
@@ -111,7 +120,8 @@ TEST_F(CivitaiGetTest, FileFlagPicksAnotherFileAndPreviewWritesSidecars) {
                                "nope.bin", "-d", out.string()},
                               env());
   EXPECT_EQ(wrong.exit_code, 1);
-  EXPECT_TRUE(contains(wrong.err, "some_lora_v2_config.json")) << "names what exists: " << wrong.err;
+  EXPECT_TRUE(contains(wrong.err, "some_lora_v2_config.json"))
+      << "names what exists: " << wrong.err;
 }
 
 TEST_F(CivitaiGetTest, RefusalsAreReportedInCivitaisWords) {
@@ -125,8 +135,7 @@ TEST_F(CivitaiGetTest, RefusalsAreReportedInCivitaisWords) {
        "requires you to be logged in to download it"},
       {"https://civitai.com/api/download/models/502", "civitai_testtoken", "Early Access"},
       {"https://civitai.com/api/download/models/503", "civitai_testtoken", "archived"},
-      {"https://civitai.com/api/download/models/504", "civitai_testtoken",
-       "disabled downloads"},
+      {"https://civitai.com/api/download/models/504", "civitai_testtoken", "disabled downloads"},
       {"https://civitai.com/models/999999", "", "999999"},
   };
   for (const Case& c : cases) {
@@ -136,20 +145,34 @@ TEST_F(CivitaiGetTest, RefusalsAreReportedInCivitaisWords) {
     EXPECT_TRUE(contains(outcome.err, c.expected)) << c.source << ": " << outcome.err;
     EXPECT_FALSE(contains(outcome.err, "civitai_testtoken")) << outcome.err;
   }
-  EXPECT_TRUE(contains(run_haul({"get", "https://civitai.com/api/download/models/502", "-d",
-                                 (dir / "x").string()},
-                                env("civitai_testtoken"))
-                           .err,
-                       "2099-01-01"))
+  EXPECT_TRUE(contains(
+      run_haul({"get", "https://civitai.com/api/download/models/502", "-d", (dir / "x").string()},
+               env("civitai_testtoken"))
+          .err,
+      "2099-01-01"))
       << "early access names its deadline";
   EXPECT_FALSE(fs::exists(dir / "x" / "login.safetensors"));
 }
 
+// Issue 10 item 4: one error shape, naming the file (not an internal key
+// such as "civitai:3300/33000").
+TEST_F(CivitaiGetTest, AMismatchIsReportedUnderTheFilesName) {
+  const auto out = dir / "out";
+  const auto outcome =
+      run_haul({"get", "https://civitai.com/api/download/models/3300", "-d", out.string()}, env());
+  EXPECT_EQ(outcome.exit_code, 1) << outcome.err;
+  const auto lines = lines_of(outcome.err);
+  ASSERT_EQ(lines.size(), 1u) << outcome.err;
+  EXPECT_EQ(lines[0].rfind("haul get: broken.safetensors: sha256 mismatch", 0), 0u) << lines[0];
+  EXPECT_FALSE(contains(outcome.err, "civitai:")) << outcome.err;
+  EXPECT_FALSE(fs::exists(out / "broken.safetensors"));
+}
+
 TEST_F(CivitaiGetTest, TheTokenGoesToCivitaiOnlyAndUnlocksLoginOnlyModels) {
   const auto out = dir / "out";
-  const auto outcome = run_haul({"get", "https://civitai.com/api/download/models/501", "-d",
-                                 out.string()},
-                                env("civitai_testtoken"));
+  const auto outcome =
+      run_haul({"get", "https://civitai.com/api/download/models/501", "-d", out.string()},
+               env("civitai_testtoken"));
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_EQ(read_file(out / "login.safetensors"), "bytes of login");
   bool sent_to_api = false;

@@ -10,6 +10,7 @@
 #include "harness.hpp"
 #include "support/fake_hf.hpp"
 #include "support/test_http_server.hpp"
+#include "transfer/resume_state.hpp"
 
 namespace haul::testing {
 namespace {
@@ -62,9 +63,8 @@ TEST_F(HfGetTest, OneLfsFileIsPinnedVerifiedAndItsTokenNeverReachesTheCdn) {
   const HfFakeRepo repo = model_repo();
   hub.add_repo(repo);
   const auto out = dir / "out";
-  const auto outcome =
-      run_haul({"get", "hf://acme/tiny-model/split_files/vae/vae.safetensors", "-d", out.string()},
-               env());
+  const auto outcome = run_haul(
+      {"get", "hf://acme/tiny-model/split_files/vae/vae.safetensors", "-d", out.string()}, env());
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
   // One named file lands under its own name, not under the repo's folders.
   EXPECT_EQ(read_file(out / "vae.safetensors"), repo.files[2].content);
@@ -118,8 +118,8 @@ TEST_F(HfGetTest, GlobsAndIncludeExcludeFollowSnapshotDownloadSemantics) {
   hub.add_repo(repo);
   const auto glob_out = dir / "glob";
   // `*` crosses '/', as in fnmatch: every .safetensors, nested ones included.
-  auto outcome = run_haul({"get", "hf://acme/tiny-model/*.safetensors", "-d", glob_out.string()},
-                          env());
+  auto outcome =
+      run_haul({"get", "hf://acme/tiny-model/*.safetensors", "-d", glob_out.string()}, env());
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_TRUE(fs::exists(glob_out / "model.safetensors"));
   EXPECT_TRUE(fs::exists(glob_out / "split_files/vae/vae.safetensors"));
@@ -206,8 +206,8 @@ TEST_F(HfGetTest, TheHfCacheLayoutIsWhatHuggingfaceHubReads) {
   for (const auto& file : repo.files) {
     const fs::path link = root / "snapshots" / commit / file.path;
     ASSERT_TRUE(fs::is_symlink(link)) << link;
-    const std::string blob = file.lfs ? sha256_of(file.content)
-                                      : FakeHuggingFace::git_blob_sha1(file.content);
+    const std::string blob =
+        file.lfs ? sha256_of(file.content) : FakeHuggingFace::git_blob_sha1(file.content);
     std::string up = "../../";
     for (char c : file.path)
       if (c == '/') up += "../";
@@ -233,6 +233,20 @@ TEST_F(HfGetTest, TheHfCacheLayoutIsWhatHuggingfaceHubReads) {
   EXPECT_TRUE(server.requests().empty()) << "offline means no request at all";
 }
 
+// Issue 10 item 3: offline mode cannot change by waiting: one line, no retry.
+TEST_F(HfGetTest, OfflineWithNothingCachedFailsAtOnce) {
+  auto offline = env();
+  offline.push_back("HF_HUB_OFFLINE=1");
+  const auto outcome =
+      run_haul({"get", "hf://acme/tiny-model/config.json", "-d", (dir / "o").string()}, offline);
+  EXPECT_EQ(outcome.exit_code, 1) << outcome.err;
+  const auto lines = lines_of(outcome.err);
+  ASSERT_EQ(lines.size(), 1u) << "no 'trying again' notices: " << outcome.err;
+  EXPECT_EQ(lines[0].rfind("haul get: hf://acme/tiny-model/config.json: HF_HUB_OFFLINE", 0), 0u)
+      << lines[0];
+  EXPECT_TRUE(server.requests().empty()) << "offline means no request at all";
+}
+
 TEST_F(HfGetTest, AKilledRepoDownloadResumesAndVerifiesEveryFile) {
   HfFakeRepo repo;
   repo.id = "acme/big";
@@ -243,9 +257,13 @@ TEST_F(HfGetTest, AKilledRepoDownloadResumesAndVerifiesEveryFile) {
   const auto out = dir / "out";
   {
     HaulProcess first({"get", "hf://acme/big", "-d", out.string(), "--limit-rate", "3M"}, env());
-    ASSERT_TRUE(eventually([&] { return fs::exists(out / "a.safetensors.part"); }));
-    // Checkpoints (every second) record what reached the disk, 1 MiB buffers at a time.
-    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+    // Kill once a checkpoint records real progress.
+    ASSERT_TRUE(eventually(
+        [&] {
+          auto state = transfer::parse_resume_state(read_file(out / "a.safetensors.part.state"));
+          return state && state->done.covered() >= (2u << 20);
+        },
+        std::chrono::seconds(60)));
     first.signal(SIGKILL);
     first.wait();
   }

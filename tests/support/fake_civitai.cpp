@@ -508,9 +508,15 @@ Response FakeCivitai::Impl::cdn(const Request& request) {
   if (file == nullptr) {
     return fake::s3_error(request, 404, "NoSuchKey", "The specified key does not exist.");
   }
+  std::string corrupted;  // outlives serve_entity below
   fake::Entity entity;
   entity.body = file->content;
-  entity.etag = "\"" + fake::md5_hex(file->content) + "\"";
+  if (file->corrupt && !file->content.empty()) {
+    corrupted = file->content;
+    corrupted[0] = static_cast<char>(~corrupted[0]);
+    entity.body = corrupted;
+  }
+  entity.etag = "\"" + fake::md5_hex(entity.body) + "\"";
   entity.last_modified = fake::imf_date(kCreatedAt);
   entity.headers = {{"Content-Disposition", "attachment; filename=\"" + file->name + "\""}};
   auto response = fake::serve_entity(request, entity);

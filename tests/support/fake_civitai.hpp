@@ -44,6 +44,9 @@ struct CivitaiFakeFile {
   bool primary = false;
   std::map<std::string, std::string>
       metadata{};  // format, size, fp (e.g. SafeTensor, pruned, fp16)
+  // The storage serves other bytes than the API's hashes describe (its first
+  // byte flipped): a corrupted mirror.
+  bool corrupt = false;
 };
 
 struct CivitaiFakeVersion {

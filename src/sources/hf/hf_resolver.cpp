@@ -127,8 +127,10 @@ Result<Plan> resolve_one_file(const HubSession& hub, const HfRef& ref,
   PlannedFile file;
   file.key = file_key(ref, metadata->commit, ref.path);
   file.size = metadata->size;
-  if (metadata->is_lfs) file.sha256 = metadata->etag;
-  else file.git_sha1 = metadata->etag;
+  if (metadata->is_lfs)
+    file.sha256 = metadata->etag;
+  else
+    file.git_sha1 = metadata->etag;
   if (redirected && metadata->location.find("://") != std::string::npos) {
     file.fetch.url = metadata->location;  // pre-signed: no token goes to the CDN
   } else {
@@ -157,8 +159,7 @@ Result<std::vector<hf::HfTreeEntry>> list_tree(const HubSession& hub, const HfRe
   while (url) {
     auto response = http_fetch(hub_request(hub, "GET", *url));
     if (!response) return fail(response.error());
-    if (response->status != 200)
-      return fail(answer_error(hub, ref, *response, commit, dir));
+    if (response->status != 200) return fail(answer_error(hub, ref, *response, commit, dir));
     auto page = hf::parse_tree_page(response->body);
     if (!page) return fail(page.error());
     for (hf::HfTreeEntry& entry : *page)
@@ -172,8 +173,8 @@ Result<std::vector<hf::HfTreeEntry>> list_tree(const HubSession& hub, const HfRe
 Result<Plan> resolve_many_files(const HubSession& hub, const HfRef& ref,
                                 const ResolveOptions& options,
                                 const std::optional<std::filesystem::path>& hub_cache) {
-  auto revision = http_fetch(hub_request(hub, "GET", hf::api_revision_url(hub.endpoint, ref,
-                                                                          ref.revision)));
+  auto revision =
+      http_fetch(hub_request(hub, "GET", hf::api_revision_url(hub.endpoint, ref, ref.revision)));
   if (!revision) return fail(revision.error());
   if (revision->status != 200) return fail(answer_error(hub, ref, *revision, ref.revision, ""));
   auto commit = hf::parse_revision_sha(revision->body);
@@ -228,9 +229,10 @@ Result<Plan> resolve_many_files(const HubSession& hub, const HfRef& ref,
 Result<Plan> resolve_offline(const HfRef& ref, const ResolveOptions& options) {
   const std::string what = hf::describe(ref, ref.revision, ref.path);
   if (!options.hf_cache || ref.path.empty() || hf::is_glob(ref.path))
-    return fail(ErrorCode::kUnavailable, "HF_HUB_OFFLINE is set: cannot ask the Hub about " +
-                                             what + " (only single files in the HF cache "
-                                             "can be used offline, with --hf-cache)");
+    return fail(ErrorCode::kFailedPrecondition, "HF_HUB_OFFLINE is set: cannot ask the Hub about " +
+                                                    what +
+                                                    " (only single files in the HF cache "
+                                                    "can be used offline, with --hf-cache)");
   auto dir = hf::hub_cache_dir(options.getenv);
   if (!dir) return fail(dir.error());
   const hf::HfCacheRepo cache(*dir, ref);
@@ -273,9 +275,8 @@ Result<Plan> resolve_hf(std::string_view source, const ResolveOptions& options) 
     if (!dir) return fail(dir.error());
     hub_cache = *dir;
   }
-  const bool one_file =
-      !ref->path.empty() && ref->path.back() != '/' && !hf::is_glob(ref->path) &&
-      options.include.empty();
+  const bool one_file = !ref->path.empty() && ref->path.back() != '/' && !hf::is_glob(ref->path) &&
+                        options.include.empty();
   if (one_file) {
     bool entry_missing = false;
     auto plan = resolve_one_file(hub, *ref, hub_cache, entry_missing);
