@@ -1,11 +1,14 @@
 #include "api/dto.hpp"
 
 #include <cmath>
-#include <filesystem>
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "api/json_writer.hpp"
+#include "remote/progress/progress_parser.hpp"
+#include "sources/hf/hf_ref.hpp"
+#include "sources/source_kind.hpp"
 #include "transfer/file_name.hpp"
 #include "transfer/url.hpp"
 
@@ -41,6 +44,37 @@ std::size_t current_item(const core::Job& job) {
     if (job.items[i].state != core::JobState::kCompleted) return i;
   }
   return job.items.empty() ? 0 : job.items.size() - 1;
+}
+
+// Seed 004's `repo`: "org/name" of a Hugging Face source; none for others.
+std::optional<std::string> hf_repo_of(const std::string& source) {
+  if (sources::classify_source(source) != sources::SourceKind::kHuggingFace) return std::nullopt;
+  auto ref = sources::hf::parse_hf_source(source, "https://huggingface.co");
+  if (!ref) return std::nullopt;
+  return ref->repo_id;
+}
+
+// Seed 004's `method`: how the bytes are fetched. haul's own engine here; on
+// an instance, the tool of the card's command running (wget, curl, ...) or
+// curl for the fetch scripts of native sources.
+std::string fetch_method(const core::Job& job, std::size_t index) {
+  if (job.target == "local") return "haul";
+  if (job.items.empty() || job.items[index].resource.empty()) return "curl";
+  switch (remote::progress::detect_tool(job.items[index].source).tool) {
+    case remote::progress::Tool::kWget:
+      return "wget";
+    case remote::progress::Tool::kCurl:
+      return "curl";
+    case remote::progress::Tool::kAria2c:
+      return "aria2c";
+    case remote::progress::Tool::kTqdm:
+      return "hf";
+    case remote::progress::Tool::kCivitdl:
+      return "civitdl";
+    case remote::progress::Tool::kGeneric:
+      break;
+  }
+  return "shell";
 }
 
 // The seed documents' status words for the channel.
@@ -161,6 +195,12 @@ std::string job_json_text(const core::Job& job) {
   w.key("speed").value(static_cast<std::int64_t>(std::llround(job.speed)));
   w.key("eta");
   write_optional(w, job.eta_seconds);
+  w.key("pending_action");
+  if (job.pending_action) {
+    w.value(core::action_name(*job.pending_action));
+  } else {
+    w.null();
+  }
   w.key("labels").begin_object();
   for (const auto& [label, text] : job.labels) w.key(label).value(text);
   w.end_object();
@@ -175,9 +215,12 @@ json job_json(const core::Job& job) { return json::parse(job_json_text(job)); }
 
 json download_status(const core::Job& job) {
   const std::size_t index = current_item(job);
+  const auto repo = hf_repo_of(job.source);
   json data = {
       {"jobId", job.id},
       {"source", transfer::redact_secrets(job.source)},
+      {"repo", repo ? json(*repo) : json(nullptr)},
+      {"method", fetch_method(job, index)},
       {"name", job.name},
       {"fileIndex", index},
       {"totalFiles", job.items.size()},
@@ -190,6 +233,9 @@ json download_status(const core::Job& job) {
       {"eta", job.eta_seconds ? json(*job.eta_seconds) : json(nullptr)},
       {"status", channel_status(job.state)},
       {"error", job.error ? json(job.error->message) : json(nullptr)},
+      {"attempt", job.attempts},
+      {"maxAttempts", job.max_attempts},
+      {"nextAttemptAt", job.next_attempt_at ? json(iso_time(*job.next_attempt_at)) : json(nullptr)},
   };
   json files = json::array();
   for (const core::Item& item : job.items) {

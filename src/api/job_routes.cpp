@@ -1,4 +1,5 @@
 // REST /api/v1/jobs and the seed routes /api/models/download/*.
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -14,16 +15,11 @@ namespace {
 using nlohmann::json;
 
 Awaitable<HandlerResult> create_jobs(ApiContext& ctx, Request& request) {
-  json body;
-  try {
-    body = json::parse(request.body());
-  } catch (const json::parse_error& e) {
-    co_return error_response(http::status::bad_request, "bad_json", e.what(), request);
-  }
-  auto parsed = parse_job_requests(body);
-  if (!parsed)
-    co_return error_response(http::status::bad_request, "bad_request", parsed.error().message,
-                             request);
+  auto body = parse_body(request, /*object_only=*/false);
+  if (!body) co_return from_error(body.error(), request);
+  auto parsed = parse_job_requests(*body);
+  // Well-formed JSON asking for something invalid: 422, like every route.
+  if (!parsed) co_return from_error(parsed.error(), request);
   const bool batch = parsed->batch;
   const auto executor = co_await asio::this_coro::executor;
   auto start = [&ctx, &parsed](auto done) {
@@ -76,6 +72,17 @@ std::string json_array(const std::vector<const core::Job*>& jobs, std::size_t fi
 }
 
 Response list_jobs(ApiContext& ctx, Request& request, RouteParams& params) {
+  // A misspelt filter would otherwise list every job, as if it matched.
+  // access_token is the security layer's (clients that cannot send headers).
+  static constexpr std::string_view kKnown[] = {"state", "target", "group",  "name",
+                                                "path",  "limit",  "offset", "access_token"};
+  for (const auto& [name, value] : params.query) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown))
+      return error_response(http::status::bad_request, "bad_request",
+                            "unknown query parameter '" + name +
+                                "' (known: state, target, group, name, path, limit, offset)",
+                            request);
+  }
   std::optional<core::JobState> state;
   if (auto text = params.query_value("state"); text && !text->empty()) {
     state = core::parse_state(*text);
@@ -95,7 +102,13 @@ Response list_jobs(ApiContext& ctx, Request& request, RouteParams& params) {
       return error_response(http::status::bad_request, "bad_request", (*bad).error().message,
                             request);
   }
-  const auto jobs = ctx.scheduler.list(state, non_empty("target"), non_empty("group"));
+  scheduler::JobFilter filter;
+  filter.state = state;
+  filter.target = non_empty("target");
+  filter.group = non_empty("group");
+  filter.name = non_empty("name");
+  filter.path = non_empty("path");
+  const auto jobs = ctx.scheduler.list(filter);
   const std::size_t first = std::min(offset->value_or(0), jobs.size());
   const std::size_t last = std::min(jobs.size(), first + limit->value_or(jobs.size()));
   // `count` is every job that matches, so a client can page with offset.
@@ -109,9 +122,11 @@ Awaitable<HandlerResult> act(ApiContext& ctx, Request& request, const std::strin
                              core::Action action) {
   const auto executor = co_await asio::this_coro::executor;
   auto start = [&ctx, &id, action](auto done) { ctx.scheduler.act(id, action, std::move(done)); };
-  auto result = co_await await_callback<Result<core::Job>>(executor, start);
+  auto result = co_await await_callback<Result<scheduler::ActResult>>(executor, start);
   if (!result) co_return from_error(result.error(), request);
-  co_return json_response(http::status::ok, job_json_text(*result), request);
+  // A running job's stop is under way: 202, and events tell how it ends.
+  co_return json_response(result->pending ? http::status::accepted : http::status::ok,
+                          job_json_text(result->job), request);
 }
 
 }  // namespace
@@ -161,12 +176,12 @@ void install_job_routes(Router& router, ApiContext& ctx) {
              });
   router.add(http::verb::get, "/api/models/download/jobs",
              [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
-               const auto jobs = ctx.scheduler.list(std::nullopt, std::nullopt, std::nullopt);
-               co_return json_response(http::status::ok,
-                                       json_array(jobs, 0, jobs.size(),
-                                                  [](const core::Job& job) {
-                                                    return dump(download_status(job));
-                                                  }), request);
+               const auto jobs = ctx.scheduler.list();
+               co_return json_response(
+                   http::status::ok,
+                   json_array(jobs, 0, jobs.size(),
+                              [](const core::Job& job) { return dump(download_status(job)); }),
+                   request);
              });
 }
 

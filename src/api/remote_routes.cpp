@@ -23,7 +23,9 @@ json instance_json(const core::Instance& instance) {
               {"ssh_command", instance.ssh_command},
               {"ui_home", instance.ui_home},
               {"max_parallel", instance.max_parallel},
-              {"created_at", iso_time(instance.created_at)}};
+              {"created_at", iso_time(instance.created_at)},
+              {"last_used_at",
+               instance.last_used_at ? json(iso_time(*instance.last_used_at)) : json(nullptr)}};
   if (auto target = remote::parse_ssh_command(instance.ssh_command)) {
     out["host"] = target->host;
     out["port"] = target->port;
@@ -37,8 +39,8 @@ json instance_json(const core::Instance& instance) {
 
 // The seed's numeric instance ids stay numbers in its answers.
 json instance_id_json(const std::string& id) {
-  const bool digits = !id.empty() && id.size() < 19 &&
-                      id.find_first_not_of("0123456789") == std::string::npos;
+  const bool digits =
+      !id.empty() && id.size() < 19 && id.find_first_not_of("0123456789") == std::string::npos;
   return digits ? json(std::stoll(id)) : json(id);
 }
 
@@ -77,24 +79,25 @@ json queue_entry(const core::Job& job) {
                {{"percent", std::round(job.percent() * 10) / 10},
                 {"speed", job.speed > 0 ? format_speed(job.speed) : std::string()},
                 {"stage", stage}}},
-              {"error", job.error ? json(job.error->message) : json(nullptr)}};
+              {"error", job.error ? json(job.error->message) : json(nullptr)},
+              {"ui_home", job.destination},
+              {"attempt", job.attempts},
+              {"max_attempts", job.max_attempts},
+              {"next_attempt_at",
+               job.next_attempt_at ? json(iso_time(*job.next_attempt_at)) : json(nullptr)}};
+  if (job.state == core::JobState::kRetrying) out["progress"]["stage"] = "retrying";
   if (job.state == core::JobState::kCancelled) out["error"] = "cancelled";
   return out;
 }
 
-// Reads a JSON object body; the parser's message on failure.
-Result<json> object_body(const Request& request) {
-  json body = json::parse(request.body(), nullptr, false);
-  if (body.is_discarded()) return fail(ErrorCode::kInvalidArgument, "the body is not valid JSON");
-  if (!body.is_object()) return fail(ErrorCode::kInvalidArgument, "the body must be a JSON object");
-  return body;
-}
+// A JSON object body: 400 bad_json when it is not JSON, 422 when not an object.
+Result<json> object_body(const Request& request) { return parse_body(request, true); }
 
 Result<std::vector<std::string>> string_list(const json& body, const char* name) {
   auto it = body.find(name);
   if (it == body.end() || !it->is_array() || it->empty())
-    return fail(ErrorCode::kInvalidArgument, std::string("'") + name +
-                                                 "' must be a non-empty array of strings");
+    return fail(ErrorCode::kInvalidArgument,
+                std::string("'") + name + "' must be a non-empty array of strings");
   std::vector<std::string> out;
   for (const json& entry : *it) {
     if (!entry.is_string())
@@ -104,17 +107,30 @@ Result<std::vector<std::string>> string_list(const json& body, const char* name)
   return out;
 }
 
-// Registers (or updates) the instance, then queues one job of the cards on it.
+// Registers the instance when it is new (a known one keeps its settings),
+// then queues one job of the cards on it, with the request's UI_HOME ("" =
+// the instance's).
 Awaitable<Result<core::Job>> queue_on_instance(ApiContext& ctx, core::Instance instance,
-                                               std::vector<std::string> cards) {
+                                               std::vector<std::string> cards,
+                                               std::string ui_home) {
   const auto executor = co_await asio::this_coro::executor;
-  auto put = [&ctx, &instance](auto done) { ctx.scheduler.put_instance(instance, std::move(done)); };
+  // (No co_await inside a branch: GCC 12 mismanages such coroutine frames.)
+  const bool known = ctx.scheduler.find_instance(instance.id) != nullptr;
+  if (!known && !ui_home.empty()) instance.ui_home = ui_home;
+  auto put = [&ctx, &instance, known](auto done) {
+    if (known) return done(Result<core::Instance>(instance));
+    ctx.scheduler.put_instance(instance, std::move(done));
+  };
   auto registered = co_await await_callback<Result<core::Instance>>(executor, put);
   if (!registered) co_return fail(registered.error());
   scheduler::JobRequest request;
   request.sources = std::move(cards);
-  request.target = registered->id;
-  std::vector<scheduler::JobRequest> requests{std::move(request)};
+  request.target = instance.id;
+  request.ui_home = std::move(ui_home);
+  // push_back, not a braced list: GCC 12 destroys an initializer_list's
+  // temporaries twice inside a coroutine.
+  std::vector<scheduler::JobRequest> requests;
+  requests.push_back(std::move(request));
   auto add = [&ctx, &requests](auto done) {
     ctx.scheduler.add(std::move(requests), std::move(done));
   };
@@ -137,10 +153,11 @@ Awaitable<HandlerResult> post_instance(ApiContext& ctx, Request& request) {
     instance.max_parallel = (*body)["max_parallel"].get<int>();
   }
   if (instance.ssh_command.empty())
-    co_return from_error(Error{ErrorCode::kInvalidArgument, "'ssh_command' is required"},
-                         request);
+    co_return from_error(Error{ErrorCode::kInvalidArgument, "'ssh_command' is required"}, request);
   const auto executor = co_await asio::this_coro::executor;
-  auto put = [&ctx, &instance](auto done) { ctx.scheduler.put_instance(instance, std::move(done)); };
+  auto put = [&ctx, &instance](auto done) {
+    ctx.scheduler.put_instance(instance, std::move(done));
+  };
   auto stored = co_await await_callback<Result<core::Instance>>(executor, put);
   if (!stored) co_return from_error(stored.error(), request);
   co_return json_response(http::status::created, dump(instance_json(*stored)), request);
@@ -162,14 +179,34 @@ Awaitable<HandlerResult> post_download_queue(ApiContext& ctx, Request& request) 
     co_return from_error(
         Error{ErrorCode::kInvalidArgument, "'instance_id' must be a number or a string"}, request);
   }
-  if (auto known = ctx.scheduler.find_instance(instance.id)) instance = *known;
-  instance.ssh_command = body->value("ssh_connection", instance.ssh_command);
-  instance.ui_home = body->value("ui_home", instance.ui_home);
+  const json& ssh = (*body)["ssh_connection"];
+  const json& ui_home = (*body)["ui_home"];
+  if ((!ssh.is_null() && !ssh.is_string()) || (!ui_home.is_null() && !ui_home.is_string()))
+    co_return from_error(
+        Error{ErrorCode::kInvalidArgument, "'ssh_connection' and 'ui_home' must be strings"},
+        request);
+  bool changed = false;  // a known instance given a new SSH command (its port changed)
+  if (auto known = ctx.scheduler.find_instance(instance.id)) {
+    instance = *known;
+    changed = ssh.is_string() && ssh.get<std::string>() != known->ssh_command;
+  }
+  if (ssh.is_string()) instance.ssh_command = ssh.get<std::string>();
+  const auto executor = co_await asio::this_coro::executor;
+  auto update = [&ctx, &instance, changed](auto done) {
+    if (!changed) return done(Result<core::Instance>(instance));
+    ctx.scheduler.put_instance(instance, std::move(done));
+  };
+  auto updated = co_await await_callback<Result<core::Instance>>(executor, update);
+  if (!updated) co_return from_error(updated.error(), request);
   if (instance.ssh_command.empty())
     co_return from_error(
         Error{ErrorCode::kInvalidArgument, "'ssh_connection' is required for a new instance"},
         request);
-  auto job = co_await queue_on_instance(ctx, std::move(instance), std::move(*cards));
+  // A named string, not a ?: temporary: GCC 12 copies such an argument of a
+  // coroutine bitwise, leaving it pointing into this frame.
+  std::string job_ui_home = ui_home.is_string() ? ui_home.get<std::string>() : std::string();
+  auto job = co_await queue_on_instance(ctx, std::move(instance), std::move(*cards),
+                                        std::move(job_ui_home));
   if (!job) co_return from_error(job.error(), request);
   json entry = queue_entry(*job);
   entry["ssh_connection"] = ctx.scheduler.find_instance(job->target)->ssh_command;
@@ -202,9 +239,13 @@ Awaitable<HandlerResult> post_resources_install(ApiContext& ctx, Request& reques
     instance.ssh_command = "ssh -p " + std::to_string(port_number) + " " +
                            remote::shell_quote(user + "@" + host.get<std::string>());
   }
-  instance.ui_home = body->value("ui_home", instance.ui_home);
+  const json& ui_home = (*body)["ui_home"];
+  if (!ui_home.is_null() && !ui_home.is_string())
+    co_return refuse(Error{ErrorCode::kInvalidArgument, "'ui_home' must be a string"});
   const std::size_t count = cards->size();
-  auto job = co_await queue_on_instance(ctx, std::move(instance), std::move(*cards));
+  std::string job_ui_home = ui_home.is_string() ? ui_home.get<std::string>() : std::string();
+  auto job = co_await queue_on_instance(ctx, std::move(instance), std::move(*cards),
+                                        std::move(job_ui_home));
   if (!job) co_return refuse(job.error());
   co_return json_response(http::status::ok,
                           dump({{"success", true},
@@ -224,8 +265,9 @@ void install_remote_routes(Router& router, ApiContext& ctx) {
                  list.push_back(instance_json(*instance));
                co_return json_response(http::status::ok, dump({{"instances", list}}), request);
              });
-  router.add(http::verb::post, "/api/v1/instances",
-             [&ctx](Request& request, Stream&, RouteParams&) { return post_instance(ctx, request); });
+  router.add(
+      http::verb::post, "/api/v1/instances",
+      [&ctx](Request& request, Stream&, RouteParams&) { return post_instance(ctx, request); });
   router.add(http::verb::delete_, "/api/v1/instances/{id}",
              [&ctx](Request& request, Stream&, RouteParams& params) -> Awaitable<HandlerResult> {
                const std::string id = params.path[0];
@@ -237,6 +279,26 @@ void install_remote_routes(Router& router, ApiContext& ctx) {
                if (!removed) co_return from_error(removed.error(), request);
                co_return no_content(request);
              });
+  router.add(
+      http::verb::post, "/api/v1/instances/prune",
+      [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
+        auto body = request.body().empty() ? Result<json>(json::object()) : object_body(request);
+        if (!body) co_return from_error(body.error(), request);
+        const json& older = (*body)["older_than"];
+        if (!older.is_null() && !older.is_string())
+          co_return from_error(
+              Error{ErrorCode::kInvalidArgument, "'older_than' must be a duration like 7d"},
+              request);
+        auto age = parse_duration(older.is_string() ? older.get<std::string>() : "7d");
+        if (!age) co_return from_error(age.error(), request);
+        const auto executor = co_await asio::this_coro::executor;
+        auto start = [&ctx, &age](auto done) {
+          ctx.scheduler.prune_instances(*age, std::move(done));
+        };
+        auto removed = co_await await_callback<Result<std::vector<std::string>>>(executor, start);
+        if (!removed) co_return from_error(removed.error(), request);
+        co_return json_response(http::status::ok, dump({{"removed", *removed}}), request);
+      });
   router.add(http::verb::get, "/api/v1/resources",
              [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
                if (ctx.library == nullptr)
@@ -262,8 +324,7 @@ void install_remote_routes(Router& router, ApiContext& ctx) {
              [&ctx](Request& request, Stream&, RouteParams& params) -> Awaitable<HandlerResult> {
                const auto instance = params.query_value("instance_id");
                json list = json::array();
-               for (const core::Job* job : ctx.scheduler.list(std::nullopt, std::nullopt,
-                                                              std::nullopt)) {
+               for (const core::Job* job : ctx.scheduler.list()) {
                  if (job->target == "local") continue;
                  if (instance && !instance->empty() && job->target != *instance) continue;
                  list.push_back(queue_entry(*job));

@@ -1,8 +1,10 @@
 #include "api/resources_feed.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "api/dto.hpp"
 #include "api/socketio/server.hpp"
 #include "base/format.hpp"
 
@@ -11,6 +13,13 @@ namespace haul::api {
 namespace {
 
 using nlohmann::json;
+
+// A job's events kept for late subscribers. Progress updates beyond the
+// limit give way (the oldest first); stage events and the outcome never do.
+constexpr std::size_t kMaxProgressKept = 200;
+// Ended jobs whose events stay replayable (a seed client may subscribe after
+// a short job has ended).
+constexpr std::size_t kFinishedJobsKept = 256;
 
 // The seed's units: "3.65M", "60.9MiB/s", "00:03".
 std::string short_size(std::uint64_t bytes) {
@@ -62,25 +71,37 @@ json results_of(const core::Job& job, std::size_t* installed) {
 
 }  // namespace
 
+struct ResourcesFeed::History {
+  std::vector<std::pair<std::string, json>> events;  // (event name, data), in order
+  std::size_t progress = 0;                          // of them, "progress" updates
+  bool ended = false;  // the last one is the outcome (complete or error)
+};
+
 ResourcesFeed::ResourcesFeed(scheduler::EventBus& bus, socketio::Namespace& resources)
     : bus_(bus), resources_(resources) {
-  resources_.on("subscribe_install", [](socketio::Socket& socket, const json& args,
-                                        const socketio::Ack& ack) {
+  resources_.on("subscribe_install", [this](socketio::Socket& socket, const json& args,
+                                            const socketio::Ack& ack) {
     const json data = args.is_array() && !args.empty() ? args[0] : json::object();
-    const std::string job_id = data.is_object() ? data.value("job_id", "") : "";
+    const json& id = data.is_object() ? data.value("job_id", json()) : json();
+    const std::string job_id = id.is_string() ? id.get<std::string>() : std::string();
     if (job_id.empty()) {
       socket.emit("resource_install_error", {{"job_id", nullptr}, {"error", "job_id is required"}});
       return;
     }
-    socket.join(job_id);
     socket.emit("subscribed", {{"job_id", job_id}});
     if (ack) ack({{"job_id", job_id}});
+    // The control thread runs this whole handler: no event can slip in
+    // between the replay and joining the room.
+    if (auto kept = histories_.find(job_id); kept != histories_.end()) {
+      for (const auto& [event, payload] : kept->second.events) socket.emit(event, payload);
+    }
+    socket.join(job_id);
   });
-  resources_.on("unsubscribe_install", [](socketio::Socket& socket, const json& args,
-                                          const socketio::Ack&) {
-    const json data = args.is_array() && !args.empty() ? args[0] : json::object();
-    if (data.is_object()) socket.leave(data.value("job_id", ""));
-  });
+  resources_.on("unsubscribe_install",
+                [](socketio::Socket& socket, const json& args, const socketio::Ack&) {
+                  const json data = args.is_array() && !args.empty() ? args[0] : json::object();
+                  if (data.is_object()) socket.leave(data.value("job_id", ""));
+                });
   progress_handle_ =
       bus_.subscribe_install([this](const core::InstallProgress& p) { on_progress(p); });
   event_handle_ = bus_.subscribe([this](const core::Event& event) { on_event(event); });
@@ -92,9 +113,15 @@ ResourcesFeed::~ResourcesFeed() {
 }
 
 void ResourcesFeed::on_progress(const core::InstallProgress& p) {
-  if (resources_.room_size(p.job_id) == 0) return;
   json data = {{"type", p.type}, {"resource", p.resource}, {"job_id", p.job_id}};
-  if (p.type != "progress") {
+  if (p.type == "retrying") {
+    data["name"] = p.name;
+    data["stage"] = p.stage;
+    data["attempt"] = p.attempt;
+    data["max_attempts"] = p.max_attempts;
+    data["error"] = p.error;
+    data["next_retry_at"] = p.next_attempt_at ? json(iso_time(*p.next_attempt_at)) : json(nullptr);
+  } else if (p.type != "progress") {
     data["name"] = p.name;
   } else {
     data["stage"] = p.stage;
@@ -106,27 +133,62 @@ void ResourcesFeed::on_progress(const core::InstallProgress& p) {
     if (p.remaining_seconds) data["remaining"] = clock_time(*p.remaining_seconds);
     if (p.speed) data["speed"] = format_speed(*p.speed);
   }
-  resources_.emit_to_room(p.job_id, "resource_install_progress", data);
+  emit(p.job_id, "resource_install_progress", std::move(data));
+}
+
+void ResourcesFeed::emit(const std::string& job_id, const std::string& event, json data,
+                         bool finished) {
+  History& history = histories_[job_id];
+  const bool progress = data.value("type", "") == "progress";
+  if (progress && history.progress >= kMaxProgressKept) {
+    auto oldest = std::find_if(history.events.begin(), history.events.end(), [](const auto& e) {
+      return e.second.value("type", "") == "progress";
+    });
+    history.events.erase(oldest);
+    --history.progress;
+  }
+  history.events.emplace_back(event, data);
+  history.progress += progress ? 1 : 0;
+  history.ended = finished;
+  if (resources_.room_size(job_id) != 0) resources_.emit_to_room(job_id, event, data);
+  if (finished) {
+    finished_.push_back(job_id);
+    while (finished_.size() > kFinishedJobsKept) {
+      histories_.erase(finished_.front());
+      finished_.pop_front();
+    }
+  }
 }
 
 void ResourcesFeed::on_event(const core::Event& event) {
   const core::Job& job = event.job;
-  if (job.target == "local" || resources_.room_size(job.id) == 0) return;
+  if (job.target == "local") return;
+  if (event.type == core::EventType::kRemoved) {
+    histories_.erase(job.id);  // (its id may linger in finished_; erasing twice is harmless)
+    return;
+  }
+  if (event.type == core::EventType::kState && job.state == core::JobState::kQueued) {
+    // Retried after it ended: a new subscriber hears of the new run only.
+    if (auto kept = histories_.find(job.id); kept != histories_.end() && kept->second.ended)
+      histories_.erase(kept);
+    return;
+  }
   if (event.type == core::EventType::kCompleted) {
     std::size_t installed = 0;
     json results = results_of(job, &installed);
-    resources_.emit_to_room(job.id, "resource_install_complete",
-                            {{"success", installed == results.size()},
-                             {"installed", installed},
-                             {"total", results.size()},
-                             {"results", results},
-                             {"job_id", job.id}});
+    emit(job.id, "resource_install_complete",
+         {{"success", installed == results.size()},
+          {"installed", installed},
+          {"total", results.size()},
+          {"results", results},
+          {"job_id", job.id}},
+         /*finished=*/true);
   } else if (event.type == core::EventType::kFailed || event.type == core::EventType::kCancelled) {
     const std::string error = event.type == core::EventType::kCancelled
                                   ? std::string("cancelled")
                                   : (job.error ? job.error->message : std::string("failed"));
-    resources_.emit_to_room(job.id, "resource_install_error",
-                            {{"job_id", job.id}, {"error", error}});
+    emit(job.id, "resource_install_error", {{"job_id", job.id}, {"error", error}},
+         /*finished=*/true);
   }
 }
 

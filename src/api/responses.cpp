@@ -4,6 +4,8 @@ namespace haul::api {
 
 http::status status_for(ErrorCode code) {
   switch (code) {
+    case ErrorCode::kProtocol:
+      return http::status::bad_request;
     case ErrorCode::kNotFound:
       return http::status::not_found;
     case ErrorCode::kConflict:
@@ -17,8 +19,20 @@ http::status status_for(ErrorCode code) {
 }
 
 Response from_error(const Error& error, const Request& request) {
-  return error_response(status_for(error.code), error_code_name(error.code), error.message,
-                        request);
+  const std::string_view code =
+      error.code == ErrorCode::kProtocol ? "bad_json" : error_code_name(error.code);
+  return error_response(status_for(error.code), code, error.message, request);
+}
+
+Result<nlohmann::json> parse_body(const Request& request, bool object_only) {
+  try {
+    nlohmann::json body = nlohmann::json::parse(request.body());
+    if (object_only && !body.is_object())
+      return fail(ErrorCode::kInvalidArgument, "the body must be a JSON object");
+    return body;
+  } catch (const nlohmann::json::parse_error& e) {
+    return fail(ErrorCode::kProtocol, std::string("the body is not valid JSON: ") + e.what());
+  }
 }
 
 Response no_content(const Request& request) {

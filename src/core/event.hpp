@@ -29,13 +29,18 @@ std::string_view event_type_name(EventType type);
 struct InstallProgress {
   std::string job_id;
   std::string resource;  // the resource card ("loras/wan21_fusionx.md"); "" for other commands
-  std::string type;      // "stage_start", "progress", "stage_complete"
+  std::string type;      // "stage_start", "progress", "stage_complete", "retrying"
   std::string name;      // card or model name
   std::string stage;     // "model", "images", "cache", "download", ...
   std::optional<double> percent;
   std::optional<std::uint64_t> downloaded, total;  // bytes
   std::optional<double> speed;                     // bytes/s
   std::optional<std::int64_t> elapsed_seconds, remaining_seconds;
+  // type "retrying": the attempt that failed, why, and when the next starts.
+  int attempt = 0;
+  int max_attempts = 0;
+  std::string error;
+  std::optional<TimePoint> next_attempt_at;
 };
 
 struct Event {

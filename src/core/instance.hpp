@@ -2,6 +2,7 @@
 // its SSH command. Values only; remote/ parses the command and connects.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/job.hpp"
@@ -16,6 +17,7 @@ struct Instance {
   std::string ui_home = kDefaultUiHome;  // exported to its commands as UI_HOME
   int max_parallel = 1;                  // jobs running on it at once
   TimePoint created_at{};
+  std::optional<TimePoint> last_used_at;  // when a job last started there
   friend bool operator==(const Instance&, const Instance&) = default;
 };
 

@@ -109,6 +109,27 @@ double Job::percent() const {
   return 100.0 * done / static_cast<double>(items.size());
 }
 
+void settle_items(Job& job) {
+  for (Item& item : job.items) {
+    if (item.state == JobState::kCompleted) continue;
+    switch (job.state) {
+      case JobState::kPaused:
+      case JobState::kCancelled:
+      case JobState::kFailed:
+        item.state = job.state;
+        item.speed = 0;
+        break;
+      case JobState::kQueued:
+        if (item.state == JobState::kPaused || item.state == JobState::kCancelled ||
+            item.state == JobState::kRunning)
+          item.state = JobState::kQueued;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 std::string new_job_id() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const std::uint64_t hi = rng();

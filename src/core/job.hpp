@@ -88,6 +88,9 @@ struct Job {
   // Live figures, derived from the items (not persisted).
   double speed = 0;
   std::optional<std::int64_t> eta_seconds;
+  // A pause or cancel asked for while the job runs, until its transfers or
+  // commands have stopped (live only).
+  std::optional<Action> pending_action;
 
   std::uint64_t bytes_done() const;
   // Sum of item sizes when every size is known.
@@ -96,6 +99,12 @@ struct Job {
   double percent() const;
   friend bool operator==(const Job&, const Job&) = default;
 };
+
+// Items follow their job: into paused and cancelled (all but completed
+// ones), into failed (all but completed ones; an item that failed keeps its
+// own error), and from paused or cancelled back to queued when the job is
+// queued again. Running, retrying and completed jobs leave items as they are.
+void settle_items(Job& job);
 
 // A fresh random UUID v4 ("3f1c...-4...-[89ab]...").
 std::string new_job_id();

@@ -52,6 +52,40 @@ TEST(Job, ProgressIsByteWeighted) {
   EXPECT_DOUBLE_EQ(job.percent(), 50.0);
 }
 
+// Issue 10 item 8: a cancelled job's files say cancelled, not queued.
+TEST(Job, ItemsFollowTheirJobIntoPausedCancelledAndFailed) {
+  auto job_with = [](JobState state) {
+    Job job;
+    job.items.resize(4);
+    job.items[0].state = JobState::kCompleted;
+    job.items[1].state = JobState::kRunning;
+    job.items[1].speed = 5;
+    job.items[2].state = JobState::kQueued;
+    job.items[3].state = JobState::kFailed;
+    job.items[3].error = JobError{"not_found", "404"};
+    job.state = state;
+    settle_items(job);
+    return job;
+  };
+  for (JobState state : {JobState::kPaused, JobState::kCancelled, JobState::kFailed}) {
+    const Job job = job_with(state);
+    EXPECT_EQ(job.items[0].state, JobState::kCompleted) << state_name(state);
+    for (std::size_t i = 1; i < 4; ++i) EXPECT_EQ(job.items[i].state, state) << i;
+    EXPECT_EQ(job.items[1].speed, 0);
+    EXPECT_TRUE(job.items[3].error) << "an item keeps its own error";
+  }
+  const Job running = job_with(JobState::kRunning);
+  EXPECT_EQ(running.items[1].state, JobState::kRunning);
+  EXPECT_EQ(running.items[2].state, JobState::kQueued);
+
+  Job resumed = job_with(JobState::kPaused);
+  resumed.state = JobState::kQueued;
+  settle_items(resumed);
+  EXPECT_EQ(resumed.items[0].state, JobState::kCompleted);
+  EXPECT_EQ(resumed.items[1].state, JobState::kQueued);
+  EXPECT_EQ(resumed.items[2].state, JobState::kQueued);
+}
+
 TEST(Job, IdsAreDistinctVersionFourUuids) {
   const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
   std::set<std::string> seen;

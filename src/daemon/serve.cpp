@@ -27,6 +27,7 @@
 #include "api/live_feed.hpp"
 #include "api/resources_feed.hpp"
 #include "api/socketio/server.hpp"
+#include "base/format.hpp"
 #include "base/version.hpp"
 #include "daemon/logging.hpp"
 #include "scheduler/event_bus.hpp"
@@ -186,7 +187,17 @@ int run_serve(ServeOptions options) {
   scheduler_options.max_per_host = options.max_per_host;
   scheduler_options.connections = options.connections;
   scheduler_options.default_max_attempts = options.max_attempts;
-  scheduler_options.backoff_unit = std::chrono::milliseconds(options.backoff_unit_ms);
+  auto retry_delay = parse_duration(options.retry_delay);
+  if (!retry_delay)
+    return startup_error(
+        Error{ErrorCode::kInvalidArgument, "--retry-delay: " + retry_delay.error().message}, 2);
+  auto max_retry_delay = parse_duration(options.max_retry_delay);
+  if (!max_retry_delay)
+    return startup_error(
+        Error{ErrorCode::kInvalidArgument, "--max-retry-delay: " + max_retry_delay.error().message},
+        2);
+  scheduler_options.retry_backoff.initial = *retry_delay;
+  scheduler_options.retry_backoff.max = std::max(*max_retry_delay, *retry_delay);
   scheduler_options.transfer_retry.max_retry_after =
       std::chrono::seconds(options.max_retry_after_s);
   for (const std::string& root : options.models_roots) scheduler_options.roots.emplace_back(root);

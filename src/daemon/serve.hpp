@@ -21,8 +21,9 @@ struct ServeOptions {
   int max_per_host = 0;
   int connections = 8;
   int max_attempts = 5;
-  int backoff_unit_ms = 1000;
-  int max_retry_after_s = 120;  // longer Retry-After ends the attempt; the job waits
+  std::string retry_delay = "2s";          // before the 2nd attempt; doubles each time
+  std::string max_retry_delay = "5m";      // cap of that wait
+  int max_retry_after_s = 120;             // longer Retry-After ends the attempt; the job waits
   std::vector<std::string> allowed_hosts;  // extra Host names to accept
   bool quiet = false;                      // no console log, only the file
 };

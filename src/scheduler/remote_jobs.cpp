@@ -11,8 +11,8 @@
 #include <cmath>
 
 #include "scheduler/running.hpp"
-#include "transfer/url.hpp"
 #include "scheduler/scheduler.hpp"
+#include "transfer/url.hpp"
 
 namespace haul::scheduler {
 
@@ -42,6 +42,7 @@ void Scheduler::put_instance(core::Instance instance,
   if (instance.max_parallel < 1) instance.max_parallel = 1;
   if (auto known = instances_.find(instance.id); known != instances_.end()) {
     instance.created_at = known->second.created_at;
+    instance.last_used_at = known->second.last_used_at;
   } else {
     instance.created_at = core::Clock::now();
   }
@@ -61,8 +62,8 @@ void Scheduler::remove_instance(const std::string& id, std::function<void(Result
   if (instances_.count(id) == 0) return done(fail(ErrorCode::kNotFound, "no instance " + id));
   for (const auto& [job_id, job] : jobs_) {
     if (job.target == id && !core::is_finished(job.state)) {
-      return done(fail(ErrorCode::kConflict, "instance " + id + " has unfinished job " + job_id +
-                                                 ": cancel it first"));
+      return done(fail(ErrorCode::kConflict,
+                       "instance " + id + " has unfinished job " + job_id + ": cancel it first"));
     }
   }
   store::WriteBatch batch;
@@ -70,6 +71,32 @@ void Scheduler::remove_instance(const std::string& id, std::function<void(Result
   db_.write(std::move(batch), [this, id, done = std::move(done)](Result<void> written) {
     if (written) instances_.erase(id);
     done(written);
+  });
+}
+
+void Scheduler::prune_instances(std::chrono::milliseconds older_than,
+                                std::function<void(Result<std::vector<std::string>>)> done) {
+  const auto cutoff = core::Clock::now() - older_than;
+  std::set<std::string> busy;
+  for (const auto& [job_id, job] : jobs_) {
+    if (!core::is_finished(job.state)) busy.insert(job.target);
+  }
+  std::vector<std::string> unused;
+  store::WriteBatch batch;
+  for (const auto& [id, instance] : instances_) {
+    if (busy.count(id) != 0) continue;
+    if (instance.last_used_at.value_or(instance.created_at) > cutoff) continue;
+    unused.push_back(id);
+    batch.instance_deletes.push_back(id);
+  }
+  if (unused.empty()) return done(std::move(unused));
+  db_.write(std::move(batch), [this, unused, done = std::move(done)](Result<void> written) {
+    if (!written) return done(fail(written.error()));
+    for (const std::string& id : unused) {
+      instances_.erase(id);
+      spdlog::info("instance {}: pruned (unused)", id);
+    }
+    done(unused);
   });
 }
 
@@ -114,7 +141,8 @@ Result<void> Scheduler::add_remote_items(Job& job, const JobRequest& request) co
     }
     names += (names.empty() ? "" : ", ") + card->name;
   }
-  job.destination = instance->ui_home;
+  // The request's UI_HOME belongs to this job; the instance's is a default.
+  job.destination = request.ui_home.empty() ? instance->ui_home : request.ui_home;
   if (job.name.empty()) job.name = names;
   return {};
 }
@@ -130,6 +158,12 @@ void Scheduler::start_remote(Job& job, Running& run) {
   run.remote = true;
   ++remote_running_;
   ++running_on_instance_[job.target];
+  if (auto instance = instances_.find(job.target); instance != instances_.end()) {
+    instance->second.last_used_at = core::Clock::now();
+    store::WriteBatch batch;
+    batch.instance_upserts.push_back(instance->second);
+    db_.write(std::move(batch));
+  }
   if (!runs_cards(job)) return start_remote_sources(job, run);
   std::vector<remote::RemoteStep> steps;
   for (const core::Item& item : job.items) {
@@ -153,7 +187,11 @@ void Scheduler::submit_remote(Job& job, Running& run, std::vector<remote::Remote
   spec.job_id = job.id;
   spec.instance_id = instance->id;
   spec.ssh_command = instance->ssh_command;
-  spec.ui_home = instance->ui_home;
+  // A card job carries its UI_HOME as its destination; other jobs may name
+  // one of their own, else the instance's applies.
+  spec.ui_home = runs_cards(job) ? job.destination : instance->ui_home;
+  if (auto own = job.source_options.find("ui_home"); own != job.source_options.end())
+    spec.ui_home = own->second;
   spec.timeout = options_.command_timeout;
   spec.steps = std::move(steps);
   spec.cancel_cleanup = std::move(cancel_cleanup);
@@ -226,6 +264,35 @@ void Scheduler::publish_install(const Job& job, const core::Item& item, std::str
     progress.speed = update->speed;
     progress.elapsed_seconds = update->elapsed_seconds;
     progress.remaining_seconds = update->remaining_seconds;
+    if (auto run = running_.find(job.id); !progress.elapsed_seconds && run != running_.end()) {
+      // wget and curl do not print the time spent: count it from the step's start.
+      progress.elapsed_seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::steady_clock::now() - run->second->step_started)
+                                     .count();
+    }
+    if (!progress.remaining_seconds && progress.total && progress.downloaded && progress.speed &&
+        *progress.speed > 0 && *progress.total >= *progress.downloaded) {
+      progress.remaining_seconds = static_cast<std::int64_t>(
+          std::ceil(static_cast<double>(*progress.total - *progress.downloaded) / *progress.speed));
+    }
+  }
+  bus_.publish_install(progress);
+}
+
+void Scheduler::publish_retrying(const Job& job) {
+  core::InstallProgress progress;
+  progress.job_id = job.id;
+  progress.type = "retrying";
+  progress.name = job.name;
+  progress.attempt = job.attempts;
+  progress.max_attempts = job.max_attempts;
+  progress.error = job.error ? job.error->message : std::string();
+  progress.next_attempt_at = job.next_attempt_at;
+  for (const core::Item& item : job.items) {
+    if (item.state == JobState::kCompleted) continue;
+    progress.resource = item.resource;  // the card it stopped at
+    progress.stage = item.stage;
+    break;
   }
   bus_.publish_install(progress);
 }
@@ -250,6 +317,7 @@ void Scheduler::handle_step_started(const std::string& job_id, std::size_t step)
   core::Item& item = job.items.at(step);
   item.state = JobState::kRunning;
   item.percent.reset();
+  run->step_started = std::chrono::steady_clock::now();
   if (first_of_resource(job, step)) publish_install(job, item, "stage_start", nullptr);
   bus_.publish(core::EventType::kProgress, job);
 }

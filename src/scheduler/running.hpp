@@ -26,13 +26,13 @@ struct Scheduler::Running {
   std::chrono::steady_clock::time_point last_persist{};
   std::chrono::steady_clock::time_point last_publish{};
   std::map<std::size_t, std::uint64_t> speed_by_item;
-  std::uint64_t token = 0;  // tells this run's resolution from a stale one
-  bool resolving = false;   // the source's plan is being fetched
+  std::uint64_t token = 0;            // tells this run's resolution from a stale one
+  bool resolving = false;             // the source's plan is being fetched
   std::filesystem::path destination;  // of planned files (their links and sidecars)
-  std::map<std::string, sources::PlannedFile> planned;  // by item source (PlannedFile::key)
-  bool remote = false;  // the job runs commands on an instance
-  std::map<std::string, std::string> card_names;  // remote: resource card path -> its name
+  std::map<std::string, sources::PlannedFile> planned;   // by item source (PlannedFile::key)
+  bool remote = false;                                   // the job runs commands on an instance
+  std::map<std::string, std::string> card_names;         // remote: resource card path -> its name
+  std::chrono::steady_clock::time_point step_started{};  // remote: the running command's start
 };
-
 
 }  // namespace haul::scheduler

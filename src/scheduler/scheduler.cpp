@@ -136,6 +136,8 @@ Result<fs::path> Scheduler::resolve_destination(const std::string& dest) const {
 
 std::string Scheduler::dedup_key(const Job& job) const {
   std::string key = job.target + '\n' + job.destination;
+  if (auto ui_home = job.source_options.find("ui_home"); ui_home != job.source_options.end())
+    key += '\n' + ui_home->second;
   // A resolved job's items are its files; the source names the job.
   if (!runs_cards(job) && needs_resolution(job)) return key + '\n' + job.source;
   for (const core::Item& item : job.items) key += '\n' + item.source;
@@ -163,6 +165,7 @@ Result<Job> Scheduler::make_job(const JobRequest& request, std::int64_t seq,
   job.source_options = request.source_options;
   if (job.target != "local") {
     job.name = request.name;
+    if (!request.ui_home.empty()) job.source_options["ui_home"] = request.ui_home;
     if (auto added = add_remote_items(job, request); !added) return fail(added.error());
     return job;
   }
@@ -237,7 +240,7 @@ void Scheduler::add(std::vector<JobRequest> requests,
 }
 
 void Scheduler::act(const std::string& id, core::Action action,
-                    std::function<void(Result<Job>)> done) {
+                    std::function<void(Result<ActResult>)> done) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return done(fail(ErrorCode::kNotFound, "no job " + id));
   Job& job = it->second;
@@ -249,38 +252,49 @@ void Scheduler::act(const std::string& id, core::Action action,
   }
   spdlog::info("job {}: {} requested", id, core::action_name(action));
   if (auto run = running_.find(id); run != running_.end()) {
-    // Transfers stop asynchronously; conclude_stop() answers once they have.
-    Running& r = *run->second;
-    r.waiters.push_back(std::move(done));
-    if (!r.stopping && !r.shutdown) {
-      r.stopping = action;
-      for (transfer::TransferId t : r.transfers) engine_->stop(t, action == core::Action::kPause);
-      // A remote job's commands are killed; its runner then reports the end.
-      if (r.remote) remote_->cancel(id);
-      // Nothing to wait for while only the plan is being fetched: its answer
-      // will find the run gone and be dropped.
-      if (r.resolving) conclude_stop(job, r);
-    }
-    return;
+    // Transfers and remote commands stop asynchronously (a remote kill takes
+    // seconds): answer now, conclude_stop() publishes the outcome.
+    request_stop(job, *run->second, action);
+    return done(ActResult{job, true});
   }
+  apply_idle_action(job, action, *next);
+  persist(job, [job, done = std::move(done)](Result<void> written) {
+    if (!written) return done(fail(written.error()));
+    done(ActResult{job, false});
+  });
+  schedule();
+}
+
+void Scheduler::request_stop(Job& job, Running& run, core::Action action) {
+  if (run.stopping || run.shutdown) return;
+  run.stopping = action;
+  job.pending_action = action;
+  for (transfer::TransferId t : run.transfers) engine_->stop(t, action == core::Action::kPause);
+  // A remote job's commands are killed; its runner then reports the end.
+  if (run.remote) remote_->cancel(job.id);
+  bus_.publish(core::EventType::kState, job);
+  // Nothing to wait for while only the plan is being fetched: its answer
+  // will find the run gone and be dropped.
+  if (run.resolving) conclude_stop(job, run);
+}
+
+void Scheduler::apply_idle_action(Job& job, core::Action action, JobState next) {
   if (action == core::Action::kCancel) delete_partial_files(job);
   if (action == core::Action::kRetry) {
     job.attempts = 0;
     job.error.reset();
     for (core::Item& item : job.items) {
-      if (item.state != JobState::kCompleted) item.error.reset();
+      if (item.state != JobState::kCompleted) {
+        item.error.reset();
+        item.state = JobState::kQueued;
+      }
     }
     unfinished_by_key_[dedup_key(job)] = job.id;
   }
   job.next_attempt_at.reset();
-  if (core::is_finished(*next)) job.finished_at = core::Clock::now();
-  set_state(job, *next,
-            *next == JobState::kCancelled ? core::EventType::kCancelled : core::EventType::kState);
-  persist(job, [job, done = std::move(done)](Result<void> written) {
-    if (!written) return done(fail(written.error()));
-    done(job);
-  });
-  schedule();
+  if (core::is_finished(next)) job.finished_at = core::Clock::now();
+  set_state(job, next,
+            next == JobState::kCancelled ? core::EventType::kCancelled : core::EventType::kState);
 }
 
 void Scheduler::remove(const std::string& id, std::function<void(Result<void>)> done) {
@@ -290,6 +304,7 @@ void Scheduler::remove(const std::string& id, std::function<void(Result<void>)> 
     auto job = jobs_.find(id);
     if (job == jobs_.end()) return done({});
     runnable_.erase({job->second.priority, job->second.seq});
+    runnable_remote_.erase({job->second.priority, job->second.seq});
     retrying_.erase(id);
     unfinished_by_key_.erase(dedup_key(job->second));
     bus_.publish(core::EventType::kRemoved, job->second);
@@ -301,13 +316,18 @@ void Scheduler::remove(const std::string& id, std::function<void(Result<void>)> 
       done(written);
     });
   };
-  if (!core::is_finished(it->second.state)) {
-    return act(id, core::Action::kCancel, [erase, done](Result<Job> cancelled) mutable {
-      if (!cancelled && cancelled.error().code != ErrorCode::kConflict)
-        return done(fail(cancelled.error()));
+  Job& job = it->second;
+  if (core::is_finished(job.state)) return erase();
+  if (auto run = running_.find(id); run != running_.end()) {
+    // The record goes once the transfers have stopped and the files are gone
+    // (a pause under way keeps them: delete them here).
+    run->second->waiters.push_back([this, erase](Result<Job> stopped) mutable {
+      if (stopped && stopped->state != JobState::kCancelled) delete_partial_files(*stopped);
       erase();
     });
+    return request_stop(job, *run->second, core::Action::kCancel);
   }
+  apply_idle_action(job, core::Action::kCancel, JobState::kCancelled);
   erase();
 }
 
@@ -318,14 +338,32 @@ const Job* Scheduler::find(const std::string& id) const {
   return it == jobs_.end() ? nullptr : &it->second;
 }
 
-std::vector<const Job*> Scheduler::list(std::optional<JobState> state,
-                                        const std::optional<std::string>& target,
-                                        const std::optional<std::string>& group) const {
+fs::path Scheduler::under_first_root(const std::string& path) const {
+  fs::path p(path);
+  if (p.is_relative()) p = options_.roots.front() / p;
+  return p.lexically_normal();
+}
+
+std::vector<const Job*> Scheduler::list(const JobFilter& filter) const {
+  std::optional<fs::path> wanted;
+  if (filter.path) wanted = under_first_root(*filter.path);
+  // The file itself or anything under the folder.
+  auto covers = [&wanted](const std::string& candidate) {
+    if (candidate.empty()) return false;
+    const fs::path p = fs::path(candidate).lexically_normal();
+    const fs::path rel = p.lexically_relative(*wanted);
+    return p == *wanted || (!rel.empty() && *rel.begin() != ".." && rel != ".");
+  };
   std::vector<const Job*> out;
   for (const auto& [id, job] : jobs_) {
-    if (state && job.state != *state) continue;
-    if (target && job.target != *target) continue;
-    if (group && job.group != *group) continue;
+    if (filter.state && job.state != *filter.state) continue;
+    if (filter.target && job.target != *filter.target) continue;
+    if (filter.group && job.group != *filter.group) continue;
+    if (filter.name && job.name != *filter.name) continue;
+    if (wanted && !covers(job.destination) &&
+        std::none_of(job.items.begin(), job.items.end(),
+                     [&](const core::Item& item) { return covers(item.path); }))
+      continue;
     out.push_back(&job);
   }
   std::sort(out.begin(), out.end(), [](const Job* a, const Job* b) { return a->seq < b->seq; });
@@ -471,7 +509,7 @@ void Scheduler::handle_progress(const transfer::TransferProgress& progress) {
   if (progress.bytes_done > item.bytes_done)
     bytes_downloaded_ += progress.bytes_done - item.bytes_done;
   item.bytes_done = progress.bytes_done;
-  item.size = progress.total;
+  if (progress.total) item.size = progress.total;  // a size once known stays known
   item.speed = progress.speed;
   if (!progress.destination.empty()) item.path = progress.destination.string();
   item.stage = progress.stage == transfer::TransferStage::kVerifying ? "verify" : "model";
@@ -513,7 +551,8 @@ void Scheduler::handle_finished(transfer::TransferId id,
     spdlog::info("job {}: {} done ({} bytes, sha256 {})", job.id, item.path, result->size,
                  result->sha256.empty() ? "not computed" : result->sha256);
     if (auto planned = run.planned.find(item.source); planned != run.planned.end()) {
-      if (auto linked = sources::finish_planned_file(planned->second, run.destination, item.path); !linked)
+      if (auto linked = sources::finish_planned_file(planned->second, run.destination, item.path);
+          !linked)
         item_failed(job, run, item, linked.error());
     }
     if (!run.stopping && !run.shutdown && !run.failure) start_items(job, run);
@@ -550,6 +589,7 @@ void Scheduler::conclude_stop(Job& job, Running& run) {
   running_.erase(job.id);  // `run` is gone from here on
   job.speed = 0;
   job.eta_seconds.reset();
+  job.pending_action.reset();
 
   const bool all_done = std::all_of(job.items.begin(), job.items.end(), [](const core::Item& i) {
     return i.state == JobState::kCompleted;
@@ -573,7 +613,7 @@ void Scheduler::conclude_stop(Job& job, Running& run) {
     if (failure->code == ErrorCode::kDataLoss) ++mismatches;
     const bool permanent = is_permanent(failure->code) || mismatches >= 2;
     if (permanent || job.attempts >= job.max_attempts) {
-      if (!permanent)
+      if (!permanent && job.attempts > 1)
         job.error->message += " (gave up after " + std::to_string(job.attempts) + " attempts)";
       job.finished_at = core::Clock::now();
       spdlog::error("job {}: failed: {}", job.id, job.error->message);
@@ -585,6 +625,7 @@ void Scheduler::conclude_stop(Job& job, Running& run) {
       spdlog::warn("job {}: attempt {} failed ({}); retrying in {} ms", job.id, job.attempts,
                    failure->message, delay.count());
       set_state(job, JobState::kRetrying, core::EventType::kState);
+      if (job.target != "local") publish_retrying(job);
     }
   } else {
     // Every transfer ended without a failure but items remain: queue again.
@@ -610,6 +651,7 @@ void Scheduler::conclude_stop(Job& job, Running& run) {
 
 void Scheduler::set_state(Job& job, JobState state, core::EventType event) {
   job.state = state;
+  core::settle_items(job);
   if (core::is_finished(state)) {
     unfinished_by_key_.erase(dedup_key(job));
     hash_mismatches_.erase(job.id);
@@ -629,11 +671,9 @@ void Scheduler::persist(const Job& job, std::function<void(Result<void>)> done) 
 
 std::chrono::milliseconds Scheduler::backoff(int attempts) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uniform_real_distribution<double> jitter(0.9, 1.1);
-  const double units = std::pow(static_cast<double>(std::max(attempts, 1)), 4);
-  const double ms = std::min(units * static_cast<double>(options_.backoff_unit.count()),
-                             static_cast<double>(options_.backoff_cap.count()));
-  return std::chrono::milliseconds(static_cast<long long>(ms * jitter(rng)));
+  std::uniform_real_distribution<double> draw(0.0, 1.0);
+  // Attempt `attempts + 1` is next: 2 s before the second, 4 s before the third, ...
+  return backoff_delay(options_.retry_backoff, std::max(attempts, 1) + 1, draw(rng));
 }
 
 void Scheduler::arm_retry_timer() {

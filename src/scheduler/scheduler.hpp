@@ -1,7 +1,8 @@
 // The scheduler: the only writer of job state. It turns requests into jobs,
 // persists every change through the DB worker, starts jobs by priority then
 // age within the concurrency limits, runs their items on the transfer
-// engine, retries with attempt^4 backoff, and recovers after a crash.
+// engine, retries with exponential backoff (seed 003: 2 s, 4 s, 8 s, ...),
+// and recovers after a crash.
 //
 // Threading: every method runs on the control thread (the io_context passed
 // in). Engine callbacks arrive on the engine's thread and are posted here;
@@ -22,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/backoff.hpp"
 #include "base/error.hpp"
 #include "core/instance.hpp"
 #include "core/job.hpp"
@@ -44,12 +46,15 @@ struct SchedulerOptions {
   // Destinations must lie inside one of these; the first is the default and
   // the base of relative destinations.
   std::vector<std::filesystem::path> roots;
-  // Backoff before attempt n+1: n^4 units, +-10 % jitter, capped.
-  std::chrono::milliseconds backoff_unit{1000};
-  std::chrono::milliseconds backoff_cap{std::chrono::hours(1)};
+  // Wait before attempt n+1: initial x 2^(n-1), +-10 % jitter, capped; a
+  // server's longer Retry-After wins.
+  BackoffPolicy retry_backoff{std::chrono::seconds(2), 2.0, std::chrono::minutes(5), 0.1};
   std::chrono::milliseconds persist_interval{500};  // progress writes per job
   std::chrono::milliseconds publish_interval{250};  // live progress per job
-  transfer::RetryPolicy transfer_retry{};           // within one attempt
+  // Within one attempt. A job's attempts are the retries a user sees: a
+  // request that gets no byte ends the attempt instead of being retried in
+  // place (a connection that was receiving resumes at once).
+  transfer::RetryPolicy transfer_retry{.retry_only_after_data = true};
   transfer::EngineOptions engine{};
   // Environment for resolving sources (HF_TOKEN, CIVITAI_TOKEN, AWS_*, ...).
   sources::GetEnv getenv = sources::process_env();
@@ -72,6 +77,26 @@ struct JobRequest {
   std::map<std::string, std::string> labels;
   // See core::Job::source_options.
   std::map<std::string, std::string> source_options;
+  // Resource cards on an instance: UI_HOME for this job; "" = the instance's.
+  std::string ui_home;
+};
+
+// Which jobs GET /api/v1/jobs lists; unset fields match every job.
+struct JobFilter {
+  std::optional<core::JobState> state;
+  std::optional<std::string> target;
+  std::optional<std::string> group;
+  std::optional<std::string> name;
+  // Jobs writing this file or anything under this folder (item paths and
+  // destinations). Relative paths are taken from the first root, as -d is.
+  std::optional<std::string> path;
+};
+
+// What act() did: the job as it is now, and whether a stop is still under
+// way (pause or cancel of a running job: its end follows as events).
+struct ActResult {
+  core::Job job;
+  bool pending = false;
 };
 
 struct AddResult {
@@ -101,9 +126,10 @@ class Scheduler final : public transfer::TransferObserver, public remote::Remote
   // calls `done`. Several requests are committed in one transaction.
   void add(std::vector<JobRequest> requests,
            std::function<void(Result<std::vector<AddResult>>)> done);
-  // pause / resume / retry / cancel. Errors: kNotFound (no such job),
-  // kFailedPrecondition (not possible in its state: the API's 409).
-  void act(const std::string& id, core::Action action, std::function<void(Result<core::Job>)> done);
+  // pause / resume / retry / cancel, answered at once: a running job's stop
+  // is started and reported pending. Errors: kNotFound (no such job),
+  // kConflict (not possible in its state: the API's 409).
+  void act(const std::string& id, core::Action action, std::function<void(Result<ActResult>)> done);
   // Cancels the job if unfinished, then deletes its record.
   void remove(const std::string& id, std::function<void(Result<void>)> done);
 
@@ -112,13 +138,17 @@ class Scheduler final : public transfer::TransferObserver, public remote::Remote
   void put_instance(core::Instance instance, std::function<void(Result<core::Instance>)> done);
   // Errors: kNotFound, kConflict while unfinished jobs target it.
   void remove_instance(const std::string& id, std::function<void(Result<void>)> done);
+  // Removes the instances unused (no job started there, else since they were
+  // registered) for longer than `older_than` and without unfinished jobs;
+  // `done` gets their ids.
+  void prune_instances(std::chrono::milliseconds older_than,
+                       std::function<void(Result<std::vector<std::string>>)> done);
   const core::Instance* find_instance(const std::string& id) const;
   std::vector<const core::Instance*> instances() const;
 
   const core::Job* find(const std::string& id) const;
-  std::vector<const core::Job*> list(std::optional<core::JobState> state,
-                                     const std::optional<std::string>& target,
-                                     const std::optional<std::string>& group) const;
+  // Matching jobs, in insertion order.
+  std::vector<const core::Job*> list(const JobFilter& filter = {}) const;
   SchedulerStats stats() const;
   const SchedulerOptions& options() const { return options_; }
 
@@ -192,12 +222,21 @@ class Scheduler final : public transfer::TransferObserver, public remote::Remote
   void handle_remote_finished(const std::string& job_id, const Result<void>& result);
   void publish_install(const core::Job& job, const core::Item& item, std::string type,
                        const remote::progress::ProgressUpdate* update);
+  // A remote job's attempt failed and another follows: seed 001 clients hear
+  // of it at once (resource_install_progress of type "retrying").
+  void publish_retrying(const core::Job& job);
   void start_items(core::Job& job, Running& run);
   void handle_progress(const transfer::TransferProgress& progress);
   void handle_finished(transfer::TransferId id, const Result<transfer::TransferResult>& result);
   void item_failed(core::Job& job, Running& run, core::Item& item, const Error& error);
   void end_run(core::Job& job);
   void conclude_stop(core::Job& job, Running& run);
+  // Starts stopping a running job (pause or cancel); conclude_stop() ends it.
+  void request_stop(core::Job& job, Running& run, core::Action action);
+  // pause / resume / retry / cancel of a job that is not running: at once.
+  void apply_idle_action(core::Job& job, core::Action action, core::JobState next);
+  // Absolute, normalised: relative paths start at the first root.
+  std::filesystem::path under_first_root(const std::string& path) const;
   void set_state(core::Job& job, core::JobState state, core::EventType event);
   void persist(const core::Job& job, std::function<void(Result<void>)> done = {});
   void arm_retry_timer();
@@ -226,7 +265,7 @@ class Scheduler final : public transfer::TransferObserver, public remote::Remote
   std::map<std::string, std::unique_ptr<Running>> running_;
   std::map<transfer::TransferId, Slot> transfers_;
   std::map<std::string, int> running_per_host_;
-  std::map<std::string, int> hash_mismatches_;  // per unfinished job: two mean failed
+  std::map<std::string, int> hash_mismatches_;       // per unfinished job: two mean failed
   std::map<std::string, core::Instance> instances_;  // by id
   std::unique_ptr<remote::RemoteRunner> remote_;
   std::map<std::string, int> running_on_instance_;

@@ -165,6 +165,24 @@ nlohmann::json Daemon::wait_for_state(const std::string& id, const std::string& 
   return last;
 }
 
+nlohmann::json Daemon::act(const std::string& id, const std::string& action,
+                           std::chrono::milliseconds timeout) const {
+  const HttpReply reply = call("POST", "/api/v1/jobs/" + id + "/" + action);
+  EXPECT_TRUE(reply.status == 200 || reply.status == 202)
+      << action << " " << id << ": " << reply.status << " " << reply.body;
+  if (reply.status != 202) return reply.json();
+  // A running job stops in the background; wait for the outcome.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  nlohmann::json last = reply.json();
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = job(id);
+    if (last["pending_action"].is_null()) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << action << " of job " << id << " did not finish: " << last.dump();
+  return last;
+}
+
 void Daemon::kill(int signal) { process_->signal(signal); }
 
 HaulProcess::Outcome Daemon::stop() {

@@ -57,6 +57,10 @@ class Daemon {
   // Polls until the job is in `state` (or a finished state); returns it.
   nlohmann::json wait_for_state(const std::string& id, const std::string& state,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+  // POST /api/v1/jobs/{id}/ACTION and, when the job was running (202), wait
+  // until its stop has ended; returns the job then.
+  nlohmann::json act(const std::string& id, const std::string& action,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
   void kill(int signal);
   HaulProcess::Outcome stop();  // SIGTERM and wait
   std::string log() const;      // data/logs/downloads.log
@@ -72,7 +76,7 @@ class DaemonTest : public ::testing::Test {
   std::filesystem::path models() const { return dir / "models"; }
   std::unique_ptr<Daemon> start_daemon(std::vector<std::string> extra = {},
                                        std::vector<std::string> env = {}) {
-    std::vector<std::string> args = {"--backoff-unit-ms", "20"};
+    std::vector<std::string> args = {"--retry-delay", "20ms"};
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<Daemon>(dir / "data", models(), args, env);
   }

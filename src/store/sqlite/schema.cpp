@@ -90,6 +90,10 @@ CREATE TABLE instances (
 ) WITHOUT ROWID;
 ALTER TABLE items ADD COLUMN resource TEXT NOT NULL DEFAULT '';
 )sql"},
+    // When a job last started on each instance (haul instances prune).
+    {4, R"sql(
+ALTER TABLE instances ADD COLUMN last_used_at INTEGER;
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

@@ -152,12 +152,13 @@ Result<void> SqliteJobStore::Impl::prepare_all() {
       {&select_events,
        "SELECT " + event_columns + " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"},
       {&upsert_instance,
-       "INSERT INTO instances (id, ssh_command, ui_home, max_parallel, created_at) VALUES (?1, "
-       "?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET ssh_command = ?2, ui_home = ?3, "
-       "max_parallel = ?4"},
+       "INSERT INTO instances (id, ssh_command, ui_home, max_parallel, created_at, last_used_at) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET ssh_command = ?2, "
+       "ui_home = ?3, max_parallel = ?4, last_used_at = ?6"},
       {&delete_instance, "DELETE FROM instances WHERE id = ?1"},
       {&select_instances,
-       "SELECT id, ssh_command, ui_home, max_parallel, created_at FROM instances ORDER BY id"},
+       "SELECT id, ssh_command, ui_home, max_parallel, created_at, last_used_at FROM instances "
+       "ORDER BY id"},
   };
   for (const Entry& entry : entries) {
     auto prepared = db.prepare(entry.sql, "open database");
@@ -252,6 +253,11 @@ Result<void> SqliteJobStore::Impl::write(const WriteBatch& batch) {
     upsert_instance.bind(3, instance.ui_home);
     upsert_instance.bind(4, std::int64_t{instance.max_parallel});
     upsert_instance.bind(5, to_ms(instance.created_at));
+    if (instance.last_used_at) {
+      upsert_instance.bind(6, to_ms(*instance.last_used_at));
+    } else {
+      upsert_instance.bind_null(6);
+    }
     if (auto done = db.run(upsert_instance, kWrite); !done) return done;
   }
   for (const std::string& id : batch.instance_deletes) {
@@ -483,9 +489,10 @@ Result<std::vector<core::Instance>> SqliteJobStore::load_instances() {
                      instance.id = impl.select_instances.text(0);
                      instance.ssh_command = impl.select_instances.text(1);
                      instance.ui_home = impl.select_instances.text(2);
-                     instance.max_parallel =
-                         static_cast<int>(impl.select_instances.int64(3));
+                     instance.max_parallel = static_cast<int>(impl.select_instances.int64(3));
                      instance.created_at = from_ms(impl.select_instances.int64(4));
+                     if (!impl.select_instances.is_null(5))
+                       instance.last_used_at = from_ms(impl.select_instances.int64(5));
                      instances.push_back(std::move(instance));
                    }
                    return instances;

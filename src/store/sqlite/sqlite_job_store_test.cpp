@@ -79,6 +79,7 @@ TEST_F(SqliteJobStoreTest, InstancesAreStoredReplacedAndDeleted) {
   EXPECT_EQ(*loaded, (std::vector<core::Instance>{a, b}));
 
   a.ui_home = "/root/ComfyUI";
+  a.last_used_at = at_ms(1'700'000'100'000);  // a job started there
   WriteBatch second;
   second.instance_upserts = {a};
   second.instance_deletes = {"gpu-2"};
