@@ -124,14 +124,17 @@ void ResourcesFeed::on_progress(const core::InstallProgress& p) {
   } else if (p.type != "progress") {
     data["name"] = p.name;
   } else {
+    // Seed 001's shape has every key, always; what the tool has not said yet
+    // is 0 (percent, downloaded) or null (total, remaining).
     data["stage"] = p.stage;
     if (!p.name.empty()) data["name"] = p.name;
-    if (p.percent) data["percent"] = static_cast<int>(std::floor(*p.percent));
-    if (p.downloaded) data["downloaded"] = short_size(*p.downloaded);
-    if (p.total) data["total"] = short_size(*p.total);
-    if (p.elapsed_seconds) data["elapsed"] = clock_time(*p.elapsed_seconds);
-    if (p.remaining_seconds) data["remaining"] = clock_time(*p.remaining_seconds);
-    if (p.speed) data["speed"] = format_speed(*p.speed);
+    data["percent"] = p.percent ? static_cast<int>(std::floor(*p.percent)) : 0;
+    data["downloaded"] = short_size(p.downloaded.value_or(0));
+    data["total"] = p.total ? json(short_size(*p.total)) : json(nullptr);
+    data["elapsed"] = clock_time(p.elapsed_seconds.value_or(0));
+    data["remaining"] =
+        p.remaining_seconds ? json(clock_time(*p.remaining_seconds)) : json(nullptr);
+    data["speed"] = format_speed(p.speed.value_or(0));
   }
   emit(p.job_id, "resource_install_progress", std::move(data));
 }

@@ -341,7 +341,9 @@ const Job* Scheduler::find(const std::string& id) const {
 fs::path Scheduler::under_first_root(const std::string& path) const {
   fs::path p(path);
   if (p.is_relative()) p = options_.roots.front() / p;
-  return p.lexically_normal();
+  p = p.lexically_normal();
+  if (!p.has_filename() && p.has_parent_path()) p = p.parent_path();  // "dir/" names dir
+  return p;
 }
 
 std::vector<const Job*> Scheduler::list(const JobFilter& filter) const {

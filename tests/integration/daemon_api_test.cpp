@@ -175,6 +175,30 @@ TEST_F(DaemonApiTest, ListFiltersByStateTargetAndGroup) {
   EXPECT_EQ(bad.status, 400) << bad.body;
   expect_error_shape(bad);
 
+  // Issue 10 item 11: name and path filter (seed 002), combined with the
+  // others; a path is relative to the models root like `dest`, or absolute;
+  // a folder covers the files in it. An unknown parameter is an error, not
+  // a filter that matches everything.
+  EXPECT_EQ(ids_of(daemon->call("GET", "/api/v1/jobs?name=b.bin").json()),
+            (std::vector<std::string>{b}));
+  EXPECT_EQ(ids_of(daemon->call("GET", "/api/v1/jobs?path=a.bin").json()),
+            (std::vector<std::string>{a}));
+  EXPECT_EQ(
+      ids_of(daemon->call("GET", "/api/v1/jobs?path=" + (models() / "b.bin").string()).json()),
+      (std::vector<std::string>{b}));
+  EXPECT_EQ(daemon->call("GET", "/api/v1/jobs?path=.").json()["count"], 3);  // the root folder
+  EXPECT_EQ(daemon->call("GET", "/api/v1/jobs?path=elsewhere.bin").json()["count"], 0);
+  EXPECT_EQ(
+      ids_of(daemon->call("GET", "/api/v1/jobs?group=loras&path=a.bin&state=completed").json()),
+      (std::vector<std::string>{a}));
+  EXPECT_EQ(daemon->call("GET", "/api/v1/jobs?group=vae&name=a.bin").json()["count"], 0);
+  for (const char* query : {"paht=a.bin", "name=a.bin&colour=red"}) {
+    const HttpReply unknown = daemon->call("GET", std::string("/api/v1/jobs?") + query);
+    EXPECT_EQ(unknown.status, 400) << query << " -> " << unknown.body;
+    expect_error_shape(unknown);
+    EXPECT_TRUE(contains(error_message(unknown), "unknown query parameter")) << unknown.body;
+  }
+
   // Paging: count stays the number of matching jobs.
   const json page = daemon->call("GET", "/api/v1/jobs?limit=1&offset=1").json();
   EXPECT_EQ(ids_of(page), (std::vector<std::string>{b}));

@@ -285,14 +285,22 @@ TEST_F(DaemonCliTest, CancelByPathAndCancelAll) {
 
   const auto by_dir = haul(*daemon, {"cancel", "--path", (models() / "loras").string()});
   ASSERT_EQ(by_dir.exit_code, 0) << by_dir.err;
-  EXPECT_EQ(daemon->job(a)["state"], "cancelled");
+  daemon->wait_for_state(a, "cancelled", std::chrono::seconds(10));
   EXPECT_EQ(daemon->job(b)["state"], "running");
   EXPECT_EQ(daemon->job(c)["state"], "running");
 
-  // A file path names the one job writing it.
-  const auto by_file = haul(*daemon, {"cancel", "--path", running_b["items"][0]["path"]});
+  // A file path names the one job writing it. Issue 10 item 14: a relative
+  // path is taken from the daemon's models root, as `haul add -d` is, not
+  // from the client's working directory.
+  const std::string b_path = running_b["items"][0]["path"];
+  const std::string relative = fs::path(b_path).lexically_relative(models()).string();
+  ASSERT_EQ(relative, "vae/b.bin");
+  fs::create_directories(dir / "elsewhere");
+  HaulProcess by_file_process({"cancel", "--path", relative, "--server", daemon->url()}, {},
+                              HAUL_BINARY, dir / "elsewhere");
+  const auto by_file = by_file_process.wait();
   ASSERT_EQ(by_file.exit_code, 0) << by_file.err;
-  EXPECT_EQ(daemon->job(b)["state"], "cancelled");
+  daemon->wait_for_state(b, "cancelled", std::chrono::seconds(10));
   EXPECT_EQ(daemon->job(c)["state"], "running");
 
   const auto nobody = haul(*daemon, {"cancel", "--path", (models() / "checkpoints").string()});
@@ -301,7 +309,7 @@ TEST_F(DaemonCliTest, CancelByPathAndCancelAll) {
 
   const auto all = haul(*daemon, {"cancel", "--all"});
   ASSERT_EQ(all.exit_code, 0) << all.err;
-  EXPECT_EQ(daemon->job(c)["state"], "cancelled");
+  daemon->wait_for_state(c, "cancelled", std::chrono::seconds(10));
   EXPECT_EQ(daemon->call("GET", "/api/v1/jobs?state=cancelled").json()["count"], 3);
 
   const auto nothing = haul(*daemon, {"cancel", "--all"});
@@ -400,6 +408,28 @@ TEST_F(DaemonCliTest, BadUsageExitsWithTwo) {
     EXPECT_EQ(outcome.exit_code, 2) << ::testing::PrintToString(full) << "\n" << outcome.err;
     EXPECT_FALSE(outcome.err.empty()) << ::testing::PrintToString(full);
   }
+}
+
+// Issue 10 item 15: a word haul does not know is named, with the command it
+// probably meant, in one line.
+TEST_F(DaemonCliTest, AMistypedCommandIsNamedWithWhatWasMeant) {
+  const auto option = run_haul({"--status"});
+  EXPECT_EQ(option.exit_code, 2);
+  ASSERT_EQ(lines_of(option.err).size(), 1u) << option.err;
+  EXPECT_TRUE(contains(option.err, "'--status'")) << option.err;
+  EXPECT_TRUE(contains(option.err, "did you mean 'haul status'?")) << option.err;
+  EXPECT_TRUE(contains(option.err, "haul --help")) << option.err;
+  EXPECT_FALSE(contains(option.err, "A subcommand is required")) << option.err;
+
+  const auto typo = run_haul({"stauts"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_TRUE(contains(typo.err, "'stauts' is not a haul command")) << typo.err;
+  EXPECT_TRUE(contains(typo.err, "'haul status'")) << typo.err;
+
+  const auto unknown = run_haul({"download", "http://127.0.0.1/x"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(contains(unknown.err, "'download' is not a haul command")) << unknown.err;
+  EXPECT_TRUE(run_haul({"--help"}).exit_code == 0);
 }
 
 // ---- haul worker ------------------------------------------------------------------------

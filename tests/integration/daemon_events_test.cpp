@@ -2,65 +2,18 @@
 // Last-Event-ID replay, and Socket.IO with the npm socket.io-client.
 #include <curl/curl.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
 
 #include "daemon_fixture.hpp"
+#include "ws_client.hpp"
 
 namespace haul::testing {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 using nlohmann::json;
 using std::chrono::milliseconds;
-
-struct HostPort {
-  std::string host;
-  std::string port;
-};
-
-HostPort host_port(const std::string& url) {
-  std::smatch match;
-  std::regex_search(url, match, std::regex("http://([^:/]+):(\\d+)"));
-  return {match[1], match[2]};
-}
-
-// A synchronous WebSocket client on the daemon's /api/v1/ws.
-class WsClient {
- public:
-  explicit WsClient(const std::string& url) : ws_(io_) {
-    const HostPort hp = host_port(url);
-    asio::ip::tcp::resolver resolver(io_);
-    asio::connect(ws_.next_layer(), resolver.resolve(hp.host, hp.port));
-    ws_.handshake(hp.host + ":" + hp.port, "/api/v1/ws");
-  }
-  void send(const std::string& text) { ws_.write(asio::buffer(text)); }
-  json receive() {
-    beast::flat_buffer buffer;
-    ws_.read(buffer);
-    return json::parse(beast::buffers_to_string(buffer.data()));
-  }
-  // Reads messages until `done` says so or `limit` messages arrived.
-  std::vector<json> receive_until(const std::function<bool(const json&)>& done, int limit = 2000) {
-    std::vector<json> messages;
-    while (limit-- > 0) {
-      messages.push_back(receive());
-      if (done(messages.back())) break;
-    }
-    return messages;
-  }
-
- private:
-  asio::io_context io_;
-  websocket::stream<asio::ip::tcp::socket> ws_;
-};
 
 class DaemonEventsTest : public DaemonTest {
  protected:
@@ -105,6 +58,32 @@ TEST_F(DaemonEventsTest, WebSocketChannelStreamsProgressThenComplete) {
   EXPECT_LE(progress, 12) << "at most about 4 updates a second";
   EXPECT_EQ(messages.back()["data"]["overallProgress"], 100.0);
   EXPECT_EQ(messages.back()["data"]["fileName"], "ws.bin");
+}
+
+// Issue 10 item 8: a job's files say what the job says: paused, cancelled.
+TEST_F(DaemonEventsTest, FilesOfAPausedOrCancelledJobSaySoInItsEvents) {
+  auto daemon = start_daemon();
+  add_slow_file("/one.bin", 2u << 20, 256u << 10);
+  add_slow_file("/two.bin", 2u << 20, 256u << 10);
+  WsClient ws(daemon->url());
+  ws.send(R"({"subscribe":"download"})");
+  EXPECT_EQ(ws.receive()["type"], "subscribed");
+  const json job = daemon->add({{"sources", {server.url("/one.bin"), server.url("/two.bin")}}});
+  const std::string id = job["id"];
+  daemon->wait_for_state(id, "running");
+  EXPECT_EQ(daemon->act(id, "pause")["state"], "paused");
+  const auto paused =
+      ws.receive_until([](const json& m) { return m["data"]["status"] == "paused"; });
+  for (const json& file : paused.back()["data"]["files"]) EXPECT_EQ(file["status"], "paused");
+
+  EXPECT_EQ(daemon->act(id, "cancel")["state"], "cancelled");
+  const auto cancelled = ws.receive_until([](const json& m) { return m["type"] == "cancelled"; });
+  const json& data = cancelled.back()["data"];
+  EXPECT_EQ(data["status"], "cancelled");
+  ASSERT_EQ(data["files"].size(), 2u);
+  for (const json& file : data["files"]) EXPECT_EQ(file["status"], "cancelled") << data.dump();
+  const json stored = daemon->job(id);
+  for (const json& item : stored["items"]) EXPECT_EQ(item["state"], "cancelled");
 }
 
 TEST_F(DaemonEventsTest, WebSocketRejectsUnknownChannelsAndRequiresAnUpgrade) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -76,7 +77,10 @@ class DaemonTest : public ::testing::Test {
   std::filesystem::path models() const { return dir / "models"; }
   std::unique_ptr<Daemon> start_daemon(std::vector<std::string> extra = {},
                                        std::vector<std::string> env = {}) {
-    std::vector<std::string> args = {"--retry-delay", "20ms"};
+    // Fast retries unless the test sets its own.
+    std::vector<std::string> args;
+    if (std::find(extra.begin(), extra.end(), "--retry-delay") == extra.end())
+      args = {"--retry-delay", "20ms"};
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<Daemon>(dir / "data", models(), args, env);
   }

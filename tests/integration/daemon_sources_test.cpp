@@ -9,6 +9,7 @@
 #include "support/fake_civitai.hpp"
 #include "support/fake_hf.hpp"
 #include "support/fake_s3.hpp"
+#include "ws_client.hpp"
 
 namespace haul::testing {
 namespace {
@@ -81,6 +82,37 @@ TEST_F(DaemonSourcesTest, AnHfRepoJobGetsOneItemPerFileAndCompletes) {
     EXPECT_EQ(read_file(models() / "llm" / file.path), file.content) << file.path;
 }
 
+// Issue 10 items 6 and 7: on the download channel (WebSocket here; SSE and
+// Socket.IO carry the same encoded messages), an hf job names its repo and
+// method, and a size once known stays a number in every later message.
+TEST_F(DaemonSourcesTest, AnHfJobsChannelMessagesNameTheRepoAndKeepSizesOnceKnown) {
+  hub.set_cdn_rate(2u << 20);  // 3 MiB over 1.5 s: several progress messages
+  auto daemon = start_daemon({}, env());
+  WsClient ws(daemon->url());
+  ws.send(R"({"subscribe":"download"})");
+  ASSERT_EQ(ws.receive()["type"], "subscribed");
+  const json added = daemon->add({{"source", "hf://acme/tiny-model"}, {"dest", "llm"}});
+  const auto messages = ws.receive_until(
+      [&](const json& m) { return m["data"]["jobId"] == added["id"] && m["type"] != "progress"; });
+  ASSERT_EQ(messages.back()["type"], "complete");
+  bool total_known = false;
+  bool file_size_known = false;
+  for (const json& m : messages) {
+    const json& d = m["data"];
+    if (d["jobId"] != added["id"]) continue;
+    EXPECT_EQ(d["repo"], "acme/tiny-model") << m.dump();
+    EXPECT_EQ(d["method"], "haul") << m.dump();
+    if (total_known) EXPECT_TRUE(d["totalBytes"].is_number()) << "went back to null: " << m.dump();
+    total_known = total_known || d["totalBytes"].is_number();
+    bool all_sized = true;
+    for (const json& file : d["files"]) all_sized = all_sized && file["size"].is_number();
+    if (file_size_known) EXPECT_TRUE(all_sized) << "a file's size went back to null: " << m.dump();
+    file_size_known = file_size_known || (all_sized && !d["files"].empty());
+  }
+  EXPECT_TRUE(total_known);
+  EXPECT_EQ(messages.back()["data"]["totalBytes"], (3u << 20) + repo.files[1].content.size());
+}
+
 TEST_F(DaemonSourcesTest, HaulAddPassesIncludePatternsToTheDaemon) {
   auto daemon = start_daemon({}, env());
   const auto added = run_haul({"add", "hf://acme/tiny-model", "--include", "*.json", "-d", "cfg",
@@ -97,9 +129,9 @@ TEST_F(DaemonSourcesTest, HaulAddPassesIncludePatternsToTheDaemon) {
 
 TEST_F(DaemonSourcesTest, ACivitaiModelWithoutDestinationGoesToItsTypeFolder) {
   auto daemon = start_daemon({}, env());
-  const json added = daemon->add(
-      {{"source", "https://civitai.com/models/1678575?modelVersionId=1900322"},
-       {"with_preview", true}});
+  const json added =
+      daemon->add({{"source", "https://civitai.com/models/1678575?modelVersionId=1900322"},
+                   {"with_preview", true}});
   const json done = daemon->wait_for_state(added.at("id"), "completed");
   ASSERT_EQ(done.at("state"), "completed") << done.dump();
   EXPECT_EQ(read_file(models() / "loras" / "some_lora.safetensors"), lora_bytes);
@@ -140,16 +172,15 @@ TEST_F(DaemonSourcesTest, AProviderRefusalFailsTheJobAtOnceWithItsReason) {
 
 TEST_F(DaemonSourcesTest, UnparsableSourcesAreRefusedBeforeQueueing) {
   auto daemon = start_daemon({}, env());
-  for (const std::string source :
-       {"hf://just-a-name", "urn:air:sdxl:lora:huggingface:1@2", "s3://Bad_Bucket/key",
-        "gopher://x/y"}) {
+  for (const std::string source : {"hf://just-a-name", "urn:air:sdxl:lora:huggingface:1@2",
+                                   "s3://Bad_Bucket/key", "gopher://x/y"}) {
     const HttpReply reply = daemon->call("POST", "/api/v1/jobs", json{{"source", source}}.dump());
     EXPECT_EQ(reply.status, 422) << source << ": " << reply.body;
     EXPECT_FALSE(reply.json().at("error").at("message").get<std::string>().empty());
   }
-  const HttpReply mixed = daemon->call(
-      "POST", "/api/v1/jobs",
-      json{{"sources", {"hf://acme/tiny-model", "http://127.0.0.1:1/a.bin"}}}.dump());
+  const HttpReply mixed =
+      daemon->call("POST", "/api/v1/jobs",
+                   json{{"sources", {"hf://acme/tiny-model", "http://127.0.0.1:1/a.bin"}}}.dump());
   EXPECT_EQ(mixed.status, 422) << mixed.body;
   EXPECT_EQ(daemon->call("GET", "/api/v1/jobs").json().at("count"), 0);
 }
@@ -165,9 +196,9 @@ TEST_F(DaemonSourcesTest, ARepoJobSurvivesADaemonKillAndFinishesVerified) {
   const json added = daemon->add({{"source", "hf://acme/big"}, {"dest", "big"}});
   const std::string id = added.at("id");
   // Past two checkpoints (one a second), so there is something on disk to keep.
-  ASSERT_TRUE(eventually([&] { return daemon->job(id).at("bytes_done").get<std::uint64_t>() >
-                                      (7u << 20); },
-                         std::chrono::seconds(30), std::chrono::milliseconds(1)))
+  ASSERT_TRUE(
+      eventually([&] { return daemon->job(id).at("bytes_done").get<std::uint64_t>() > (7u << 20); },
+                 std::chrono::seconds(30), std::chrono::milliseconds(1)))
       << daemon->job(id).dump();
   daemon->kill(SIGKILL);
   daemon.reset();
@@ -176,7 +207,8 @@ TEST_F(DaemonSourcesTest, ARepoJobSurvivesADaemonKillAndFinishesVerified) {
   auto restarted = start_daemon({}, env());
   const json done = restarted->wait_for_state(id, "completed");
   ASSERT_EQ(done.at("state"), "completed") << done.dump();
-  for (const auto& file : big.files) EXPECT_EQ(read_file(models() / "big" / file.path), file.content);
+  for (const auto& file : big.files)
+    EXPECT_EQ(read_file(models() / "big" / file.path), file.content);
   EXPECT_EQ(done.at("items").size(), 2u);
   std::uint64_t refetched = 0;
   for (const auto& record : server.requests())

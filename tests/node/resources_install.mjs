@@ -2,11 +2,13 @@
 // unchanged in substance: connect to the /resources namespace with the stock
 // socket.io-client, POST /resources/install, emit subscribe_install with the
 // job id, and print one JSON line per event until the install completes or
-// fails.
-//   node resources_install.mjs DAEMON_URL BODY_JSON
+// fails. SUBSCRIBE_DELAY_MS (default 0) plays a slow client that subscribes
+// that much later: it must still get every event of the job from its start.
+//   node resources_install.mjs DAEMON_URL BODY_JSON [SUBSCRIBE_DELAY_MS]
 import { io } from 'socket.io-client';
+import { setTimeout as delay } from 'node:timers/promises';
 
-const [daemon, body] = process.argv.slice(2);
+const [daemon, body, subscribeDelay] = process.argv.slice(2);
 const timer = setTimeout(() => {
   console.error('timed out waiting for the installation to end');
   process.exit(1);
@@ -38,5 +40,6 @@ socket.on('connect', async () => {
   const result = await response.json();
   print('install', result);
   if (!result.success) process.exit(1);
+  await delay(Number(subscribeDelay ?? 0));
   socket.emit('subscribe_install', { job_id: result.job_id });
 });
