@@ -95,7 +95,14 @@ struct CommandSpec {
   // Relative to the remote $HOME: makes the run durable (see
   // build_run_script in ssh_script.hpp): the command survives this channel,
   // and a later run with the same run_dir re-attaches to it. "" = attached.
-  std::string run_dir;
+  std::string run_dir{};
+  // Durable runs only (see RunScriptOptions in ssh_script.hpp): the command
+  // gets a pseudo-terminal of its own on the instance where one can be made,
+  // so tools print live progress; its output then ends lines in "\r\n".
+  bool terminal = false;
+  // Durable runs only: paths the command may write, whose existence is
+  // recorded when it starts (see build_output_removal).
+  std::vector<std::string> watch{};
   // Set from another thread: stop following the command and return
   // (cancelled and detached), leaving it running. Only for durable runs.
   const std::atomic<bool>* detach = nullptr;
