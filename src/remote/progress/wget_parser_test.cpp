@@ -134,7 +134,7 @@ TEST(WgetParser, ReadsTheBar) {
   ASSERT_EQ(progress.size(), 21u);
   EXPECT_EQ(progress[0].percent, 0.0);
   EXPECT_EQ(progress[0].downloaded, 0u);
-  EXPECT_FALSE(progress[0].speed) << "--.-KB/s";
+  EXPECT_EQ(progress[0].speed, 0.0) << "--.-KB/s: nothing measured yet";
   EXPECT_EQ(progress[1].percent, 5.0);
   EXPECT_EQ(progress[1].downloaded, 307u * 1024);
   expect_near_relative(*progress[1].speed, 1.46 * kMiB);
@@ -170,6 +170,7 @@ TEST(WgetParser, ReadsTheBarOnTheRunnersTerminal) {
   const auto progress = of_kind(updates, Kind::kProgress);
   ASSERT_EQ(progress.size(), 21u);
   EXPECT_EQ(progress[0].percent, 0.0);
+  EXPECT_EQ(progress[0].speed, 0.0) << "--.-KB/s: every frame has a speed";
   EXPECT_EQ(progress[1].percent, 5.0);
   EXPECT_EQ(progress[1].downloaded, 312u * 1024);
   expect_near_relative(*progress[1].speed, 1.47 * kMiB);
