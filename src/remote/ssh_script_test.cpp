@@ -409,7 +409,7 @@ TEST_F(DurableRunTest, RemovesWhatTheRunCreatedOrChangedAndNothingElse) {
                "relative.bin"};
   int status = -1;
   run("cd \"$HOME\"/d; echo x > new.bin; echo y >> changed.bin; echo z > learned.bin; "
-      "echo r > ../relative.bin; exit 3",
+      "echo q > \"it's \\$(x).bin\"; echo r > ../relative.bin; exit 3",
       &status, nullptr, &how);
   ASSERT_EQ(status, 3);
   std::ifstream before(run_dir() / "before");
@@ -418,9 +418,10 @@ TEST_F(DurableRunTest, RemovesWhatTheRunCreatedOrChangedAndNothingElse) {
                         (d / "changed.bin").string() + "\n-./relative.bin\n");
 
   const std::string removal = build_output_removal(
-      "runs/job/0", {(d / "new.bin").string(), (d / "kept.bin").string(),
-                     (d / "changed.bin").string(), (d / "learned.bin").string(), "/dev/null",
-                     (d / "subdir").string(), "relative.bin", "bad\npath"});
+      "runs/job/0",
+      {(d / "new.bin").string(), (d / "kept.bin").string(), (d / "changed.bin").string(),
+       (d / "learned.bin").string(), "/dev/null", (d / "subdir").string(), "relative.bin",
+       "bad\npath", (d / "it's $(x).bin").string()});
   EXPECT_EQ(removal.rfind("sh -c '", 0), 0u);
   EXPECT_EQ(removal.find('\n'), std::string::npos) << "one line, for any login shell";
   // Relative paths are from the login directory: run it there.
@@ -434,6 +435,7 @@ TEST_F(DurableRunTest, RemovesWhatTheRunCreatedOrChangedAndNothingElse) {
   EXPECT_TRUE(std::filesystem::exists(d / "subdir"));
   EXPECT_TRUE(std::filesystem::exists("/dev/null"));
   EXPECT_FALSE(std::filesystem::exists(home / "relative.bin"));
+  EXPECT_FALSE(std::filesystem::exists(d / "it's $(x).bin")) << "quoted, not run";
 }
 
 TEST_F(DurableRunTest, RemovesNothingForARunThatNeverStartedOrSucceeded) {
