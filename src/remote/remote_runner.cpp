@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cstdio>
+#include <optional>
 
+#include "remote/output_paths.hpp"
 #include "remote/progress/progress_parser.hpp"
 #include "remote/ssh_command.hpp"
 #include "remote/ssh_script.hpp"
@@ -86,21 +89,42 @@ Result<SshEndpoint> endpoint_from_command(std::string_view ssh_command) {
   return endpoint;
 }
 
-// One instance: its queue of jobs and the thread that runs them, which owns
-// the SSH session. Fields marked "guarded" are shared with the control thread.
+namespace {
+
+// What a failed or cancelled command may have left: its run directory (with
+// the record of what existed when it started) and the files it wrote.
+struct Leftovers {
+  std::string run_dir;
+  std::vector<std::string> paths;
+};
+
+// The files to remove after `plan`'s command failed: named by the command or
+// the tools, not reported complete, not .part names (kept for resuming).
+std::vector<std::string> removable(const OutputPlan& plan, const OutputPathLearner& learner) {
+  std::vector<std::string> paths;
+  auto consider = [&](const std::string& path) {
+    if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".part") == 0) return;
+    if (learner.completed().count(path) != 0) return;
+    if (std::find(paths.begin(), paths.end(), path) == paths.end()) paths.push_back(path);
+  };
+  for (const std::string& path : plan.files) consider(path);
+  for (const std::string& path : learner.written()) consider(path);
+  return paths;
+}
+
+}  // namespace
+
+// One thread running one job at a time, owning its SSH session. Fields marked
+// "guarded" are shared with the control thread (under RemoteRunner::mutex_).
 struct RemoteRunner::Worker {
-  std::mutex mutex;
-  std::condition_variable wake;
-  std::deque<RemoteJob> queue;  // guarded
-  std::string running_job;      // guarded
+  std::thread thread;
+  std::string running_job;  // guarded
   std::atomic<bool> cancel_running{false};
   std::atomic<bool> detach_running{false};  // leave the running command be (daemon stopping)
-  bool stopping = false;  // guarded
-  std::thread thread;
 
   std::unique_ptr<SshSession> session;  // worker thread only
+  std::optional<Leftovers> leftovers;   // worker thread only: of the job's failed step
 
-  void run(RemoteObserver& observer, const SessionOptions& options);
   Result<void> run_job(const RemoteJob& job, RemoteObserver& observer,
                        const SessionOptions& options);
   Result<SshSession*> connected(const RemoteJob& job, const SessionOptions& options);
@@ -108,12 +132,24 @@ struct RemoteRunner::Worker {
   void run_quietly(const RemoteJob& job, const std::string& command);
 };
 
-// After a job: a cancelled one's leftovers go (cancel_cleanup), and a job that
-// ended (not one left running, nor one cut off by a lost connection, whose
-// retry re-attaches) needs its run files no more.
+// One instance: the jobs waiting for a worker, and its workers. All guarded.
+struct RemoteRunner::Instance {
+  std::condition_variable wake;  // a job was queued, or the runner stops
+  std::deque<RemoteJob> queue;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::size_t idle = 0;  // workers not running a job (started ones included)
+};
+
+// After a job: a failed or cancelled command's files go, a cancelled job's
+// leftovers go (cancel_cleanup), and a job that ended (not one left running,
+// nor one cut off by a lost connection, whose retry re-attaches) needs its
+// run files no more. The files go first: the removal reads the run's record.
 void RemoteRunner::Worker::tidy_up(const RemoteJob& job, const Result<void>& result) {
   const bool detached = detach_running;
   const bool cut_off = !result && result.error().code == ErrorCode::kUnavailable;
+  if (leftovers && !detached && !leftovers->paths.empty())
+    run_quietly(job, build_output_removal(leftovers->run_dir, leftovers->paths));
+  leftovers.reset();
   if (!result && result.error().code == ErrorCode::kCancelled && !detached &&
       !job.cancel_cleanup.empty())
     run_quietly(job, job.cancel_cleanup);
@@ -128,7 +164,8 @@ void RemoteRunner::Worker::run_quietly(const RemoteJob& job, const std::string& 
   spec.env["UI_HOME"] = job.ui_home;
   spec.timeout = std::chrono::seconds(30);
   const std::atomic<bool> never{false};
-  auto done = session->run(spec, [](std::string_view, bool) {}, never);
+  auto done = session->run(
+      spec, [](std::string_view, bool) {}, never);
   if (!done || done->exit_status != 0)
     spdlog::debug("job {}: clean-up on instance {} failed", job.job_id, job.instance_id);
 }
@@ -162,6 +199,12 @@ Result<void> RemoteRunner::Worker::run_job(const RemoteJob& job, RemoteObserver&
     spec.timeout = job.timeout;
     spec.run_dir = step_run_dir(job.job_id, i, step.command);
     spec.detach = &detach_running;
+    spec.terminal = true;
+    // Only UI_HOME is used to read the command: the step's other variables
+    // are secrets, and the paths end up in a clean-up command's argv.
+    const OutputPlan plan = plan_outputs(step.command, {{"UI_HOME", job.ui_home}});
+    spec.watch = plan.files;
+    OutputPathLearner learner(plan.tool_dir);
     auto parser = progress::parser_for_command(step.command);
     std::string tool_error;  // the first failure the tool itself reported
     bool completed = false;  // the tool said a file or model is done
@@ -174,93 +217,111 @@ Result<void> RemoteRunner::Worker::run_job(const RemoteJob& job, RemoteObserver&
       }
     };
     auto result = (*ssh)->run(
-        spec, [&](std::string_view chunk, bool) { deliver(parser->feed(chunk)); }, cancel_running);
+        spec,
+        [&](std::string_view chunk, bool) {
+          learner.feed(chunk);
+          deliver(parser->feed(chunk));
+        },
+        cancel_running);
+    learner.finish();
     deliver(parser->finish());
-    const std::string what = "command " + std::to_string(i + 1) + " of " +
-                             std::to_string(job.steps.size());
+    const std::string what =
+        "command " + std::to_string(i + 1) + " of " + std::to_string(job.steps.size());
     auto verdict = judge_step(result, what, job.timeout, parser->tool(), completed, tool_error);
     // A step judged failed is reported as failed, whatever its exit status.
     const bool stopped = result && result->cancelled;
-    observer.on_step_finished(job.job_id, i,
-                              verdict || stopped ? result : Result<CommandResult>(
-                                                                fail(verdict.error())));
-    if (!verdict) return verdict;
+    observer.on_step_finished(
+        job.job_id, i, verdict || stopped ? result : Result<CommandResult>(fail(verdict.error())));
+    if (!verdict) {
+      // Ended (failed, killed, timed out): not left running nor cut off.
+      if (result && !result->detached)
+        leftovers = Leftovers{spec.run_dir, removable(plan, learner)};
+      return verdict;
+    }
   }
   return {};
 }
 
-void RemoteRunner::Worker::run(RemoteObserver& observer, const SessionOptions& options) {
+void RemoteRunner::work(Instance& instance, Worker& worker) {
+  std::unique_lock lock(mutex_);
   while (true) {
-    RemoteJob job;
-    {
-      std::unique_lock lock(mutex);
-      wake.wait(lock, [this] { return stopping || !queue.empty(); });
-      if (stopping) break;
-      job = std::move(queue.front());
-      queue.pop_front();
-      running_job = job.job_id;
-      cancel_running = false;
-      detach_running = false;
-    }
-    auto result = run_job(job, observer, options);
-    tidy_up(job, result);
+    instance.wake.wait(lock, [&] { return stopping_ || !instance.queue.empty(); });
+    if (stopping_) break;
+    RemoteJob job = std::move(instance.queue.front());
+    instance.queue.pop_front();
+    --instance.idle;
+    worker.running_job = job.job_id;
+    worker.cancel_running = false;
+    worker.detach_running = false;
+    lock.unlock();
+
+    auto result = worker.run_job(job, observer_, options_);
+    worker.tidy_up(job, result);
     if (!result) {
       spdlog::warn("job {}: on instance {}: {}", job.job_id, job.instance_id,
                    result.error().message);
     }
-    {
-      std::lock_guard lock(mutex);
-      running_job.clear();
-    }
-    observer.on_job_finished(job.job_id, result);
+    lock.lock();
+    worker.running_job.clear();
+    ++instance.idle;  // before the observer hears of it: a job it submits next reuses this worker
+    lock.unlock();
+    observer_.on_job_finished(job.job_id, result);
+    lock.lock();
   }
-  session.reset();  // closes the connection on the worker thread, which owns it
+  lock.unlock();
+  worker.session.reset();  // closes the connection on the worker thread, which owns it
 }
 
 RemoteRunner::RemoteRunner(RemoteObserver& observer, SessionOptions options)
     : observer_(observer), options_(std::move(options)) {}
 
 RemoteRunner::~RemoteRunner() {
-  std::lock_guard lock(mutex_);
-  for (auto& [id, worker] : workers_) {
-    {
-      std::lock_guard worker_lock(worker->mutex);
-      worker->stopping = true;
-      worker->queue.clear();
-      worker->detach_running = true;  // remote commands run on; the next start re-attaches
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (auto& [id, instance] : instances_) {
+      instance->queue.clear();
+      // Remote commands run on; the next start re-attaches.
+      for (auto& worker : instance->workers) worker->detach_running = true;
+      instance->wake.notify_all();
     }
-    worker->wake.notify_all();
   }
-  for (auto& [id, worker] : workers_) worker->thread.join();
+  // Workers are only added under mutex_ while not stopping: the lists are final.
+  for (auto& [id, instance] : instances_) {
+    for (auto& worker : instance->workers) worker->thread.join();
+  }
 }
 
-RemoteRunner::Worker& RemoteRunner::worker_for(const std::string& instance_id) {
-  auto& slot = workers_[instance_id];
-  if (!slot) {
-    slot = std::make_unique<Worker>();
-    Worker* worker = slot.get();
-    worker->thread = std::thread([this, worker] { worker->run(observer_, options_); });
-  }
+RemoteRunner::Instance& RemoteRunner::instance_for(const std::string& instance_id) {
+  auto& slot = instances_[instance_id];
+  if (!slot) slot = std::make_unique<Instance>();
   return *slot;
+}
+
+void RemoteRunner::start_worker(Instance& instance) {
+  instance.workers.push_back(std::make_unique<Worker>());
+  Worker* worker = instance.workers.back().get();
+  ++instance.idle;
+  worker->thread = std::thread([this, &instance, worker] { work(instance, *worker); });
 }
 
 void RemoteRunner::submit(RemoteJob job) {
   std::lock_guard lock(mutex_);
-  Worker& worker = worker_for(job.instance_id);
-  {
-    std::lock_guard worker_lock(worker.mutex);
-    worker.queue.push_back(std::move(job));
-  }
-  worker.wake.notify_one();
+  if (stopping_) return;
+  Instance& instance = instance_for(job.instance_id);
+  instance.queue.push_back(std::move(job));
+  if (instance.queue.size() > instance.idle) start_worker(instance);
+  instance.wake.notify_one();
 }
 
 void RemoteRunner::detach(const std::string& job_id) {
   std::lock_guard lock(mutex_);
-  for (auto& [id, worker] : workers_) {
-    std::unique_lock worker_lock(worker->mutex);
-    if (worker->running_job == job_id) {
-      worker->detach_running = true;
-      return;
+  for (auto& [id, instance] : instances_) {
+    for (auto& worker : instance->workers) {
+      if (worker->running_job == job_id) {
+        worker->detach_running = true;
+        return;
+      }
     }
   }
   cancel_locked(job_id);  // queued: nothing runs yet
@@ -272,16 +333,16 @@ void RemoteRunner::cancel(const std::string& job_id) {
 }
 
 void RemoteRunner::cancel_locked(const std::string& job_id) {
-  for (auto& [id, worker] : workers_) {
-    std::unique_lock worker_lock(worker->mutex);
-    if (worker->running_job == job_id) {
-      worker->cancel_running = true;
-      return;
+  for (auto& [id, instance] : instances_) {
+    for (auto& worker : instance->workers) {
+      if (worker->running_job == job_id) {
+        worker->cancel_running = true;
+        return;
+      }
     }
-    for (auto it = worker->queue.begin(); it != worker->queue.end(); ++it) {
+    for (auto it = instance->queue.begin(); it != instance->queue.end(); ++it) {
       if (it->job_id != job_id) continue;
-      worker->queue.erase(it);
-      worker_lock.unlock();
+      instance->queue.erase(it);
       observer_.on_job_finished(job_id, fail(ErrorCode::kCancelled, "cancelled"));
       return;
     }

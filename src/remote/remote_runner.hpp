@@ -1,12 +1,25 @@
-// Runs remote jobs: the commands of a job, in order, on its instance over
-// one reused SSH session, with UI_HOME exported, each command's output parsed
-// into progress. Jobs on one instance run one at a time (a worker thread per
-// instance); jobs on different instances run in parallel.
+// Runs remote jobs: the commands of a job, in order, on its instance over a
+// reused SSH session, with UI_HOME exported, each command on a
+// pseudo-terminal of its own where the instance can make one (so tools print
+// live progress) and its output parsed into progress. Jobs submitted to one
+// instance run at the same time (the scheduler submits at most the
+// instance's max_parallel); jobs on different instances run in parallel.
 //
-// Threading: submit() and cancel() are called from the control thread and
-// never block. Each instance has a worker thread that owns its SshSession;
-// observer callbacks run on that worker thread and must only post the work
-// elsewhere (the scheduler posts to its io_context).
+// After a command that failed or was cancelled (not one left running by
+// detach() or cut off by a lost connection), the files it was writing are
+// removed on the instance: the paths named on its command line and in the
+// tools' output (output_paths.hpp), except those that existed before it
+// started and that it did not touch, those the tools reported complete, and
+// `.part` names (not final names: kept for resuming). A completed command's
+// files stay.
+//
+// Threading: submit(), cancel() and detach() are called from the control
+// thread and never block. Each running job has a worker thread that owns its
+// SshSession; an idle worker (and its session) takes the next job of its
+// instance, and a new worker starts only when a job is submitted while every
+// worker of the instance is busy. Observer callbacks run on worker threads,
+// several at once, and must only post the work elsewhere (the scheduler
+// posts to its io_context).
 #pragma once
 
 #include <chrono>
@@ -37,7 +50,7 @@ struct RemoteJob {
   std::string ssh_command;  // as the user pasted it
   std::string ui_home;
   std::vector<RemoteStep> steps;
-  std::size_t first_step = 0;  // steps before it finished in an earlier run
+  std::size_t first_step = 0;          // steps before it finished in an earlier run
   std::chrono::seconds timeout{3600};  // per step
   // Run (with UI_HOME) after the job was cancelled, not detached: removes
   // what its commands leave behind (partial files). "" = nothing.
@@ -81,13 +94,18 @@ class RemoteRunner {
 
  private:
   struct Worker;
-  Worker& worker_for(const std::string& instance_id);
-  void cancel_locked(const std::string& job_id);  // mutex_ held
+  struct Instance;
+  Instance& instance_for(const std::string& instance_id);  // mutex_ held
+  void start_worker(Instance& instance);                   // mutex_ held
+  void work(Instance& instance, Worker& worker);           // a worker's thread
+  void cancel_locked(const std::string& job_id);           // mutex_ held
 
   RemoteObserver& observer_;
   const SessionOptions options_;
   std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<Worker>> workers_;  // by instance id; guarded by mutex_
+  // By instance id; entries are never removed (workers refer to them).
+  std::map<std::string, std::unique_ptr<Instance>> instances_;  // guarded by mutex_
+  bool stopping_ = false;                                       // guarded by mutex_
 };
 
 // The SSH endpoint of an SSH command line as pasted ("ssh -p 44686

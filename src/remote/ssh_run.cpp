@@ -72,7 +72,11 @@ Result<CommandResult> SshSession::run(const CommandSpec& spec, const OutputFn& o
     result.cancelled = true;
     return result;
   }
-  auto script = build_run_script(spec.command, spec.env, spec.run_dir);
+  RunScriptOptions how;
+  how.run_dir = spec.run_dir;
+  how.terminal = spec.terminal;
+  how.watch = spec.watch;
+  auto script = build_run_script(spec.command, spec.env, how);
   if (!script) return fail(script.error());
   if (!connected()) {
     return fail(ErrorCode::kUnavailable,

@@ -40,29 +40,104 @@ constexpr std::string_view kAliveFunction =
     "  kill -s 0 -- -\"$haul_want\" 2>/dev/null\n"
     "}\n";
 
+// `haul_groups G`: G and the process groups of every descendant of its
+// members, transitively (a command on a pseudo-terminal runs in a session and
+// group of its own under script(1)). One pass over /proc collects "pid ppid
+// pgrp" lines; the closure is then taken in the shell. Never lists group 0,
+// 1 or the caller's own.
+constexpr std::string_view kGroupsFunction =
+    "haul_groups() {\n"
+    "  haul_gs=\" $1 \"; haul_ps=\" \"\n"
+    "  haul_tab=$(for f in /proc/[0-9]*/stat; do\n"
+    "    read -r l 2>/dev/null <\"$f\" || continue\n"
+    "    p=${l%% *}; l=${l##*) }; set -- $l; echo \"$p $2 $3\"\n"
+    "  done)\n"
+    "  haul_more=1\n"
+    "  while [ $haul_more = 1 ]; do\n"
+    "    haul_more=0\n"
+    "    while read -r p pp pg; do\n"
+    "      case $haul_ps in *\" $p \"*) continue ;; esac\n"
+    "      case $haul_gs in *\" $pg \"*) haul_ps=\"$haul_ps$p \"; haul_more=1; continue ;; esac\n"
+    "      case $haul_ps in *\" $pp \"*)\n"
+    "        haul_ps=\"$haul_ps$p \"; haul_gs=\"$haul_gs$pg \"; haul_more=1 ;;\n"
+    "      esac\n"
+    "    done <<haul_end\n"
+    "$haul_tab\n"
+    "haul_end\n"
+    "  done\n"
+    "  for pg in $haul_gs; do [ \"$pg\" -gt 1 ] && [ \"$pg\" != $$ ] && echo \"$pg\"; done\n"
+    "}\n";
+
+// Inside the pseudo-terminal (run by /bin/sh, whatever the login shell): a
+// wide terminal that never waits for input, then the user's shell runs the
+// command (passed in the environment, so not in script's argv) with stdin
+// from /dev/null.
+constexpr std::string_view kTerminalInner =
+    "stty cols 200 rows 50 -echo -icanon min 0 time 0 2>/dev/null; "
+    "haul_c=$HAUL_RUN_CMD; SHELL=$HAUL_RUN_SHELL; export SHELL; "
+    "unset HAUL_RUN_CMD HAUL_RUN_SHELL; exec \"$SHELL\" -c \"$haul_c\" </dev/null";
+
+// A path as the remote shell should see it: relative ones from the login
+// directory, "./"-prefixed so that no path reads as an option.
+std::string shell_path(const std::string& path) {
+  return single_quote(path.front() == '/' ? path : "./" + path);
+}
+
+bool usable_path(const std::string& path) { return !path.empty() && !has_control_char(path); }
+
+// Records, at launch, whether each watched path existed (see RunScriptOptions::watch).
+std::string record_watched(const std::vector<std::string>& watch) {
+  std::string lines = "  : >\"$haul_d/started\"\n  {\n    :\n";
+  for (const std::string& path : watch) {
+    if (!usable_path(path)) continue;
+    const std::string quoted = shell_path(path);
+    const std::string shown = path.front() == '/' ? path : "./" + path;
+    lines += "    if [ -e " + quoted + " ] || [ -L " + quoted + " ]; then echo " +
+             single_quote("+" + shown) + "; else echo " + single_quote("-" + shown) + "; fi\n";
+  }
+  return lines + "  } >\"$haul_d/before.tmp\" && mv \"$haul_d/before.tmp\" \"$haul_d/before\"\n";
+}
+
 // The durable wrapper (see build_run_script): start the command detached
 // with its output in a file, or find it still running (or finished with
 // status 0) from an earlier channel; then follow the file on stderr until the
 // status file appears, and exit with that status.
-std::string durable_run(const std::string& quoted_command, std::string_view run_dir) {
-  // Inside the detached sh: $1 the command, $2 the run directory. Its own $$
-  // is the new session and process group (see the attached wrapper).
+std::string durable_run(const std::string& quoted_command, const RunScriptOptions& options) {
+  // Inside the detached sh: $1 the command, $2 the run directory, $3 "pty"
+  // or "plain", $4 kTerminalInner. Its own $$ is the new session and process
+  // group (see the attached wrapper).
   const std::string detached =
       "echo \"$$\" >\"$2/pgid.tmp\" && mv \"$2/pgid.tmp\" \"$2/pgid\"; "
-      "\"${SHELL:-/bin/sh}\" -c \"$1\" </dev/null >\"$2/out\" 2>&1; "
+      "if [ \"$3\" = pty ]; then "
+      "HAUL_RUN_CMD=$1 HAUL_RUN_SHELL=${SHELL:-/bin/sh} SHELL=/bin/sh "
+      "script -qfec \"$4\" /dev/null </dev/null >\"$2/out\" 2>&1; "
+      "else \"${SHELL:-/bin/sh}\" -c \"$1\" </dev/null >\"$2/out\" 2>&1; fi; "
       "echo \"$?\" >\"$2/rc.tmp\"; mv \"$2/rc.tmp\" \"$2/rc\"";
-  return "haul_d=\"${HOME:-/tmp}\"/" + single_quote(run_dir) + "\n" +
+  const std::string args = " haul-run " + quoted_command + " \"$haul_d\" \"$haul_mode\" " +
+                           single_quote(kTerminalInner) + " </dev/null >/dev/null 2>&1 &\n";
+  // script(1) from util-linux (-e: its exit status is the command's), a
+  // terminal to open, and /proc for the kill request to find its group.
+  const std::string choose_mode =
+      options.terminal
+          ? "    if [ -r /proc/self/stat ] && script -qfec true /dev/null </dev/null >/dev/null "
+            "2>&1; then haul_mode=pty; fi\n"
+          : "";
+  return "haul_d=\"${HOME:-/tmp}\"/" + single_quote(options.run_dir) + "\n" +
          std::string(kAliveFunction) +
          "haul_launch() {\n"
          "  rm -rf \"$haul_d\" && mkdir -p \"$haul_d\" ||\n"
-         "    { echo \"haul: cannot create $haul_d\" >&2; exit 125; }\n"
-         "  if command -v setsid >/dev/null 2>&1; then\n"
-         "    setsid sh -c " + single_quote(detached) + " haul-run " + quoted_command +
-         " \"$haul_d\" </dev/null >/dev/null 2>&1 &\n"
+         "    { echo \"haul: cannot create $haul_d\" >&2; exit 125; }\n" +
+         record_watched(options.watch) +
+         "  haul_mode=plain\n"
+         "  if command -v setsid >/dev/null 2>&1; then\n" +
+         choose_mode +
+         "    echo \"$haul_mode\" >\"$haul_d/mode\"\n"
+         "    setsid sh -c " +
+         single_quote(detached) + args +
          "  else\n"
-         "    echo none >\"$haul_d/pgid\"\n"
-         "    sh -c " + single_quote(detached.substr(detached.find("; ") + 2)) + " haul-run " +
-         quoted_command + " \"$haul_d\" </dev/null >/dev/null 2>&1 &\n"
+         "    echo none >\"$haul_d/pgid\"; echo plain >\"$haul_d/mode\"\n"
+         "    sh -c " +
+         single_quote(detached.substr(detached.find("; ") + 2)) + args +
          "  fi\n"
          "}\n"
          // Copies what the command wrote since the last call to stderr.
@@ -95,7 +170,9 @@ std::string durable_run(const std::string& quoted_command, std::string_view run_
          "  sleep 0.1 2>/dev/null || sleep 1\n"
          "done\n"
          "haul_g=$(cat \"$haul_d/pgid\")\n"
-         "printf '" + std::string(kPgidMarker) + "%s\\n' \"$haul_g\" >&2\n"
+         "printf '" +
+         std::string(kPgidMarker) +
+         "%s\\n' \"$haul_g\" >&2\n"
          "while [ ! -f \"$haul_d/rc\" ]; do\n"
          "  haul_copy\n"
          "  if [ \"$haul_g\" != none ] && ! haul_alive \"$haul_g\" && [ ! -f \"$haul_d/rc\" ]\n"
@@ -136,6 +213,15 @@ bool is_env_name(std::string_view name) {
 Result<std::string> build_run_script(std::string_view command,
                                      const std::map<std::string, std::string>& env,
                                      std::string_view run_dir) {
+  RunScriptOptions options;
+  options.run_dir = std::string(run_dir);
+  return build_run_script(command, env, options);
+}
+
+Result<std::string> build_run_script(std::string_view command,
+                                     const std::map<std::string, std::string>& env,
+                                     const RunScriptOptions& options) {
+  const std::string_view run_dir = options.run_dir;
   if (command.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return fail(ErrorCode::kInvalidArgument, "remote command is empty");
   }
@@ -158,9 +244,9 @@ Result<std::string> build_run_script(std::string_view command,
   const std::string quoted_command = single_quote(command);
   if (!run_dir.empty()) {
     if (!is_safe_relative_path(run_dir) || has_control_char(run_dir))
-      return fail(ErrorCode::kInvalidArgument, "run directory '" + std::string(run_dir) +
-                                                   "' is not a plain relative path");
-    return script + durable_run(quoted_command, run_dir);
+      return fail(ErrorCode::kInvalidArgument,
+                  "run directory '" + std::string(run_dir) + "' is not a plain relative path");
+    return script + durable_run(quoted_command, options);
   }
   // setsid run from a non-interactive shell's foreground is never a process
   // group leader, so it calls setsid(2) itself and execs sh: that sh's $$ is
@@ -191,18 +277,56 @@ Result<std::string> build_run_script(std::string_view command,
 
 std::string build_kill_request(long pgid) {
   // `kill -s SIG -- -PGID` is the spelling dash, bash, zsh and busybox all
-  // accept (dash rejects `kill -TERM -- -PGID`).
+  // accept (dash rejects `kill -TERM -- -PGID`). The groups are listed
+  // before the first signal: once script(1) dies, the terminal's processes
+  // are re-parented and no longer found as descendants.
   // `sleep 0.2` falls back to 1 s where fractional sleeps are unsupported.
   const std::string body =
       "g=" + std::to_string(pgid) + "\n" + std::string(kAliveFunction) +
-      "kill -s TERM -- -$g 2>/dev/null || exit 0\n"
+      std::string(kGroupsFunction) +
+      "haul_all=$g\n"
+      "if [ -r /proc/self/stat ]; then haul_all=$(haul_groups \"$g\"); fi\n"
+      "kill -s 0 -- -$g 2>/dev/null || [ \"$haul_all\" != \"$g\" ] || exit 0\n"
+      "haul_any() { for x in $1; do haul_alive \"$x\" && return 0; done; return 1; }\n"
+      // The groups below first: a command that ends lets script(1) exit at
+      // once, where a TERM to script makes it linger for 2 s.
+      "haul_inner=\n"
+      "for x in $haul_all; do [ \"$x\" = \"$g\" ] || haul_inner=\"$haul_inner $x\"; done\n"
+      "for x in $haul_inner; do kill -s TERM -- -$x 2>/dev/null; done\n"
       "i=0\n"
-      "while [ $i -lt 10 ] && haul_alive \"$g\"; do sleep 0.2 2>/dev/null || sleep 1; i=$((i+1)); "
+      "while [ -n \"$haul_inner\" ] && [ $i -lt 5 ] && haul_any \"$haul_inner\"; do\n"
+      "  sleep 0.2 2>/dev/null || sleep 1; i=$((i+1))\n"
       "done\n"
-      "kill -s KILL -- -$g 2>/dev/null\n"
+      "kill -s TERM -- -$g 2>/dev/null\n"
+      "i=0\n"
+      "while [ $i -lt 10 ] && haul_any \"$haul_all\"; do sleep 0.2 2>/dev/null || sleep 1; "
+      "i=$((i+1)); "
+      "done\n"
+      "for x in $haul_all; do kill -s KILL -- -$x 2>/dev/null; done\n"
+      // A busy machine may take a moment to reap them; callers expect them gone.
+      "i=0\n"
+      "while [ $i -lt 10 ] && haul_any \"$haul_all\"; do sleep 0.2 2>/dev/null || sleep 1; "
+      "i=$((i+1)); "
+      "done\n"
       "exit 0\n";
   // The login shell (which may be csh or fish) only has to run `exec sh -c '...'`.
   return "exec sh -c " + single_quote(body);
+}
+
+std::string build_output_removal(std::string_view run_dir, const std::vector<std::string>& paths) {
+  // One line: the login shell may be csh, whose quotes cannot span lines.
+  std::string body =
+      "d=\"${HOME:-/tmp}\"/" + single_quote(run_dir) +
+      "; [ -f \"$d/before\" ] || exit 0; "
+      "[ \"$(cat \"$d/rc\" 2>/dev/null)\" != 0 ] || exit 0; "
+      "haul_rm() { [ -f \"$1\" ] || return 0; "
+      "if grep -qxF -e \"-$1\" \"$d/before\"; then :; "
+      "elif [ -z \"$(find \"$1\" -prune -newer \"$d/started\" 2>/dev/null)\" ]; then return 0; fi; "
+      "rm -f -- \"$1\"; }";
+  for (const std::string& path : paths) {
+    if (usable_path(path)) body += "; haul_rm " + shell_path(path);
+  }
+  return "sh -c " + single_quote(body + "; exit 0");
 }
 
 bool PgidMarkerFilter::take_marker(std::string_view line, std::string& out) {

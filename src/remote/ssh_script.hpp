@@ -11,6 +11,13 @@
 //                  /dev/null); then EOF.
 // Secrets therefore travel only inside the encrypted channel's stdin and end
 // up in the command's environment, never in any process's argv.
+//
+// A durable run may put the command on a pseudo-terminal (util-linux
+// `script`), so that tools print live progress as on a console (aria2c holds
+// its readout back when stdout is a file); and it records which of the paths
+// the command may write existed when it started, so that a failed or
+// cancelled run's partial files can be removed without touching files that
+// were there before (build_output_removal).
 #pragma once
 
 #include <cstddef>
@@ -18,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.hpp"
 
@@ -37,6 +45,27 @@ std::string single_quote(std::string_view value);
 // A portable environment variable name: [A-Za-z_][A-Za-z0-9_]*.
 bool is_env_name(std::string_view name);
 
+// How build_run_script runs the command.
+struct RunScriptOptions {
+  // Relative to the remote $HOME: makes the run durable (see below). "" = the
+  // command runs attached to the channel.
+  std::string run_dir;
+  // Durable runs only: run the command on a pseudo-terminal of its own
+  // (`script -qfec`, util-linux), 200 columns wide, with stdin from /dev/null
+  // and a terminal that never waits for input (-icanon min 0: a read of
+  // /dev/tty returns at once). Its output then ends lines in "\r\n". Where
+  // `script` is missing or cannot make a terminal, or /proc is unreadable
+  // (the kill request needs it to find the terminal's process group), the
+  // command runs without one; run_dir/mode says "pty" or "plain".
+  bool terminal = false;
+  // Durable runs only: paths (absolute, or relative to the login directory)
+  // the command may write. When the command starts, run_dir/started is
+  // created and run_dir/before lists each of them as "+PATH" (it existed) or
+  // "-PATH" (it did not); see build_output_removal. Paths holding control
+  // characters are left out.
+  std::vector<std::string> watch;
+};
+
 // The script written to the channel's stdin. Errors (kInvalidArgument, naming
 // the offender but never a value): an env name that is not a valid name, a NUL
 // byte in a value or in the command, an empty command, a run_dir that is not
@@ -52,11 +81,31 @@ bool is_env_name(std::string_view name);
 // command that failed, or was killed, is started afresh.
 Result<std::string> build_run_script(std::string_view command,
                                      const std::map<std::string, std::string>& env,
+                                     const RunScriptOptions& options);
+// The same without a terminal or watched paths.
+Result<std::string> build_run_script(std::string_view command,
+                                     const std::map<std::string, std::string>& env,
                                      std::string_view run_dir = {});
 
+// A command line (for any login shell: it runs `sh -c '...'`) that removes
+// `paths`, the files a durable run in `run_dir` wrote, after it failed or was
+// killed. A path is removed only when it is a regular file (never a
+// directory or a device such as /dev/null) and either run_dir/before says it
+// did not exist when the run started, or it was modified after
+// run_dir/started (GNU or busybox find -newer): a file that was there before
+// and that the run left alone (wget -nc, an installed model) stays. Without
+// run_dir/before (the run never started), or when run_dir/rc says it
+// finished with status 0 after all, nothing is removed. Paths are
+// absolute or relative to the login directory, where the command runs;
+// paths holding control characters are skipped. Exits 0.
+std::string build_output_removal(std::string_view run_dir, const std::vector<std::string>& paths);
+
 // The exec request for a second channel that ends process group `pgid`:
-// SIGTERM to the group, up to ~2 s for it to exit, then SIGKILL. Exits 0
-// whether or not the group still existed. Precondition: pgid > 1.
+// SIGTERM to the group, up to ~2 s for it to exit, then SIGKILL. With /proc
+// readable, the process groups of every descendant of the group are ended
+// with it: a command on a pseudo-terminal runs in a session of its own (and
+// wget survives the SIGHUP of a closed terminal). Exits 0 whether or not the
+// group still existed. Precondition: pgid > 1.
 std::string build_kill_request(long pgid);
 
 // Removes the wrapper's marker line from the command's stderr stream and

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -148,7 +149,7 @@ TEST(BuildKillRequest, SignalsTheWholeGroupThroughPlainSh) {
   EXPECT_EQ(request.rfind("exec sh -c '", 0), 0u) << request;
   EXPECT_NE(request.find("g=4242\n"), std::string::npos);
   EXPECT_NE(request.find("kill -s TERM -- -$g"), std::string::npos);
-  EXPECT_NE(request.find("kill -s KILL -- -$g"), std::string::npos);
+  EXPECT_NE(request.find("kill -s KILL -- -$x"), std::string::npos);
   // A group that no longer exists: the script still exits 0, quickly.
   int status = -1;
   run_local_sh(request.substr(5) + "\n", &status);  // drop "exec " to run it under our sh
@@ -227,15 +228,21 @@ class DurableRunTest : public ::testing::Test {
   }
   ~DurableRunTest() override { std::filesystem::remove_all(home); }
 
-  std::string script(const std::string& command) const {
-    auto text = build_run_script(command, {{"COUNT", (home / "count").string()}}, "runs/job/0");
+  std::string script(const std::string& command, const RunScriptOptions& how) const {
+    auto text = build_run_script(command, {{"COUNT", (home / "count").string()}}, how);
     EXPECT_TRUE(text) << text.error().message;
-    return "export HOME='" + home.string() + "'\n" + *text;
+    return "export HOME='" + home.string() + "'\n" + path_prefix + *text;
+  }
+  std::string script(const std::string& command) const {
+    RunScriptOptions how;
+    how.run_dir = "runs/job/0";
+    return script(command, how);
   }
   // Runs it to the end; returns stderr with the marker removed.
-  std::string run(const std::string& command, int* status, PgidMarkerFilter* marker = nullptr) {
+  std::string run(const std::string& command, int* status, PgidMarkerFilter* marker = nullptr,
+                  const RunScriptOptions* how = nullptr) {
     const std::filesystem::path file = home / "script.sh";
-    std::ofstream(file) << script(command);
+    std::ofstream(file) << (how != nullptr ? script(command, *how) : script(command));
     FILE* pipe = ::popen(("sh -s < '" + file.string() + "' 2>&1 >/dev/null").c_str(), "r");
     std::string out;
     char buffer[4096];
@@ -254,8 +261,15 @@ class DurableRunTest : public ::testing::Test {
     return lines;
   }
   std::filesystem::path run_dir() const { return home / "runs/job/0"; }
+  std::string mode() const {
+    std::ifstream in(run_dir() / "mode");
+    std::string text;
+    in >> text;
+    return text;
+  }
 
   std::filesystem::path home;
+  std::string path_prefix;  // shell text run before the script (a PATH change)
 };
 
 TEST_F(DurableRunTest, RunsDetachedAndReportsOutputAndStatus) {
@@ -320,6 +334,126 @@ TEST_F(DurableRunTest, AFailedOrKilledCommandStartsAfresh) {
   EXPECT_EQ(status, 137) << out;
   EXPECT_NE(out.find("haul: the command was killed"), std::string::npos) << out;
   EXPECT_EQ(starts(), 3);
+}
+
+TEST_F(DurableRunTest, ATerminalRunHasAWideTerminalThatNeverWaitsForInput) {
+  RunScriptOptions how;
+  how.run_dir = "runs/job/0";
+  how.terminal = true;
+  int status = -1;
+  const std::string out =
+      run("test -t 1 && echo on-a-tty; stty size </dev/tty; read x </dev/tty; read y; echo "
+          "\"[$x][$y]\"; "
+          "exit 5",
+          &status, nullptr, &how);
+  EXPECT_EQ(status, 5) << "script -e passes the status on";
+  EXPECT_EQ(mode(), "pty");
+  // A read of the terminal returns at once: empty, or the ^D script(1) sends
+  // when its own stdin ends.
+  EXPECT_NE(out.find("on-a-tty\r\n50 200\r\n["), std::string::npos)
+      << ::testing::PrintToString(out);
+  EXPECT_NE(out.find("][]\r\n"), std::string::npos) << ::testing::PrintToString(out);
+}
+
+TEST_F(DurableRunTest, WithoutAUsableScriptTheCommandRunsPlain) {
+  const std::filesystem::path bin = home / "bin";
+  std::filesystem::create_directories(bin);
+  std::ofstream(bin / "script") << "#!/bin/sh\nexit 1\n";  // busybox-like: no -e
+  std::filesystem::permissions(bin / "script", std::filesystem::perms::owner_all);
+  path_prefix = "export PATH='" + bin.string() + "':\"$PATH\"\n";
+  RunScriptOptions how;
+  how.run_dir = "runs/job/0";
+  how.terminal = true;
+  int status = -1;
+  const std::string out = run("test -t 1 || echo no-tty", &status, nullptr, &how);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(mode(), "plain");
+  EXPECT_NE(out.find("no-tty\n"), std::string::npos) << out;
+}
+
+TEST_F(DurableRunTest, TheKillReachesTheTerminalsProcessGroup) {
+  // The command on the terminal ignores the hang-up its shell's death and
+  // script's exit send: only a kill of its own group ends it.
+  RunScriptOptions how;
+  how.run_dir = "runs/job/0";
+  how.terminal = true;
+  const std::filesystem::path file = home / "pty.sh";
+  std::ofstream(file) << script("trap '' HUP; sleep 3071; echo survived", how);
+  ASSERT_EQ(std::system(("sh -s < '" + file.string() + "' >/dev/null 2>&1 &").c_str()), 0);
+  long pgid = 0;
+  for (int i = 0; i < 500 && pgid == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::ifstream(run_dir() / "pgid") >> pgid;
+  }
+  ASSERT_GT(pgid, 1);
+  const auto sleeping = [] { return std::system("pgrep -f 'sleep [3]071' >/dev/null") == 0; };
+  for (int i = 0; i < 500 && !sleeping(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(sleeping());
+  const auto start = std::chrono::steady_clock::now();
+  run_local_sh(build_kill_request(pgid).substr(5) + "\n");
+  EXPECT_FALSE(sleeping());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500))
+      << "TERM to the command's group suffices; script(1) then exits by itself";
+}
+
+// build_output_removal, with the records a durable run left.
+TEST_F(DurableRunTest, RemovesWhatTheRunCreatedOrChangedAndNothingElse) {
+  const std::filesystem::path d = home / "d";
+  std::filesystem::create_directories(d / "subdir");
+  std::ofstream(d / "kept.bin") << "installed";
+  std::ofstream(d / "changed.bin") << "old";
+  RunScriptOptions how;
+  how.run_dir = "runs/job/0";
+  how.watch = {(d / "new.bin").string(), (d / "kept.bin").string(), (d / "changed.bin").string(),
+               "relative.bin"};
+  int status = -1;
+  run("cd \"$HOME\"/d; echo x > new.bin; echo y >> changed.bin; echo z > learned.bin; "
+      "echo q > \"it's \\$(x).bin\"; echo r > ../relative.bin; exit 3",
+      &status, nullptr, &how);
+  ASSERT_EQ(status, 3);
+  std::ifstream before(run_dir() / "before");
+  std::string record((std::istreambuf_iterator<char>(before)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(record, "-" + (d / "new.bin").string() + "\n+" + (d / "kept.bin").string() + "\n+" +
+                        (d / "changed.bin").string() + "\n-./relative.bin\n");
+
+  const std::string removal = build_output_removal(
+      "runs/job/0",
+      {(d / "new.bin").string(), (d / "kept.bin").string(), (d / "changed.bin").string(),
+       (d / "learned.bin").string(), "/dev/null", (d / "subdir").string(), "relative.bin",
+       "bad\npath", (d / "it's $(x).bin").string()});
+  EXPECT_EQ(removal.rfind("sh -c '", 0), 0u);
+  EXPECT_EQ(removal.find('\n'), std::string::npos) << "one line, for any login shell";
+  // Relative paths are from the login directory: run it there.
+  int removed = -1;
+  run_local_sh("export HOME='" + home.string() + "'; cd \"$HOME\" && " + removal + "\n", &removed);
+  EXPECT_EQ(removed, 0);
+  EXPECT_FALSE(std::filesystem::exists(d / "new.bin"));
+  EXPECT_TRUE(std::filesystem::exists(d / "kept.bin")) << "there before, untouched";
+  EXPECT_FALSE(std::filesystem::exists(d / "changed.bin")) << "there before, but written";
+  EXPECT_FALSE(std::filesystem::exists(d / "learned.bin")) << "not recorded, written since";
+  EXPECT_TRUE(std::filesystem::exists(d / "subdir"));
+  EXPECT_TRUE(std::filesystem::exists("/dev/null"));
+  EXPECT_FALSE(std::filesystem::exists(home / "relative.bin"));
+  EXPECT_FALSE(std::filesystem::exists(d / "it's $(x).bin")) << "quoted, not run";
+}
+
+TEST_F(DurableRunTest, RemovesNothingForARunThatNeverStartedOrSucceeded) {
+  const std::filesystem::path file = home / "model.bin";
+  std::ofstream(file) << "x";
+  const std::string removal = build_output_removal("runs/job/0", {file.string()});
+  run_local_sh("export HOME='" + home.string() + "'; " + removal + "\n");
+  EXPECT_TRUE(std::filesystem::exists(file)) << "no record: never started";
+
+  RunScriptOptions how;
+  how.run_dir = "runs/job/0";
+  how.watch = {file.string()};
+  std::filesystem::remove(file);
+  int status = -1;
+  run("echo complete > '" + file.string() + "'", &status, nullptr, &how);
+  ASSERT_EQ(status, 0);
+  run_local_sh("export HOME='" + home.string() + "'; " + removal + "\n");
+  EXPECT_TRUE(std::filesystem::exists(file)) << "the run finished with status 0";
 }
 
 TEST(BuildRunScript, RefusesARunDirectoryOutsideHome) {

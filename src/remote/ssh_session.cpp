@@ -22,6 +22,7 @@
 
 #include "base/text.hpp"
 #include "remote/ssh_command.hpp"
+#include "remote/ssh_errors.hpp"
 #include "remote/ssh_handle.hpp"
 
 namespace haul::remote {
@@ -173,23 +174,6 @@ std::string describe_target(ssh_session s) {
   ssh_options_get_port(s, &port);
   return option_string(s, SSH_OPTIONS_USER) + "@" + option_string(s, SSH_OPTIONS_HOST) + ":" +
          std::to_string(port);
-}
-
-Error connect_error(ssh_session s, const std::string& target, const Settings& settings) {
-  const std::string text = last_error(s);
-  const std::string lower = to_lower(text);
-  std::string what;
-  if (lower.find("connection refused") != std::string::npos) {
-    what = "connection refused";
-  } else if (lower.find("timeout") != std::string::npos ||
-             lower.find("timed out") != std::string::npos) {
-    what = "timed out after " + std::to_string(settings.options.connect_timeout.count()) + " s";
-  } else if (lower.find("resolve") != std::string::npos) {
-    what = "cannot resolve the host name (" + text + ")";
-  } else {
-    what = text;
-  }
-  return Error{ErrorCode::kUnavailable, "ssh to " + target + ": " + what};
 }
 
 std::string known_hosts_name(ssh_session s) {
@@ -431,7 +415,9 @@ Result<std::unique_ptr<SshSession>> SshSession::connect(const SshEndpoint& endpo
   if (!known_hosts) return fail(known_hosts.error());
 
   if (ssh_connect(s) != SSH_OK) {
-    Error error = connect_error(s, describe_target(s), settings);
+    Error error =
+        connect_failure(last_error(s, ""), describe_target(s), option_string(s, SSH_OPTIONS_HOST),
+                        settings.options.connect_timeout);
     if (!endpoint.jump_hosts.empty()) {
       std::string hops;
       for (const std::string& hop : endpoint.jump_hosts) hops += (hops.empty() ? "" : ",") + hop;

@@ -60,7 +60,7 @@ struct SshEndpoint {
   std::vector<std::pair<std::string, std::string>> options;
   // `ssh -J` hops, reached through the local ssh(1) as a ProxyCommand (see
   // jump_proxy_command); cannot be combined with -o ProxyCommand.
-  std::vector<std::string> jump_hosts;
+  std::vector<std::string> jump_hosts{};
 };
 
 enum class HostKeyPolicy {
@@ -95,7 +95,14 @@ struct CommandSpec {
   // Relative to the remote $HOME: makes the run durable (see
   // build_run_script in ssh_script.hpp): the command survives this channel,
   // and a later run with the same run_dir re-attaches to it. "" = attached.
-  std::string run_dir;
+  std::string run_dir{};
+  // Durable runs only (see RunScriptOptions in ssh_script.hpp): the command
+  // gets a pseudo-terminal of its own on the instance where one can be made,
+  // so tools print live progress; its output then ends lines in "\r\n".
+  bool terminal = false;
+  // Durable runs only: paths the command may write, whose existence is
+  // recorded when it starts (see build_output_removal).
+  std::vector<std::string> watch{};
   // Set from another thread: stop following the command and return
   // (cancelled and detached), leaving it running. Only for durable runs.
   const std::atomic<bool>* detach = nullptr;
@@ -121,9 +128,11 @@ class SshSession {
   // endpoint's identity files, then the agent (when use_agent), then the
   // default keys (~/.ssh/id_ed25519, id_ecdsa, id_rsa and IdentityFile lines
   // from the config, via libssh's publickey_auto).
-  // Errors, one line each, naming user@host:port:
+  // Errors, one line each, naming user@host:port (see ssh_errors.hpp):
   //   kUnavailable       "... connection refused" / "... timed out after N s"
-  //                      / could not resolve / other network failure
+  //                      / a resolver that cannot answer now / other network
+  //                      failure: transient
+  //   kNotFound          "... the host name 'h' does not resolve": permanent
   //   kPermissionDenied  "... host key changed" (with the new SHA256
   //                      fingerprint and the ssh-keygen -R line to fix it),
   //                      "... host key ... is not in known_hosts" (kStrict),

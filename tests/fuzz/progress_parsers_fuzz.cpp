@@ -3,10 +3,13 @@
 // but does not control.
 //
 // Input: one selector byte, one chunking byte, then the output. Selector
-// ('0' + n, taken mod 8):
+// ('0' + n, taken mod 10):
 //   0 generic   1 wget   2 curl   3 aria2c   4 tqdm   5 civitdl
 //   6 the line splitter: the same lines however the output is cut
 //   7 the output as a shell command: detect_tool, then its parser on itself
+//   8 the output as a command line: plan_outputs (output_paths.hpp) and the
+//     shell word reader
+//   9 the output as a tool's output: OutputPathLearner
 // The chunking byte seeds the sizes (1..64 bytes) the output is fed in.
 // Built as a libFuzzer binary with HAUL_FUZZ and as a corpus replay otherwise
 // (tests/fuzz/replay_main.cpp).
@@ -20,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "remote/output_paths.hpp"
 #include "remote/progress/aria2c_parser.hpp"
 #include "remote/progress/civitdl_parser.hpp"
 #include "remote/progress/command_tool.hpp"
@@ -29,6 +33,7 @@
 #include "remote/progress/progress_parser.hpp"
 #include "remote/progress/tqdm_parser.hpp"
 #include "remote/progress/wget_parser.hpp"
+#include "remote/shell_words.hpp"
 
 namespace {
 
@@ -121,11 +126,47 @@ void fuzz_command(std::string_view text, std::uint8_t seed) {
   fuzz_parser(*parser, text, seed);
 }
 
+// A path the runner may pass to a removal: absolute or relative, normalised,
+// never with a control character (the login-directory marker included).
+void check_path(const std::string& path, std::string_view input) {
+  check(!path.empty(), "empty output path", input);
+  for (char c : path)
+    check(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f, "control char", input);
+  check(path.find("//") == std::string::npos, "repeated slash", input);
+  check(path.find("/./") == std::string::npos && path.rfind("./", 0) != 0, "dot component", input);
+}
+
+void fuzz_plan(std::string_view text) {
+  for (const auto& command : haul::remote::shell::split_commands(text)) {
+    for (const auto& word : command.words) {
+      const auto value = haul::remote::shell::expand(word, {{"UI_HOME", "/w"}});
+      if (value) check(value->find('\0') == std::string::npos, "NUL in a word", text);
+    }
+  }
+  const auto plan = haul::remote::plan_outputs(text, {{"UI_HOME", "/workspace/ComfyUI"}});
+  for (const std::string& path : plan.files) check_path(path, text);
+  if (plan.tool_dir && !plan.tool_dir->empty()) check_path(*plan.tool_dir, text);
+}
+
+void fuzz_learner(std::string_view text, std::uint8_t seed) {
+  haul::remote::OutputPathLearner learner(std::string(seed % 2 ? "/home/u" : ""));
+  Chunker chunker(seed);
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t size = chunker.next();
+    learner.feed(text.substr(at, size));
+    at += size;
+  }
+  learner.finish();
+  check(learner.written().size() <= haul::remote::OutputPathLearner::kMaxPaths, "too many", text);
+  for (const std::string& path : learner.written()) check_path(path, text);
+  for (const std::string& path : learner.completed()) check_path(path, text);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  const unsigned selector = static_cast<unsigned char>(data[0] - '0') % 8;
+  const unsigned selector = static_cast<unsigned char>(data[0] - '0') % 10;
   const std::uint8_t seed = data[1];
   const std::string_view text(reinterpret_cast<const char*>(data + 2), size - 2);
   std::unique_ptr<ProgressParser> parser;
@@ -150,6 +191,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 6:
       fuzz_splitter(text, seed);
+      return 0;
+    case 8:
+      fuzz_plan(text);
+      return 0;
+    case 9:
+      fuzz_learner(text, seed);
       return 0;
     default:
       fuzz_command(text, seed);

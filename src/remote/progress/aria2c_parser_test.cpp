@@ -67,6 +67,43 @@ TEST(Aria2cParser, ReadsTheTerminalReadout) {
   }
 }
 
+// Captured the way the remote runner runs commands: `script -qfec` with a
+// 200-column terminal (aria2c 1.36.0): a line of 199 spaces, then the
+// coloured readout, each ended by '\r'; "\r\n" line ends.
+TEST(Aria2cParser, ReadsTheReadoutOnTheRunnersTerminal) {
+  const auto updates = parse("aria2c_pty_download.txt");
+  testing::expect_sane(updates);
+  const auto starts = of_kind(updates, Kind::kStageStart);
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].total, mib(5.7));
+  const auto progress = of_kind(updates, Kind::kProgress);
+  ASSERT_EQ(progress.size(), 4u);
+  EXPECT_EQ(progress[0].percent, 24.0);
+  EXPECT_EQ(progress[0].downloaded, mib(1.4));
+  expect_near_relative(*progress[0].speed, 1.4 * kMiB);
+  EXPECT_EQ(progress[0].remaining_seconds, 2);
+  EXPECT_EQ(progress[3].percent, 99.0);
+  const auto done = of_kind(updates, Kind::kStageComplete);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].name, "c.bin");
+  for (const auto& u : of_kind(updates, Kind::kMessage)) EXPECT_FALSE(u.message.empty());
+  testing::expect_same_updates(parse("aria2c_pty_download.txt", 3), updates);
+
+  // Two items, the second unsized; the first renamed next to an existing file.
+  const auto two = parse("aria2c_pty_two_items.txt");
+  testing::expect_sane(two);
+  const auto frames = of_kind(two, Kind::kProgress);
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_EQ(frames[0].downloaded, mib(2.8));
+  EXPECT_FALSE(frames[0].total) << "one item has no size";
+  expect_near_relative(*frames[0].speed, 2.8 * kMiB);
+  EXPECT_EQ(of_kind(two, Kind::kStageStart).size(), 2u);
+  const auto complete = of_kind(two, Kind::kStageComplete);
+  ASSERT_EQ(complete.size(), 2u);
+  EXPECT_EQ(complete[0].name, "model.1.safetensors");
+  EXPECT_EQ(complete[1].name, "big.bin");
+}
+
 // Captured: aria2c -Z with two URLs, the second without a Content-Length.
 TEST(Aria2cParser, SumsSeveralItemsAndNamesThemFromTheSummary) {
   const auto updates = parse("aria2c_two_items.txt");

@@ -114,6 +114,33 @@ TEST(CurlParser, ReadsTheBar) {
   EXPECT_TRUE(of_kind(unsized, Kind::kMessage).empty());
 }
 
+// Captured the way the remote runner runs commands: `script -qfec` with a
+// 200-column terminal (curl 7.88.1): the same meter with "\r\n" line ends;
+// the -# bar stays 80 columns wide.
+TEST(CurlParser, ReadsTheMeterAndBarOnTheRunnersTerminal) {
+  const auto updates = parse("curl_pty_meter.txt");
+  testing::expect_sane(updates);
+  ASSERT_EQ(of_kind(updates, Kind::kStageStart).size(), 1u);
+  const auto progress = of_kind(updates, Kind::kProgress);
+  ASSERT_EQ(progress.size(), 6u);
+  EXPECT_EQ(progress[1].percent, 7.0);
+  EXPECT_EQ(progress[1].downloaded, 432u * 1024);
+  EXPECT_EQ(progress[1].total, 5859u * 1024);
+  expect_near_relative(*progress[1].speed, 1500 * kKiB);
+  EXPECT_EQ(progress.back().percent, 100.0);
+  EXPECT_EQ(progress.back().elapsed_seconds, 4);
+  ASSERT_EQ(of_kind(updates, Kind::kStageComplete).size(), 1u);
+  EXPECT_TRUE(of_kind(updates, Kind::kMessage).empty());
+  testing::expect_same_updates(parse("curl_pty_meter.txt", 3), updates);
+
+  const auto bar = parse("curl_pty_bar.txt");
+  const auto frames = of_kind(bar, Kind::kProgress);
+  ASSERT_EQ(frames.size(), 37u);
+  EXPECT_EQ(frames[0].percent, 2.7);
+  EXPECT_EQ(frames.back().percent, 100.0);
+  EXPECT_EQ(of_kind(bar, Kind::kStageComplete).size(), 1u);
+}
+
 // Captured: curl -f on a 404, and a refused connection.
 TEST(CurlParser, ReportsErrorsAndDoesNotComplete) {
   const auto updates = parse("curl_404_fail.txt");

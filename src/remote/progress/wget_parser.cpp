@@ -262,7 +262,11 @@ bool WgetParser::bar_frame(std::string_view text, std::vector<ProgressUpdate>& o
     rate_text += tail[++k].text;  // " B/s": speed below 1K has a space before the unit
   }
   ++k;
-  if (rate_text.substr(0, 2) != "--") {  // "--.-KB/s": not measured yet
+  if (rate_text.substr(0, 2) == "--") {
+    // "--.-KB/s": nothing measured yet (the first frame), or stalled: no bytes
+    // are arriving, which is what a speed of 0 says.
+    u.speed = 0.0;
+  } else {
     u.speed = parse_rate(rate_text);
     if (!u.speed) return false;
   }

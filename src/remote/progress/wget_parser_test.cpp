@@ -134,7 +134,7 @@ TEST(WgetParser, ReadsTheBar) {
   ASSERT_EQ(progress.size(), 21u);
   EXPECT_EQ(progress[0].percent, 0.0);
   EXPECT_EQ(progress[0].downloaded, 0u);
-  EXPECT_FALSE(progress[0].speed) << "--.-KB/s";
+  EXPECT_EQ(progress[0].speed, 0.0) << "--.-KB/s: nothing measured yet";
   EXPECT_EQ(progress[1].percent, 5.0);
   EXPECT_EQ(progress[1].downloaded, 307u * 1024);
   expect_near_relative(*progress[1].speed, 1.46 * kMiB);
@@ -156,6 +156,41 @@ TEST(WgetParser, ReadsTheBarFromATerminal) {
   expect_near_relative(*progress[1].speed, 1.47 * kMiB);
   ASSERT_EQ(of_kind(updates, Kind::kStageComplete).size(), 1u);
   EXPECT_EQ(of_kind(updates, Kind::kStageComplete)[0].downloaded, 6000000u);
+}
+
+// Captured the way the remote runner runs commands: `script -qfec` with a
+// 200-column terminal (wget 1.21.3): a wider bar, "\r\n" line ends.
+TEST(WgetParser, ReadsTheBarOnTheRunnersTerminal) {
+  const auto updates = parse("wget_pty_bar.txt");
+  testing::expect_sane(updates);
+  const auto starts = of_kind(updates, Kind::kStageStart);
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].name, "model.safetensors");
+  EXPECT_EQ(starts[0].total, 6000000u);
+  const auto progress = of_kind(updates, Kind::kProgress);
+  ASSERT_EQ(progress.size(), 21u);
+  EXPECT_EQ(progress[0].percent, 0.0);
+  EXPECT_EQ(progress[0].speed, 0.0) << "--.-KB/s: every frame has a speed";
+  EXPECT_EQ(progress[1].percent, 5.0);
+  EXPECT_EQ(progress[1].downloaded, 312u * 1024);
+  expect_near_relative(*progress[1].speed, 1.47 * kMiB);
+  EXPECT_EQ(progress.back().percent, 100.0);
+  EXPECT_EQ(progress.back().elapsed_seconds, 4) << "in 4.0s";
+  for (const auto& u : progress) EXPECT_EQ(u.name, "model.safetensors");
+  expect_growing(progress);
+  const auto done = of_kind(updates, Kind::kStageComplete);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].downloaded, 6000000u);
+  for (const auto& u : of_kind(updates, Kind::kMessage)) {
+    EXPECT_EQ(u.message.find('\r'), std::string::npos);
+    EXPECT_FALSE(u.message.empty());
+  }
+  testing::expect_same_updates(parse("wget_pty_bar.txt", 5), updates);
+
+  const auto failed = parse("wget_pty_404.txt");
+  const auto errors = of_kind(failed, Kind::kError);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].message, "ERROR 404: Not Found.");
 }
 
 TEST(WgetParser, ReadsTheBarWithoutALength) {
