@@ -20,3 +20,20 @@ function(haul_unit_tests name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30)
 endfunction()
+
+# haul_embed_text(TARGET FILE NAMESPACE FUNCTION)
+# Compiles FILE into TARGET as `std::string_view NAMESPACE::FUNCTION()`,
+# regenerated whenever FILE changes. Declare the function in a header.
+function(haul_embed_text target input namespace function)
+  get_filename_component(input "${input}" ABSOLUTE)
+  get_filename_component(name "${input}" NAME)
+  set(output "${CMAKE_CURRENT_BINARY_DIR}/generated/${name}.cpp")
+  add_custom_command(
+    OUTPUT "${output}"
+    COMMAND ${CMAKE_COMMAND} -DINPUT=${input} -DOUTPUT=${output} -DNAMESPACE=${namespace}
+            -DFUNCTION=${function} -P ${PROJECT_SOURCE_DIR}/cmake/embed_text.cmake
+    DEPENDS "${input}" "${PROJECT_SOURCE_DIR}/cmake/embed_text.cmake"
+    COMMENT "Embedding ${name}"
+    VERBATIM)
+  target_sources(${target} PRIVATE "${output}")
+endfunction()

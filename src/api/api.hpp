@@ -1,6 +1,7 @@
 // The daemon's routes: REST /api/v1, the seed documents' routes, the
-// WebSocket and SSE event streams, /metrics and /healthz. Handlers run on
-// the control thread and reach the scheduler directly.
+// WebSocket, SSE and Socket.IO event streams, /metrics, /healthz and the
+// OpenAPI document. Handlers run on the control thread and reach the
+// scheduler directly.
 #pragma once
 
 #include <chrono>
@@ -34,12 +35,11 @@ void install_job_routes(Router& router, ApiContext& context);
 void install_live_routes(Router& router, ApiContext& context);
 void install_status_routes(Router& router, ApiContext& context);
 void install_remote_routes(Router& router, ApiContext& context);
+void install_docs_routes(Router& router, ApiContext& context);
 
-inline void install_routes(Router& router, ApiContext& context) {
-  install_job_routes(router, context);
-  install_live_routes(router, context);
-  install_status_routes(router, context);
-  install_remote_routes(router, context);
-}
+// Every route the daemon serves, Socket.IO's "/socket.io/" included when
+// `context.socketio` is set; src/api/openapi.json documents each of them.
+// The handlers keep references to `context` and what it names.
+void install_routes(Router& router, ApiContext& context);
 
 }  // namespace haul::api

@@ -226,8 +226,7 @@ int run_serve(ServeOptions options) {
   api::Router router;
   api::ResourcesFeed resources_feed(bus, socketio.of("/resources"));
   api::ApiContext context{scheduler, bus, db, feed, &socketio, &library};
-  api::install_routes(router, context);
-  socketio.install(router);
+  api::install_routes(router, context);  // Socket.IO's routes too
   api::HttpServer server(
       io, router,
       api::make_policy(options.token, endpoint->host, endpoint->port, options.allowed_hosts));

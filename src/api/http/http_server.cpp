@@ -140,7 +140,9 @@ Awaitable<HandlerResult> HttpServer::dispatch(Request& request, Stream& stream) 
                                std::string(request.method_string()) + " is not allowed here",
                                request);
     }
-    co_return error_response(http::status::not_found, "not_found",
+    // "no_route", not "not_found": a client (and the OpenAPI test) can tell a
+    // path this daemon does not serve from a job or instance that does not exist.
+    co_return error_response(http::status::not_found, "no_route",
                              "no route for " + std::string(target.substr(0, question)), request);
   }
   params.path = std::move(match.params);

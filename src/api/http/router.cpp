@@ -19,7 +19,14 @@ std::vector<std::string> split_path(std::string_view path) {
 }
 
 void Router::add(http::verb method, std::string_view pattern, Handler handler) {
-  routes_.push_back(Route{method, split_path(pattern), std::move(handler)});
+  routes_.push_back(Route{method, std::string(pattern), split_path(pattern), std::move(handler)});
+}
+
+std::vector<Router::RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> out;
+  out.reserve(routes_.size());
+  for (const Route& route : routes_) out.push_back(RouteInfo{route.method, route.pattern});
+  return out;
 }
 
 Router::Match Router::match(http::verb method, std::string_view path) const {

@@ -23,9 +23,19 @@ class Router {
   };
   Match match(http::verb method, std::string_view path) const;
 
+  // A registered route as given to add(): GET "/api/v1/jobs/{id}".
+  struct RouteInfo {
+    http::verb method;
+    std::string pattern;
+    friend bool operator==(const RouteInfo&, const RouteInfo&) = default;
+  };
+  // Every route in registration order; for documentation and its tests.
+  std::vector<RouteInfo> routes() const;
+
  private:
   struct Route {
     http::verb method;
+    std::string pattern;                // as registered
     std::vector<std::string> segments;  // "{...}" marks a parameter
     Handler handler;
   };

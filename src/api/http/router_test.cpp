@@ -40,6 +40,20 @@ TEST(Router, DistinguishesUnknownPathsFromWrongMethods) {
   EXPECT_FALSE(unknown.path_known);
 }
 
+TEST(Router, ListsRoutesAsRegistered) {
+  Router router;
+  EXPECT_TRUE(router.routes().empty());
+  router.add(http::verb::get, "/api/v1/jobs/{id}", noop());
+  router.add(http::verb::delete_, "/api/v1/jobs/{id}", noop());
+  router.add(http::verb::post, "/socket.io/", noop());
+  const std::vector<Router::RouteInfo> want = {
+      {http::verb::get, "/api/v1/jobs/{id}"},
+      {http::verb::delete_, "/api/v1/jobs/{id}"},
+      {http::verb::post, "/socket.io/"},  // the trailing slash kept
+  };
+  EXPECT_EQ(router.routes(), want);
+}
+
 TEST(QueryString, DecodesPairs) {
   auto pairs = parse_query("state=running&group=my+loras&x=%2Fa&flag");
   ASSERT_EQ(pairs.size(), 4u);
