@@ -152,7 +152,9 @@ int main(int argc, char** argv) {
   CLI::App* jobs_cmd = client_options(app.add_subcommand("jobs", "List the daemon's jobs"));
   jobs_cmd->add_option("--state", jobs.state,
                        "Only jobs in this state (queued, running, retrying, paused, ...)");
-  jobs_cmd->add_option("--format", jobs.format, "table, json or simple")->default_val("table");
+  jobs_cmd->add_option("--format", jobs.format, "table, json or simple")
+      ->default_val("table")
+      ->check(CLI::IsMember({"table", "json", "simple"}));
 
   std::vector<std::string> ids;
   std::string cancel_path;
