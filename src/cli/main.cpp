@@ -5,6 +5,7 @@
 #include <string>
 
 #include "base/version.hpp"
+#include "cli/completion.hpp"
 #include "cli/daemon_client.hpp"
 #include "cli/get_command.hpp"
 #include "cli/job_commands.hpp"
@@ -223,6 +224,9 @@ int main(int argc, char** argv) {
   worker_stop->add_flag("--force", worker.force,
                         "Cancel every download first, kill if it does not stop");
 
+  // `haul completion bash|zsh`: generated from `app` as a whole when it runs.
+  cli::CompletionCommand completion(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -239,6 +243,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (completion.parsed()) return completion.run();
   if (app.got_subcommand("get")) return cli::run_get(get);
   if (app.got_subcommand("serve")) return daemon::run_serve(serve);
   if (worker_cmd->parsed()) {
