@@ -7,6 +7,7 @@
 
 #include "base/version.hpp"
 #include "cli/command_hint.hpp"
+#include "cli/completion.hpp"
 #include "cli/daemon_client.hpp"
 #include "cli/get_command.hpp"
 #include "cli/job_commands.hpp"
@@ -158,7 +159,9 @@ int main(int argc, char** argv) {
   CLI::App* jobs_cmd = client_options(app.add_subcommand("jobs", "List the daemon's jobs"));
   jobs_cmd->add_option("--state", jobs.state,
                        "Only jobs in this state (queued, running, retrying, paused, ...)");
-  jobs_cmd->add_option("--format", jobs.format, "table, json or simple")->default_val("table");
+  jobs_cmd->add_option("--format", jobs.format, "table, json or simple")
+      ->default_val("table")
+      ->check(CLI::IsMember({"table", "json", "simple"}));
 
   std::vector<std::string> ids;
   std::string cancel_path;
@@ -232,6 +235,9 @@ int main(int argc, char** argv) {
   worker_stop->add_flag("--force", worker.force,
                         "Cancel every download first, kill if it does not stop");
 
+  // `haul completion bash|zsh`: generated from `app` as a whole when it runs.
+  cli::CompletionCommand completion(app);
+
   // CLI11 would only say "A subcommand is required": name the word instead.
   if (argc >= 2) {
     const std::string first = argv[1];
@@ -261,6 +267,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (completion.parsed()) return completion.run();
   if (app.got_subcommand("get")) return cli::run_get(get);
   if (app.got_subcommand("serve")) return daemon::run_serve(serve);
   if (worker_cmd->parsed()) {

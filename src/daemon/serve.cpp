@@ -30,6 +30,7 @@
 #include "base/format.hpp"
 #include "base/version.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/service_notify.hpp"
 #include "scheduler/event_bus.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/db_worker.hpp"
@@ -124,6 +125,13 @@ void raise_open_file_limit() {
   if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+// Tells systemd (Type=notify) what the daemon is doing; a no-op elsewhere.
+void notify_systemd(const std::string& state) {
+  if (auto sent = notify_service_manager(state); !sent) {
+    spdlog::warn("cannot notify systemd: {}", sent.error().message);
   }
 }
 
@@ -240,21 +248,25 @@ int run_serve(ServeOptions options) {
       (endpoint->host.find(':') != std::string::npos ? "[" + endpoint->host + "]"
                                                      : endpoint->host) +
       ":" + std::to_string(bound->port());
-  spdlog::info("haul {} serving on {} (data {}, database {})", kVersion, url, data_dir.string(),
-               db_path.string());
-  std::printf("haul: serving on %s\n", url.c_str());
-  std::fflush(stdout);
-
+  // The handlers are in place before anyone hears the daemon is ready, so a
+  // SIGTERM right after READY=1 (or the line below) still stops it cleanly.
   asio::signal_set signals(io, SIGINT, SIGTERM);
   bool stopping = false;
   signals.async_wait([&](const boost::system::error_code& error, int signal) {
     if (error || stopping) return;
     stopping = true;
     spdlog::info("signal {}: stopping; running jobs resume at the next start", signal);
+    notify_systemd("STOPPING=1\nSTATUS=Stopping: saving transfer state");
     server.stop();
     scheduler.shutdown([&io] { io.stop(); });
   });
   ::signal(SIGPIPE, SIG_IGN);
+
+  spdlog::info("haul {} serving on {} (data {}, database {})", kVersion, url, data_dir.string(),
+               db_path.string());
+  std::printf("haul: serving on %s\n", url.c_str());
+  std::fflush(stdout);
+  notify_systemd("READY=1\nSTATUS=Serving on " + url);
   io.run();
   spdlog::info("stopped");
   return 0;
