@@ -162,6 +162,26 @@ TEST_F(DaemonRemoteEventsTest, EachFailedAttemptIsReportedWithTheNextRetryTime) 
   EXPECT_EQ(status[0].at("attempt"), 3);
 }
 
+// Item 22: a refused key cannot change by waiting: the job fails at once.
+TEST_F(DaemonRemoteEventsTest, ARefusedKeyFailsTheJobAtOnce) {
+  auto daemon =
+      start_daemon({"--library", library().string(), "--known-hosts", sshd.known_hosts().string(),
+                    "--max-attempts", "5", "--retry-delay", "300ms"});
+  const fs::path key = sshd.generate_unauthorised_key("stranger");
+  const json body = {{"instance_id", 21},
+                     {"ssh_connection", "ssh -p " + std::to_string(sshd.port()) + " " +
+                                            sshd.user() + "@127.0.0.1 -i " + key.string()},
+                     {"resource_paths", {"checkpoints/flux_schnell.md"}},
+                     {"ui_home", ui_home().string()}};
+  const HttpReply queued = daemon->call("POST", "/downloads/queue", body.dump());
+  ASSERT_EQ(queued.status, 201) << queued.body;
+  const json job =
+      daemon->wait_for_state(queued.json().at("id"), "failed", std::chrono::seconds(60));
+  ASSERT_EQ(job.at("state"), "failed") << job.dump();
+  EXPECT_EQ(job.at("attempts"), 1) << "no retry for a refused key: " << job.dump();
+  EXPECT_EQ(job.at("error").at("code"), "permission_denied") << job.dump();
+}
+
 // Item 20: UI_HOME belongs to each request; the instance's is a default.
 TEST_F(DaemonRemoteEventsTest, EachRequestsUiHomeIsItsJobsAndTheInstanceKeepsItsOwn) {
   auto daemon = start();
