@@ -9,7 +9,7 @@
 
 #include "api/http/router.hpp"
 #include "api/live_feed.hpp"
-#include "library/library.hpp"
+#include "cards/card_library.hpp"
 #include "scheduler/event_bus.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/db_worker.hpp"
@@ -26,7 +26,7 @@ struct ApiContext {
   store::DbWorker& db;
   LiveFeed& feed;
   socketio::Server* socketio = nullptr;
-  const library::Library* library = nullptr;  // resource cards; null: none
+  const cards::CardLibrary* cards = nullptr;  // resource cards; null: none
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::seconds sse_keepalive{15};
 };

@@ -39,7 +39,8 @@ class DaemonRoutes : public ::testing::Test {
       : db_(std::make_unique<store::sqlite::SqliteJobStore>(
                 std::filesystem::temp_directory_path() / "haul-docs-routes-test-never-opened.db"),
             [this](std::function<void()> task) { asio::post(io_, std::move(task)); }),
-        scheduler_(io_, db_, bus_, scheduler::SchedulerOptions{}),
+        clock_(io_),
+        scheduler_(db_, bus_, clock_, scheduler::SchedulerOptions{}),
         feed_(bus_, &socketio_.of("/downloads")),
         context_{scheduler_, bus_, db_, feed_, &socketio_, nullptr} {
     install_routes(router_, context_);
@@ -58,6 +59,7 @@ class DaemonRoutes : public ::testing::Test {
   asio::io_context io_;
   store::DbWorker db_;
   scheduler::EventBus bus_;
+  scheduler::AsioClock clock_;
   scheduler::Scheduler scheduler_;
   socketio::Server socketio_{io_};
   LiveFeed feed_;

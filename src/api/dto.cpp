@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "api/json_writer.hpp"
+#include "net/file_name.hpp"
+#include "net/url.hpp"
 #include "remote/progress/progress_parser.hpp"
 #include "sources/hf/hf_ref.hpp"
 #include "sources/source_kind.hpp"
-#include "transfer/file_name.hpp"
-#include "transfer/url.hpp"
 
 namespace haul::api {
 
@@ -24,24 +24,24 @@ double rounded(double value, int digits) {
 }
 
 double item_percent(const core::Item& item) {
-  if (item.state == core::JobState::kCompleted) return 100.0;
+  if (item.state == core::ItemState::kCompleted) return 100.0;
   if (!item.size || *item.size == 0) return 0.0;
   return 100.0 * static_cast<double>(item.bytes_done) / static_cast<double>(*item.size);
 }
 
 std::string item_name(const core::Item& item) {
   if (!item.path.empty()) return std::filesystem::path(item.path).filename().string();
-  std::string name = transfer::file_name_from_url(item.source);
-  return name.empty() ? transfer::redact_url(item.source) : name;
+  std::string name = net::file_name_from_url(item.source);
+  return name.empty() ? net::redact_url(item.source) : name;
 }
 
 // The item the channel reports on: the first one still moving, else the last.
 std::size_t current_item(const core::Job& job) {
   for (std::size_t i = 0; i < job.items.size(); ++i) {
-    if (job.items[i].state == core::JobState::kRunning) return i;
+    if (job.items[i].state == core::ItemState::kRunning) return i;
   }
   for (std::size_t i = 0; i < job.items.size(); ++i) {
-    if (job.items[i].state != core::JobState::kCompleted) return i;
+    if (job.items[i].state != core::ItemState::kCompleted) return i;
   }
   return job.items.empty() ? 0 : job.items.size() - 1;
 }
@@ -133,7 +133,7 @@ void write_optional(JsonWriter& w, const std::optional<T>& value) {
 void write_item(JsonWriter& w, const core::Item& item, std::size_t index) {
   w.begin_object();
   w.key("index").value(static_cast<std::uint64_t>(index));
-  w.key("source").value(transfer::redact_secrets(item.source));
+  w.key("source").value(net::redact_secrets(item.source));
   w.key("name").value(item_name(item));
   w.key("path");
   if (item.path.empty()) {
@@ -153,7 +153,7 @@ void write_item(JsonWriter& w, const core::Item& item, std::size_t index) {
     w.value(item.sha256);
   }
   w.key("stage").value(item.stage);
-  w.key("state").value(core::state_name(item.state));
+  w.key("state").value(core::item_state_name(item.state));
   w.key("error");
   write_error(w, item.error);
   w.end_object();
@@ -170,7 +170,7 @@ std::string job_json_text(const core::Job& job) {
   JsonWriter w(out);
   w.begin_object();
   w.key("id").value(job.id);
-  w.key("source").value(transfer::redact_secrets(job.source));
+  w.key("source").value(net::redact_secrets(job.source));
   w.key("target").value(job.target);
   w.key("dest").value(job.destination);
   w.key("group").value(job.group);
@@ -218,7 +218,7 @@ json download_status(const core::Job& job) {
   const auto repo = hf_repo_of(job.source);
   json data = {
       {"jobId", job.id},
-      {"source", transfer::redact_secrets(job.source)},
+      {"source", net::redact_secrets(job.source)},
       {"repo", repo ? json(*repo) : json(nullptr)},
       {"method", fetch_method(job, index)},
       {"name", job.name},
@@ -239,12 +239,14 @@ json download_status(const core::Job& job) {
   };
   json files = json::array();
   for (const core::Item& item : job.items) {
-    files.push_back({{"fileName", item_name(item)},
-                     {"path", item.path},
-                     {"size", item.size ? json(*item.size) : json(nullptr)},
-                     {"bytesDownloaded", item.bytes_done},
-                     {"progress", rounded(item_percent(item), 2)},
-                     {"status", channel_status(item.state)}});
+    files.push_back(
+        {{"fileName", item_name(item)},
+         {"path", item.path},
+         {"size", item.size ? json(*item.size) : json(nullptr)},
+         {"bytesDownloaded", item.bytes_done},
+         {"progress", rounded(item_percent(item), 2)},
+         {"status", item.state == core::ItemState::kRunning ? std::string_view("downloading")
+                                                            : core::item_state_name(item.state)}});
   }
   data["files"] = std::move(files);
   return data;
@@ -290,8 +292,8 @@ Result<int> int_field(const json& object, const char* name) {
 
 // The S3 model config of the source documents: {directoryGroup, modelName,
 // originalS3Path, localPath, modelSize}.
-Result<scheduler::JobRequest> parse_model_config(const json& object) {
-  scheduler::JobRequest request;
+Result<core::JobRequest> parse_model_config(const json& object) {
+  core::JobRequest request;
   for (const auto& [key, value] : object.items()) {
     if (key == "modelSize") {
       if (!value.is_number_unsigned() && !value.is_null())
@@ -323,11 +325,11 @@ Result<scheduler::JobRequest> parse_model_config(const json& object) {
   return request;
 }
 
-Result<scheduler::JobRequest> parse_one(const json& object) {
+Result<core::JobRequest> parse_one(const json& object) {
   if (!object.is_object())
     return fail(ErrorCode::kInvalidArgument, "each job must be a JSON object");
   if (object.contains("originalS3Path")) return parse_model_config(object);
-  scheduler::JobRequest request;
+  core::JobRequest request;
   for (const auto& [key, value] : object.items()) {
     if (key == "source") {
       auto source = string_field(object, "source");

@@ -9,7 +9,7 @@
 
 #include "base/error.hpp"
 #include "core/event.hpp"
-#include "scheduler/scheduler.hpp"
+#include "core/job_request.hpp"
 
 namespace haul::api {
 
@@ -32,7 +32,7 @@ nlohmann::json download_status(const core::Job& job);
 // Parses POST /api/v1/jobs bodies: one object, an array of them, or
 // {"jobs": [...]}. Errors: kInvalidArgument naming the field at fault.
 struct ParsedJobs {
-  std::vector<scheduler::JobRequest> requests;
+  std::vector<core::JobRequest> requests;
   bool batch = false;  // the body was a list: answer with a list
 };
 Result<ParsedJobs> parse_job_requests(const nlohmann::json& body);

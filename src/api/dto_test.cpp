@@ -22,11 +22,11 @@ core::Job sample_job() {
   job.items[0].path = "/models/loras/fusion.safetensors";
   job.items[0].size = 300;
   job.items[0].bytes_done = 300;
-  job.items[0].state = core::JobState::kCompleted;
+  job.items[0].state = core::ItemState::kCompleted;
   job.items[1].source = "https://example.com/b.gguf";
   job.items[1].size = 100;
   job.items[1].bytes_done = 50;
-  job.items[1].state = core::JobState::kRunning;
+  job.items[1].state = core::ItemState::kRunning;
   job.speed = 1000;
   job.eta_seconds = 1;
   return job;

@@ -67,7 +67,7 @@ json queue_entry(const core::Job& job) {
   for (const core::Item& item : job.items) {
     commands.push_back(item.source);
     if (resources.empty() || resources.back() != item.resource) resources.push_back(item.resource);
-    if (item.state == core::JobState::kRunning) stage = item.stage;
+    if (item.state == core::ItemState::kRunning) stage = item.stage;
   }
   json out = {{"id", job.id},
               {"instance_id", instance_id_json(job.target)},
@@ -115,21 +115,21 @@ Awaitable<Result<core::Job>> queue_on_instance(ApiContext& ctx, core::Instance i
                                                std::string ui_home) {
   const auto executor = co_await asio::this_coro::executor;
   // (No co_await inside a branch: GCC 12 mismanages such coroutine frames.)
-  const bool known = ctx.scheduler.find_instance(instance.id) != nullptr;
+  const bool known = ctx.scheduler.instances().find(instance.id) != nullptr;
   if (!known && !ui_home.empty()) instance.ui_home = ui_home;
   auto put = [&ctx, &instance, known](auto done) {
     if (known) return done(Result<core::Instance>(instance));
-    ctx.scheduler.put_instance(instance, std::move(done));
+    ctx.scheduler.instances().put(instance, std::move(done));
   };
   auto registered = co_await await_callback<Result<core::Instance>>(executor, put);
   if (!registered) co_return fail(registered.error());
-  scheduler::JobRequest request;
+  core::JobRequest request;
   request.sources = std::move(cards);
   request.target = instance.id;
   request.ui_home = std::move(ui_home);
   // push_back, not a braced list: GCC 12 destroys an initializer_list's
   // temporaries twice inside a coroutine.
-  std::vector<scheduler::JobRequest> requests;
+  std::vector<core::JobRequest> requests;
   requests.push_back(std::move(request));
   auto add = [&ctx, &requests](auto done) {
     ctx.scheduler.add(std::move(requests), std::move(done));
@@ -156,7 +156,7 @@ Awaitable<HandlerResult> post_instance(ApiContext& ctx, Request& request) {
     co_return from_error(Error{ErrorCode::kInvalidArgument, "'ssh_command' is required"}, request);
   const auto executor = co_await asio::this_coro::executor;
   auto put = [&ctx, &instance](auto done) {
-    ctx.scheduler.put_instance(instance, std::move(done));
+    ctx.scheduler.instances().put(instance, std::move(done));
   };
   auto stored = co_await await_callback<Result<core::Instance>>(executor, put);
   if (!stored) co_return from_error(stored.error(), request);
@@ -186,7 +186,7 @@ Awaitable<HandlerResult> post_download_queue(ApiContext& ctx, Request& request) 
         Error{ErrorCode::kInvalidArgument, "'ssh_connection' and 'ui_home' must be strings"},
         request);
   bool changed = false;  // a known instance given a new SSH command (its port changed)
-  if (auto known = ctx.scheduler.find_instance(instance.id)) {
+  if (auto known = ctx.scheduler.instances().find(instance.id)) {
     instance = *known;
     changed = ssh.is_string() && ssh.get<std::string>() != known->ssh_command;
   }
@@ -194,7 +194,7 @@ Awaitable<HandlerResult> post_download_queue(ApiContext& ctx, Request& request) 
   const auto executor = co_await asio::this_coro::executor;
   auto update = [&ctx, &instance, changed](auto done) {
     if (!changed) return done(Result<core::Instance>(instance));
-    ctx.scheduler.put_instance(instance, std::move(done));
+    ctx.scheduler.instances().put(instance, std::move(done));
   };
   auto updated = co_await await_callback<Result<core::Instance>>(executor, update);
   if (!updated) co_return from_error(updated.error(), request);
@@ -209,7 +209,7 @@ Awaitable<HandlerResult> post_download_queue(ApiContext& ctx, Request& request) 
                                         std::move(job_ui_home));
   if (!job) co_return from_error(job.error(), request);
   json entry = queue_entry(*job);
-  entry["ssh_connection"] = ctx.scheduler.find_instance(job->target)->ssh_command;
+  entry["ssh_connection"] = ctx.scheduler.instances().find(job->target)->ssh_command;
   co_return json_response(http::status::created, dump(entry), request);
 }
 
@@ -233,7 +233,7 @@ Awaitable<HandlerResult> post_resources_install(ApiContext& ctx, Request& reques
   const int port_number = port.is_null() ? 22 : port.get<int>();
   core::Instance instance;
   instance.id = host.get<std::string>() + ":" + std::to_string(port_number);
-  if (auto known = ctx.scheduler.find_instance(instance.id)) {
+  if (auto known = ctx.scheduler.instances().find(instance.id)) {
     instance = *known;  // registered with its key and options: keep them
   } else {
     instance.ssh_command = "ssh -p " + std::to_string(port_number) + " " +
@@ -261,7 +261,7 @@ void install_remote_routes(Router& router, ApiContext& ctx) {
   router.add(http::verb::get, "/api/v1/instances",
              [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
                json list = json::array();
-               for (const core::Instance* instance : ctx.scheduler.instances())
+               for (const core::Instance* instance : ctx.scheduler.instances().list())
                  list.push_back(instance_json(*instance));
                co_return json_response(http::status::ok, dump({{"instances", list}}), request);
              });
@@ -273,7 +273,7 @@ void install_remote_routes(Router& router, ApiContext& ctx) {
                const std::string id = params.path[0];
                const auto executor = co_await asio::this_coro::executor;
                auto start = [&ctx, &id](auto done) {
-                 ctx.scheduler.remove_instance(id, std::move(done));
+                 ctx.scheduler.instances().remove(id, std::move(done));
                };
                auto removed = co_await await_callback<Result<void>>(executor, start);
                if (!removed) co_return from_error(removed.error(), request);
@@ -293,7 +293,7 @@ void install_remote_routes(Router& router, ApiContext& ctx) {
         if (!age) co_return from_error(age.error(), request);
         const auto executor = co_await asio::this_coro::executor;
         auto start = [&ctx, &age](auto done) {
-          ctx.scheduler.prune_instances(*age, std::move(done));
+          ctx.scheduler.instances().prune(*age, std::move(done));
         };
         auto removed = co_await await_callback<Result<std::vector<std::string>>>(executor, start);
         if (!removed) co_return from_error(removed.error(), request);
@@ -301,9 +301,9 @@ void install_remote_routes(Router& router, ApiContext& ctx) {
       });
   router.add(http::verb::get, "/api/v1/resources",
              [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
-               if (ctx.library == nullptr)
+               if (ctx.cards == nullptr)
                  co_return json_response(http::status::ok, R"({"resources":[]})", request);
-               auto cards = ctx.library->list();
+               auto cards = ctx.cards->list();
                if (!cards) co_return from_error(cards.error(), request);
                json list = json::array();
                for (const auto& listed : *cards) {

@@ -58,7 +58,7 @@ json results_of(const core::Job& job, std::size_t* installed) {
     std::string error;
     for (const core::Item& each : job.items) {
       if (each.resource != item.resource) continue;
-      ok = ok && each.state == core::JobState::kCompleted;
+      ok = ok && each.state == core::ItemState::kCompleted;
       if (each.error && error.empty()) error = each.error->message;
     }
     if (ok) ++*installed;

@@ -28,8 +28,7 @@ std::string metrics_text(const ApiContext& ctx) {
       << "# TYPE haul_downloaded_bytes_total counter\nhaul_downloaded_bytes_total "
       << stats.bytes_downloaded << "\n"
       << "# HELP haul_active_transfers Files being transferred now.\n"
-      << "# TYPE haul_active_transfers gauge\nhaul_active_transfers " << stats.active_transfers
-      << "\n"
+      << "# TYPE haul_active_transfers gauge\nhaul_active_transfers " << stats.active_items << "\n"
       << "# HELP haul_download_speed_bytes Current total download speed in bytes per second.\n"
       << "# TYPE haul_download_speed_bytes gauge\nhaul_download_speed_bytes "
       << static_cast<std::uint64_t>(stats.speed) << "\n"
@@ -70,7 +69,7 @@ void install_status_routes(Router& router, ApiContext& ctx) {
                                           std::chrono::steady_clock::now() - ctx.started)
                                           .count()},
                    {"jobs", jobs},
-                   {"active_transfers", stats.active_transfers},
+                   {"active_transfers", stats.active_items},
                    {"speed", static_cast<std::uint64_t>(stats.speed)},
                };
                co_return json_response(http::status::ok, body.dump(), request);

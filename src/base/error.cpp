@@ -26,6 +26,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "conflict";
     case ErrorCode::kFailedPrecondition:
       return "failed_precondition";
+    case ErrorCode::kCommandFailed:
+      return "command_failed";
     case ErrorCode::kInternal:
       return "internal";
   }

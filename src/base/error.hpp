@@ -24,6 +24,7 @@ enum class ErrorCode {
   kCancelled,           // stopped on request (Ctrl-C, cancel)
   kConflict,            // not possible in the current state (pause a finished job)
   kFailedPrecondition,  // cannot work as things are set up (HF_HUB_OFFLINE): never retried
+  kCommandFailed,       // a command on an instance failed (its exit status, the tool's reason)
   kInternal,            // a bug in haul
 };
 

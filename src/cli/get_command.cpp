@@ -11,11 +11,11 @@
 #include "base/format.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/progress_printer.hpp"
+#include "net/sha256.hpp"
+#include "net/url.hpp"
 #include "sources/plan_transfer.hpp"
 #include "sources/resolve.hpp"
 #include "transfer/engine.hpp"
-#include "transfer/sha256.hpp"
-#include "transfer/url.hpp"
 
 namespace haul::cli {
 
@@ -149,9 +149,9 @@ Result<CheckedArguments> check_arguments(const GetOptions& options,
     return bad("-o", "names one file; use -d DIR for several sources");
   for (const std::string& source : options.sources) {
     if (auto known = sources::check_source(source, resolve); !known)
-      return bad(transfer::redact_url(source), known.error().message);
+      return bad(net::redact_url(source), known.error().message);
   }
-  if (options.sha256 && !transfer::is_sha256_hex(*options.sha256))
+  if (options.sha256 && !net::is_sha256_hex(*options.sha256))
     return bad("--sha256", "'" + *options.sha256 + "' is not 64 hex digits");
   CheckedArguments checked;
   if (!options.limit_rate.empty()) {
@@ -197,7 +197,7 @@ std::string display_name(const sources::PlannedFile& file, const std::string& so
   if (!output_file.empty()) return std::filesystem::path(output_file).filename().string();
   if (!file.relative_path.empty())
     return std::filesystem::path(file.relative_path).filename().string();
-  return transfer::redact_url(source);
+  return net::redact_url(source);
 }
 
 }  // namespace
@@ -233,7 +233,7 @@ int run_get(const GetOptions& options) {
   };
   for (const std::string& source : options.sources) {
     if (interrupted()) break;
-    const std::string subject = transfer::redact_url(source);
+    const std::string subject = net::redact_url(source);
     auto plan = resolve_patiently(source, resolve, printer);
     if (!plan) {
       report(subject, plan.error());
@@ -293,7 +293,7 @@ int run_get(const GetOptions& options) {
         report(name, id.error());
         continue;
       }
-      board.add(*id, transfer::redact_url(file.key), name);
+      board.add(*id, net::redact_url(file.key), name);
       underway[*id] = Underway{std::move(file), destination};
       ++running;
     }

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/job_table.hpp"
-#include "transfer/url.hpp"
+#include "net/url.hpp"
 
 namespace haul::cli {
 
@@ -150,7 +150,7 @@ int run_action(DaemonClient& client, const std::string& action,
 int run_cancel_path(DaemonClient& client, const std::string& path) {
   // The daemon resolves the path as it resolves -d: relative to its models
   // root, absolute paths as given.
-  auto reply = get_json(client, "/api/v1/jobs?path=" + transfer::percent_encode(path));
+  auto reply = get_json(client, "/api/v1/jobs?path=" + net::percent_encode(path));
   if (!reply) return report(reply.error());
   std::vector<std::string> ids;
   for (const json& job : (*reply)["jobs"]) {

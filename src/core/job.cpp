@@ -7,73 +7,6 @@
 
 namespace haul::core {
 
-namespace {
-constexpr std::array<std::pair<JobState, std::string_view>, 7> kStateNames = {{
-    {JobState::kQueued, "queued"},
-    {JobState::kRunning, "running"},
-    {JobState::kRetrying, "retrying"},
-    {JobState::kPaused, "paused"},
-    {JobState::kCompleted, "completed"},
-    {JobState::kFailed, "failed"},
-    {JobState::kCancelled, "cancelled"},
-}};
-}  // namespace
-
-std::string_view state_name(JobState state) {
-  for (const auto& [value, name] : kStateNames) {
-    if (value == state) return name;
-  }
-  return "unknown";
-}
-
-std::optional<JobState> parse_state(std::string_view name) {
-  for (const auto& [value, text] : kStateNames) {
-    if (text == name) return value;
-  }
-  return std::nullopt;
-}
-
-bool is_finished(JobState state) {
-  return state == JobState::kCompleted || state == JobState::kFailed ||
-         state == JobState::kCancelled;
-}
-
-std::string_view action_name(Action action) {
-  switch (action) {
-    case Action::kPause:
-      return "pause";
-    case Action::kResume:
-      return "resume";
-    case Action::kRetry:
-      return "retry";
-    case Action::kCancel:
-      return "cancel";
-  }
-  return "unknown";
-}
-
-std::optional<JobState> state_after(JobState state, Action action) {
-  switch (action) {
-    case Action::kPause:
-      if (state == JobState::kQueued || state == JobState::kRunning ||
-          state == JobState::kRetrying) {
-        return JobState::kPaused;
-      }
-      return std::nullopt;
-    case Action::kResume:
-      if (state == JobState::kPaused) return JobState::kQueued;
-      return std::nullopt;
-    case Action::kRetry:
-      if (state == JobState::kFailed || state == JobState::kCancelled) return JobState::kQueued;
-      if (state == JobState::kRetrying) return JobState::kQueued;  // now, not at next_attempt_at
-      return std::nullopt;
-    case Action::kCancel:
-      if (!is_finished(state)) return JobState::kCancelled;
-      return std::nullopt;
-  }
-  return std::nullopt;
-}
-
 std::uint64_t Job::bytes_done() const {
   std::uint64_t total = 0;
   for (const Item& item : items) total += item.bytes_done;
@@ -100,7 +33,7 @@ double Job::percent() const {
   // percentage its command reported.
   double done = 0;
   for (const Item& item : items) {
-    if (item.state == JobState::kCompleted) {
+    if (item.state == ItemState::kCompleted) {
       done += 1;
     } else if (item.percent) {
       done += std::clamp(*item.percent, 0.0, 100.0) / 100.0;
@@ -111,22 +44,9 @@ double Job::percent() const {
 
 void settle_items(Job& job) {
   for (Item& item : job.items) {
-    if (item.state == JobState::kCompleted) continue;
-    switch (job.state) {
-      case JobState::kPaused:
-      case JobState::kCancelled:
-      case JobState::kFailed:
-        item.state = job.state;
-        item.speed = 0;
-        break;
-      case JobState::kQueued:
-        if (item.state == JobState::kPaused || item.state == JobState::kCancelled ||
-            item.state == JobState::kRunning)
-          item.state = JobState::kQueued;
-        break;
-      default:
-        break;
-    }
+    const ItemState next = item_state_in(item.state, job.state);
+    if (next != ItemState::kRunning) item.speed = 0;
+    item.state = next;
   }
 }
 

@@ -1,6 +1,6 @@
-// The job model: what a user asked for (Job), the files or commands it is
-// made of (Item), and the states a job moves through. Values only: no I/O,
-// no JSON. The scheduler is the only code that changes a job's state.
+// The job model: what a user asked for (Job) and the files or commands it is
+// made of (Item). Values only: no I/O, no JSON. The scheduler is the only
+// code that changes a job's state, as core/lifecycle.hpp decides.
 #pragma once
 
 #include <chrono>
@@ -11,32 +11,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/lifecycle.hpp"
+
 namespace haul::core {
 
 using Clock = std::chrono::system_clock;
 using TimePoint = Clock::time_point;
-
-enum class JobState {
-  kQueued,     // waiting for a free slot (or for next_attempt_at after a retry)
-  kRunning,    // its transfers are under way
-  kRetrying,   // the last attempt failed; next_attempt_at says when the next starts
-  kPaused,     // stopped by the user; partial files are kept
-  kCompleted,  // every item is at its final path, verified
-  kFailed,     // attempts exhausted or a permanent error
-  kCancelled,  // stopped by the user; partial files deleted
-};
-
-// "queued", "running", ... as used in the API and the store.
-std::string_view state_name(JobState state);
-std::optional<JobState> parse_state(std::string_view name);
-// Completed, failed or cancelled: nothing will happen to it any more.
-bool is_finished(JobState state);
-
-enum class Action { kPause, kResume, kRetry, kCancel };
-std::string_view action_name(Action action);
-// The state `action` leads to from `state`, or nullopt when it makes no
-// sense there (pausing a completed job): the API answers 409.
-std::optional<JobState> state_after(JobState state, Action action);
 
 struct JobError {
   std::string code;  // error_code_name() of the cause ("not_found", "no_space", ...)
@@ -51,7 +31,7 @@ struct Item {
   std::string sha256;           // expected digest (or the verified one once done)
   std::string stage = "model";  // images | model | cache | verify
   std::string resource;         // remote jobs: the resource card the command comes from
-  JobState state = JobState::kQueued;
+  ItemState state = ItemState::kQueued;
   std::optional<std::uint64_t> size;  // total bytes, when known
   std::uint64_t bytes_done = 0;
   double speed = 0;  // bytes/s, live only (not persisted)
@@ -100,10 +80,7 @@ struct Job {
   friend bool operator==(const Job&, const Job&) = default;
 };
 
-// Items follow their job: into paused and cancelled (all but completed
-// ones), into failed (all but completed ones; an item that failed keeps its
-// own error), and from paused or cancelled back to queued when the job is
-// queued again. Running, retrying and completed jobs leave items as they are.
+// Items follow their job (item_state_in); an item keeps its own error.
 void settle_items(Job& job);
 
 // A fresh random UUID v4 ("3f1c...-4...-[89ab]...").

@@ -29,6 +29,7 @@
 #include "api/socketio/server.hpp"
 #include "base/format.hpp"
 #include "base/version.hpp"
+#include "daemon/job_system.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/service_notify.hpp"
 #include "scheduler/event_bus.hpp"
@@ -190,11 +191,10 @@ int run_serve(ServeOptions options) {
   if (!last_event) return startup_error(last_event.error());
 
   scheduler::EventBus bus(*last_event);
-  scheduler::SchedulerOptions scheduler_options;
-  scheduler_options.max_active = options.max_active;
-  scheduler_options.max_per_host = options.max_per_host;
-  scheduler_options.connections = options.connections;
-  scheduler_options.default_max_attempts = options.max_attempts;
+  JobSystemOptions jobs;
+  jobs.scheduler.max_active = options.max_active;
+  jobs.scheduler.max_per_host = options.max_per_host;
+  jobs.scheduler.default_max_attempts = options.max_attempts;
   auto retry_delay = parse_duration(options.retry_delay);
   if (!retry_delay)
     return startup_error(
@@ -204,22 +204,24 @@ int run_serve(ServeOptions options) {
     return startup_error(
         Error{ErrorCode::kInvalidArgument, "--max-retry-delay: " + max_retry_delay.error().message},
         2);
-  scheduler_options.retry_backoff.initial = *retry_delay;
-  scheduler_options.retry_backoff.max = std::max(*max_retry_delay, *retry_delay);
-  scheduler_options.transfer_retry.max_retry_after =
-      std::chrono::seconds(options.max_retry_after_s);
-  for (const std::string& root : options.models_roots) scheduler_options.roots.emplace_back(root);
+  jobs.scheduler.retry_backoff.initial = *retry_delay;
+  jobs.scheduler.retry_backoff.max = std::max(*max_retry_delay, *retry_delay);
+  jobs.connections = options.connections;
+  jobs.transfer_retry.max_retry_after = std::chrono::seconds(options.max_retry_after_s);
+  for (const std::string& root : options.models_roots) jobs.roots.emplace_back(root);
+  if (jobs.roots.empty()) jobs.roots.push_back(fs::current_path());
   const fs::path library_dir =
       fs::absolute(options.library.empty() ? data_dir / "resources" : fs::path(options.library));
   fs::create_directories(library_dir, ec);
-  const library::Library library(library_dir);
-  scheduler_options.library = &library;
-  scheduler_options.ssh.known_hosts = options.known_hosts;
-  scheduler_options.ssh.policy =
+  const cards::CardLibrary library(library_dir);
+  jobs.cards = &library;
+  jobs.ssh.known_hosts = options.known_hosts;
+  jobs.ssh.policy =
       options.strict_host_keys ? remote::HostKeyPolicy::kStrict : remote::HostKeyPolicy::kAcceptNew;
-  scheduler_options.command_timeout = std::chrono::seconds(options.command_timeout_s);
-  scheduler::Scheduler scheduler(io, db, bus, scheduler_options);
-  if (auto started = scheduler.start(); !started) return startup_error(started.error());
+  jobs.command_timeout = std::chrono::seconds(options.command_timeout_s);
+  JobSystem job_system(io, db, bus, std::move(jobs));
+  if (auto started = job_system.start(); !started) return startup_error(started.error());
+  scheduler::Scheduler& scheduler = job_system.scheduler();
 
   api::socketio::Server socketio(io);
   // Every event but progress goes to the stored log (SSE replay, audit).

@@ -8,8 +8,8 @@
 
 #include "base/text.hpp"
 #include "base/version.hpp"
+#include "net/url.hpp"
 #include "transfer/curl_error.hpp"
-#include "transfer/url.hpp"
 
 namespace haul::sources {
 namespace {
@@ -98,13 +98,13 @@ Result<HttpResponse> http_fetch(const HttpRequest& request) {
   }
   const CURLcode code = curl_easy_perform(e);
   if (exchange.too_large) {
-    return fail(ErrorCode::kProtocol, request.method + " " + transfer::redact_url(request.url) +
+    return fail(ErrorCode::kProtocol, request.method + " " + net::redact_url(request.url) +
                                           ": answer larger than " +
                                           std::to_string(request.max_body >> 20) + " MiB");
   }
   if (code != CURLE_OK) {
     Error error = transfer::error_from_curl(code, error_buffer.data());
-    error.message = request.method + " " + transfer::redact_url(request.url) + ": " + error.message;
+    error.message = request.method + " " + net::redact_url(request.url) + ": " + error.message;
     return fail(std::move(error));
   }
   long status = 0;

@@ -2,9 +2,9 @@
 
 #include <cstdlib>
 
+#include "net/url.hpp"
 #include "sources/hf/hf_cache.hpp"
 #include "sources/providers.hpp"
-#include "transfer/url.hpp"
 
 namespace haul::sources {
 
@@ -35,14 +35,20 @@ Result<SourceKind> check_source(std::string_view source, const ResolveOptions& o
   Result<void> checked;
   switch (kind) {
     case SourceKind::kUrl:
-      if (auto url = transfer::parse_url(source); !url) return fail(url.error());
+      if (auto url = net::parse_url(source); !url) return fail(url.error());
       return kind;
-    case SourceKind::kHuggingFace: checked = check_hf_source(source, options); break;
-    case SourceKind::kCivitai: checked = check_civitai_source(source); break;
-    case SourceKind::kS3: checked = check_s3_source(source); break;
+    case SourceKind::kHuggingFace:
+      checked = check_hf_source(source, options);
+      break;
+    case SourceKind::kCivitai:
+      checked = check_civitai_source(source);
+      break;
+    case SourceKind::kS3:
+      checked = check_s3_source(source);
+      break;
     case SourceKind::kUnknown:
       return fail(ErrorCode::kInvalidArgument,
-                  "unknown source '" + transfer::redact_url(source) +
+                  "unknown source '" + net::redact_url(source) +
                       "': expected an http(s) URL, hf://ORG/REPO[/PATH], a CivitAI URL or "
                       "AIR (urn:air:...), or s3://BUCKET/KEY");
   }
@@ -54,15 +60,19 @@ Result<Plan> resolve_source(std::string_view source, const ResolveOptions& optio
   auto kind = check_source(source, options);
   if (!kind) return fail(kind.error());
   switch (*kind) {
-    case SourceKind::kHuggingFace: return resolve_hf(source, options);
-    case SourceKind::kCivitai: return resolve_civitai(source, options);
-    case SourceKind::kS3: return resolve_s3(source, options);
+    case SourceKind::kHuggingFace:
+      return resolve_hf(source, options);
+    case SourceKind::kCivitai:
+      return resolve_civitai(source, options);
+    case SourceKind::kS3:
+      return resolve_s3(source, options);
     case SourceKind::kUrl:
-    case SourceKind::kUnknown: break;
+    case SourceKind::kUnknown:
+      break;
   }
   // A plain URL: the server names the file; nothing to learn beforehand.
   Plan plan;
-  plan.name = transfer::redact_url(source);
+  plan.name = net::redact_url(source);
   PlannedFile file;
   file.key = std::string(source);
   file.fetch.url = std::string(source);

@@ -13,7 +13,11 @@ DbWorker::DbWorker(std::unique_ptr<JobStore> store, Post post)
   thread_ = std::thread([this] { run(); });
 }
 
+DbWorker::DbWorker(std::unique_ptr<JobStore> store, Post post, Inline)
+    : store_(std::move(store)), post_(std::move(post)), inline_(true) {}
+
 DbWorker::~DbWorker() {
+  if (inline_) return;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -27,6 +31,16 @@ void DbWorker::write(WriteBatch batch, WriteDone done) {
 }
 
 void DbWorker::enqueue(Task task) {
+  if (inline_) {
+    std::deque<Task> tasks;
+    tasks.push_back(std::move(task));
+    if (std::holds_alternative<Read>(tasks.front())) {
+      std::get<Read>(tasks.front()).run(*store_);
+    } else {
+      apply_writes(tasks);
+    }
+    return;
+  }
   {
     std::lock_guard lock(mutex_);
     tasks_.push_back(std::move(task));

@@ -24,6 +24,10 @@ class DbWorker {
   using WriteDone = std::function<void(Result<void>)>;
 
   DbWorker(std::unique_ptr<JobStore> store, Post post);
+  // No thread: every task runs at once on the caller's thread (results are
+  // still delivered through `post`). For tests that want one thread only.
+  struct Inline {};
+  DbWorker(std::unique_ptr<JobStore> store, Post post, Inline);
   // Applies what is queued, then joins the thread.
   ~DbWorker();
   DbWorker(const DbWorker&) = delete;
@@ -74,6 +78,7 @@ class DbWorker {
   std::condition_variable wake_;
   std::deque<Task> tasks_;  // guarded by mutex_
   bool stopping_ = false;   // guarded by mutex_
+  bool inline_ = false;     // no thread_: enqueue() runs the task
   std::thread thread_;
 };
 

@@ -13,9 +13,9 @@
 #include <string>
 
 #include "base/error.hpp"
+#include "net/http_head.hpp"
+#include "net/url.hpp"
 #include "transfer/buffer_pool.hpp"
-#include "transfer/http_head.hpp"
-#include "transfer/url.hpp"
 
 namespace haul::transfer {
 
@@ -66,13 +66,13 @@ struct Connection {
   std::uint64_t end = 0;
   std::uint64_t request_end = kOpenEnd;
   bool probe = false;  // the download's first request: learns size, name, version
-  Url url;             // where the current request goes
+  net::Url url;        // where the current request goes
   int redirects = 0;
 
   // State of the current request.
   bool in_multi = false;
   PauseCause paused = PauseCause::kNone;
-  ResponseHeadBuilder head;
+  net::ResponseHeadBuilder head;
   bool judged = false;
   RequestOutcome outcome = RequestOutcome::kNone;
   Error error{};

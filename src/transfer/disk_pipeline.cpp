@@ -366,7 +366,7 @@ void DiskPipeline::verify_existing(const std::shared_ptr<PartFile>& part) {
     };
     auto fd = fs_->open_read(part->destination);
     if (!fd) return event(fail(fd.error()));
-    Sha256 sha;
+    net::Sha256 sha;
     std::uint64_t offset = 0;
     while (true) {
       {

@@ -14,8 +14,8 @@
 #include <cmath>
 
 #include "base/format.hpp"
+#include "net/file_name.hpp"
 #include "transfer/curl_error.hpp"
-#include "transfer/file_name.hpp"
 #include "transfer/segment_planner.hpp"
 
 namespace haul::transfer {
@@ -32,7 +32,7 @@ std::chrono::seconds whole_seconds(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-Download::Download(TransferId id, TransferRequest request, Url url, EngineContext& context)
+Download::Download(TransferId id, TransferRequest request, net::Url url, EngineContext& context)
     : id_(id),
       request_(std::move(request)),
       origin_url_(url),
@@ -105,11 +105,12 @@ bool Download::claim_destination(Connection& c) {
   if (!destination_.empty()) return true;
   std::string name;
   if (auto disposition = c.head.head().get("content-disposition")) {
-    if (auto raw = parse_content_disposition(*disposition)) name = sanitize_file_name(*raw);
+    if (auto raw = net::parse_content_disposition(*disposition))
+      name = net::sanitize_file_name(*raw);
   }
   // The original URL names the file better than a CDN's hashed path.
-  if (name.empty()) name = file_name_from_url(origin_url_.text);
-  if (name.empty()) name = file_name_from_url(c.url.text);
+  if (name.empty()) name = net::file_name_from_url(origin_url_.text);
+  if (name.empty()) name = net::file_name_from_url(c.url.text);
   if (name.empty()) name = "download";
   std::filesystem::path destination = request_.output_dir / name;
   if (ctx_.destinations->count(destination) != 0) {
@@ -212,7 +213,7 @@ void Download::on_request_done(Connection& c, CURLcode code) {
         return fail(Error{ErrorCode::kProtocol,
                           "more than " + std::to_string(kMaxRedirects) + " redirects"});
       }
-      auto next = resolve_location(c.url, c.location);
+      auto next = net::resolve_location(c.url, c.location);
       if (!next) return fail(next.error());
       c.url = std::move(*next);
       return start_request(c);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "net/url.hpp"
 #include "transfer/buffer_pool.hpp"
 #include "transfer/byte_range.hpp"
 #include "transfer/connection.hpp"
@@ -25,7 +26,6 @@
 #include "transfer/response_judge.hpp"
 #include "transfer/segment_planner.hpp"
 #include "transfer/token_bucket.hpp"
-#include "transfer/url.hpp"
 
 namespace haul::transfer {
 
@@ -61,7 +61,7 @@ class Download {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Download(TransferId id, TransferRequest request, Url url, EngineContext& context);
+  Download(TransferId id, TransferRequest request, net::Url url, EngineContext& context);
   ~Download();
   Download(const Download&) = delete;
   Download& operator=(const Download&) = delete;
@@ -123,8 +123,8 @@ class Download {
 
   const TransferId id_;
   TransferRequest request_;
-  const Url origin_url_;  // as given; headers are scoped to its origin
-  Url resolved_url_;      // after redirects; new pieces go here
+  const net::Url origin_url_;  // as given; headers are scoped to its origin
+  net::Url resolved_url_;      // after redirects; new pieces go here
   EngineContext& ctx_;
   Phase phase_ = Phase::kProbing;
 

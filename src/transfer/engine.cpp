@@ -18,12 +18,12 @@
 #include <thread>
 
 #include "base/version.hpp"
+#include "net/sha256.hpp"
+#include "net/url.hpp"
 #include "transfer/buffer_pool.hpp"
 #include "transfer/disk_pipeline.hpp"
 #include "transfer/download.hpp"
-#include "transfer/sha256.hpp"
 #include "transfer/token_bucket.hpp"
-#include "transfer/url.hpp"
 
 namespace haul::transfer {
 
@@ -104,7 +104,7 @@ class EngineImpl final : public Engine {
   }
 
   Result<TransferId> start(TransferRequest request) override {
-    auto url = parse_url(request.url);
+    auto url = net::parse_url(request.url);
     if (!url) return fail(url.error());
     if (!request.output_file.empty() && !request.output_dir.empty()) {
       return fail(ErrorCode::kInvalidArgument,
@@ -125,7 +125,7 @@ class EngineImpl final : public Engine {
       return fail(ErrorCode::kInvalidArgument, request.output_file.string() + " is a directory");
     }
     if (request.sha256) {
-      if (!is_sha256_hex(*request.sha256)) {
+      if (!net::is_sha256_hex(*request.sha256)) {
         return fail(ErrorCode::kInvalidArgument,
                     "invalid sha256 '" + *request.sha256 + "': expected 64 hex digits");
       }

@@ -12,11 +12,11 @@
 #include <optional>
 #include <string>
 
+#include "net/sha256.hpp"
 #include "transfer/buffer_pool.hpp"
 #include "transfer/byte_range.hpp"
 #include "transfer/file_system.hpp"
 #include "transfer/resume_state.hpp"
-#include "transfer/sha256.hpp"
 
 namespace haul::transfer {
 
@@ -72,7 +72,7 @@ struct PartFile {
   std::atomic<std::uint64_t> written_prefix{0};
 
   // Owned by the hasher thread alone.
-  Sha256 hasher;
+  net::Sha256 hasher;
   std::uint64_t hashed = 0;
   std::uint64_t hashed_epoch = 0;
   // Owned by the syncer thread alone.

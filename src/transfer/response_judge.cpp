@@ -4,17 +4,18 @@ namespace haul::transfer {
 
 namespace {
 
-bool accepts_byte_ranges(const ResponseHead& head) {
+bool accepts_byte_ranges(const net::ResponseHead& head) {
   auto value = head.get("accept-ranges");
   return value && value->find("bytes") != std::string_view::npos;
 }
 
-HeadJudgement judge_error(const ResponseHead& head, std::chrono::system_clock::time_point now) {
+HeadJudgement judge_error(const net::ResponseHead& head,
+                          std::chrono::system_clock::time_point now) {
   HeadJudgement j;
   const int s = head.status;
   j.error.http_status = s;
   j.error.message = head.status_text();
-  if (auto after = head.get("retry-after")) j.retry_after = parse_retry_after(*after, now);
+  if (auto after = head.get("retry-after")) j.retry_after = net::parse_retry_after(*after, now);
   if (s == 408 || s == 429 || (s >= 500 && s <= 599)) {
     j.verdict = HeadVerdict::kRetry;
     j.error.code = ErrorCode::kUnavailable;
@@ -44,7 +45,7 @@ HeadJudgement judge_error(const ResponseHead& head, std::chrono::system_clock::t
 
 }  // namespace
 
-HeadJudgement judge_head(const ResponseHead& head, std::uint64_t requested_start,
+HeadJudgement judge_head(const net::ResponseHead& head, std::uint64_t requested_start,
                          std::chrono::system_clock::time_point now) {
   HeadJudgement j;
   const int s = head.status;
@@ -52,7 +53,7 @@ HeadJudgement judge_head(const ResponseHead& head, std::uint64_t requested_start
   if (s == 200) {
     j.verdict = HeadVerdict::kBody;
     j.body_start = 0;
-    if (auto length = head.get("content-length")) j.total = parse_decimal(*length);
+    if (auto length = head.get("content-length")) j.total = net::parse_decimal(*length);
     // A compressed body's length is not the file's length.
     if (auto encoding = head.get("content-encoding"); encoding && *encoding != "identity")
       j.total.reset();
@@ -63,7 +64,7 @@ HeadJudgement judge_head(const ResponseHead& head, std::uint64_t requested_start
 
   if (s == 206) {
     auto range = head.get("content-range");
-    auto parsed = range ? parse_content_range(*range) : std::nullopt;
+    auto parsed = range ? net::parse_content_range(*range) : std::nullopt;
     if (!parsed || !parsed->first) {
       j.verdict = HeadVerdict::kRetry;
       j.error = {ErrorCode::kProtocol, "206 Partial Content without a usable Content-Range", s};
@@ -99,7 +100,7 @@ HeadJudgement judge_head(const ResponseHead& head, std::uint64_t requested_start
 
   if (s == 416) {
     auto range = head.get("content-range");
-    auto parsed = range ? parse_content_range(*range) : std::nullopt;
+    auto parsed = range ? net::parse_content_range(*range) : std::nullopt;
     if (requested_start == 0 && parsed && parsed->complete_length == 0u) {
       // "bytes=0-" of an empty file: nothing to fetch.
       j.verdict = HeadVerdict::kBody;

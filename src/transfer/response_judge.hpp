@@ -8,7 +8,7 @@
 #include <string>
 
 #include "base/error.hpp"
-#include "transfer/http_head.hpp"
+#include "net/http_head.hpp"
 #include "transfer/resume_state.hpp"
 
 namespace haul::transfer {
@@ -39,7 +39,7 @@ struct HeadJudgement {
 };
 
 // `requested_start` is the first byte the request asked for.
-HeadJudgement judge_head(const ResponseHead& head, std::uint64_t requested_start,
+HeadJudgement judge_head(const net::ResponseHead& head, std::uint64_t requested_start,
                          std::chrono::system_clock::time_point now);
 
 }  // namespace haul::transfer

@@ -15,9 +15,9 @@ using std::chrono::system_clock;
 // Sun, 06 Nov 1994 08:49:37 GMT
 const system_clock::time_point kNow = system_clock::from_time_t(784111777);
 
-ResponseHead make_head(int status,
-                       std::initializer_list<std::pair<std::string, std::string>> headers = {}) {
-  ResponseHead head;
+net::ResponseHead make_head(
+    int status, std::initializer_list<std::pair<std::string, std::string>> headers = {}) {
+  net::ResponseHead head;
   head.status = status;
   head.headers.assign(headers.begin(), headers.end());
   return head;
@@ -223,7 +223,7 @@ TEST(JudgeHead, MissingFilesAreNotFound) {
 }
 
 TEST(JudgeHead, FailedIfMatchMeansTheFileChangedAndAnotherAttemptMayWork) {
-  ResponseHead head = make_head(412);
+  net::ResponseHead head = make_head(412);
   head.reason = "Precondition Failed";
   auto j = judge_head(head, 4096, kNow);
   EXPECT_EQ(j.verdict, HeadVerdict::kFail);
@@ -244,7 +244,7 @@ TEST(JudgeHead, OtherClientErrorsAreInvalidArgument) {
 }
 
 TEST(JudgeHead, ServersOwnReasonAppearsInTheMessage) {
-  ResponseHead head = make_head(404);
+  net::ResponseHead head = make_head(404);
   head.reason = "No Such Model";
   EXPECT_EQ(judge_head(head, 0, kNow).error.message, "404 No Such Model");
 }

@@ -22,7 +22,7 @@ bool Validator::matches(const Validator& other) const {
   return true;
 }
 
-Validator validator_from(const ResponseHead& head, std::optional<std::uint64_t> size) {
+Validator validator_from(const net::ResponseHead& head, std::optional<std::uint64_t> size) {
   Validator v;
   if (auto etag = head.get("etag")) v.etag = std::string(*etag);
   if (auto modified = head.get("last-modified")) v.last_modified = std::string(*modified);

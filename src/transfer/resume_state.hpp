@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "base/error.hpp"
+#include "net/http_head.hpp"
 #include "transfer/byte_range.hpp"
-#include "transfer/http_head.hpp"
 
 namespace haul::transfer {
 
@@ -29,7 +29,7 @@ struct Validator {
 };
 
 // Reads ETag and Last-Modified from a response; `size` is the complete length.
-Validator validator_from(const ResponseHead& head, std::optional<std::uint64_t> size);
+Validator validator_from(const net::ResponseHead& head, std::optional<std::uint64_t> size);
 
 struct ResumeState {
   Validator validator;

@@ -61,7 +61,7 @@ TEST(Validator, LastModifiedIsComparedOnlyWhenEtagsAreMissing) {
 }
 
 TEST(ValidatorFrom, ReadsEtagAndLastModifiedFromTheHead) {
-  ResponseHead head;
+  net::ResponseHead head;
   head.status = 200;
   head.headers = {{"etag", "W/\"x\""}, {"last-modified", "Wed, 21 Oct 2015 07:28:00 GMT"}};
   Validator v = validator_from(head, 42);
@@ -69,7 +69,7 @@ TEST(ValidatorFrom, ReadsEtagAndLastModifiedFromTheHead) {
   EXPECT_EQ(v.last_modified, "Wed, 21 Oct 2015 07:28:00 GMT");
   EXPECT_EQ(v.size, 42u);
 
-  Validator empty = validator_from(ResponseHead{}, std::nullopt);
+  Validator empty = validator_from(net::ResponseHead{}, std::nullopt);
   EXPECT_EQ(empty, Validator{});
 }
 

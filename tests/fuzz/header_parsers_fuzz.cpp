@@ -18,14 +18,15 @@
 #include <string_view>
 
 #include "base/text.hpp"
-#include "transfer/file_name.hpp"
-#include "transfer/http_head.hpp"
+#include "net/file_name.hpp"
+#include "net/http_head.hpp"
 #include "transfer/response_judge.hpp"
 #include "transfer/resume_state.hpp"
 
 namespace {
 
 using namespace haul::transfer;
+namespace net = haul::net;
 
 // Sun, 06 Nov 1994 08:49:37 GMT: a fixed "now" keeps runs reproducible.
 const std::chrono::system_clock::time_point kNow =
@@ -50,14 +51,14 @@ void check_safe_name(const std::string& name, std::string_view input) {
 }
 
 void fuzz_head(const std::string_view text) {
-  ResponseHeadBuilder builder;
+  net::ResponseHeadBuilder builder;
   for (std::string_view rest = text; !rest.empty();) {
     const std::size_t eol = rest.find('\n');
     const std::size_t len = eol == std::string_view::npos ? rest.size() : eol + 1;
     builder.add_line(rest.substr(0, len));
     rest.remove_prefix(len);
   }
-  const ResponseHead& head = builder.head();
+  const net::ResponseHead& head = builder.head();
   check(!builder.complete() || head.status != 0, "complete head without a status", text);
   check(head.status >= 0 && head.status <= 999, "status out of range", text);
   for (const auto& header : head.headers) {
@@ -76,7 +77,7 @@ void fuzz_head(const std::string_view text) {
 }
 
 void fuzz_content_range(std::string_view text) {
-  const auto range = parse_content_range(text);
+  const auto range = net::parse_content_range(text);
   if (!range) return;
   check(range->first.has_value() == range->last.has_value(), "first without last", text);
   if (range->first) {
@@ -89,35 +90,35 @@ void fuzz_content_range(std::string_view text) {
 }
 
 void fuzz_decimal(std::string_view text) {
-  const auto value = parse_decimal(text);
+  const auto value = net::parse_decimal(text);
   if (!value) return;
   const std::string_view digits = haul::trim(text);
   check(!digits.empty(), "decimal without digits", text);
   for (char c : digits) check(c >= '0' && c <= '9', "decimal with a non-digit inside", text);
 }
 
-void fuzz_http_date(std::string_view text) { (void)parse_http_date(text); }
+void fuzz_http_date(std::string_view text) { (void)net::parse_http_date(text); }
 
 void fuzz_retry_after(std::string_view text) {
-  const auto delay = parse_retry_after(text, kNow);
+  const auto delay = net::parse_retry_after(text, kNow);
   if (!delay) return;
   check(delay->count() >= 0, "negative Retry-After", text);
   check(*delay <= std::chrono::hours(24 * 7), "Retry-After above the cap", text);
 }
 
 void fuzz_content_disposition(std::string_view text) {
-  const auto name = parse_content_disposition(text);
+  const auto name = net::parse_content_disposition(text);
   if (name) {
     check(!name->empty(), "empty file name returned", text);
-    check_safe_name(sanitize_file_name(*name), text);
+    check_safe_name(net::sanitize_file_name(*name), text);
   }
-  check_safe_name(sanitize_file_name(text), text);
+  check_safe_name(net::sanitize_file_name(text), text);
 }
 
-void fuzz_url_name(std::string_view text) { check_safe_name(file_name_from_url(text), text); }
+void fuzz_url_name(std::string_view text) { check_safe_name(net::file_name_from_url(text), text); }
 
 void fuzz_percent_decode(std::string_view text) {
-  check(percent_decode(text).size() <= text.size(), "percent_decode grew the text", text);
+  check(net::percent_decode(text).size() <= text.size(), "net::percent_decode grew the text", text);
 }
 
 void fuzz_resume_state(std::string_view text) {

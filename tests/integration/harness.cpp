@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "transfer/sha256.hpp"
+#include "net/sha256.hpp"
 
 namespace haul::testing {
 
@@ -54,7 +54,7 @@ void write_file(const fs::path& path, const std::string& contents) {
   out << contents;
 }
 
-std::string sha256_of(const std::string& data) { return transfer::sha256_hex(data); }
+std::string sha256_of(const std::string& data) { return net::sha256_hex(data); }
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "transfer/file_name.hpp"
+#include "net/file_name.hpp"
 
 namespace haul::api {
 
@@ -42,7 +42,7 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
     std::string value(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
     std::replace(key.begin(), key.end(), '+', ' ');
     std::replace(value.begin(), value.end(), '+', ' ');
-    pairs.emplace_back(transfer::percent_decode(key), transfer::percent_decode(value));
+    pairs.emplace_back(net::percent_decode(key), net::percent_decode(value));
   }
   return pairs;
 }

@@ -1,6 +1,6 @@
 #include "api/http/router.hpp"
 
-#include "transfer/file_name.hpp"
+#include "net/file_name.hpp"
 
 namespace haul::api {
 
@@ -12,7 +12,7 @@ std::vector<std::string> split_path(std::string_view path) {
       continue;
     }
     const std::size_t slash = path.find('/');
-    segments.push_back(transfer::percent_decode(path.substr(0, slash)));
+    segments.push_back(net::percent_decode(path.substr(0, slash)));
     path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
   }
   return segments;

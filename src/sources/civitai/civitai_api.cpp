@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/text.hpp"
-#include "transfer/http_head.hpp"
+#include "net/http_head.hpp"
 
 namespace haul::sources::civitai {
 namespace {
@@ -285,7 +285,7 @@ Error civitai_error(int status, std::string_view body, std::string_view what,
   error.code = code_for_status(status);
   error.http_status = status;
   if (!retry_after.empty()) {
-    if (auto wait = transfer::parse_retry_after(retry_after, now)) error.retry_after = *wait;
+    if (auto wait = net::parse_retry_after(retry_after, now)) error.retry_after = *wait;
   }
   constexpr std::size_t kFieldLimit = 500;
   constexpr std::size_t kBodyLimit = 200;

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "base/text.hpp"
-#include "transfer/file_name.hpp"
-#include "transfer/url.hpp"
+#include "net/file_name.hpp"
+#include "net/url.hpp"
 
 namespace haul::sources::civitai {
 namespace {
@@ -21,7 +21,7 @@ constexpr std::array<std::string_view, 6> kSelectors = {"type", "format",    "si
 tl::unexpected<Error> bad(std::string_view source, std::string_view why) {
   // The source may carry ?token=...: never echo a secret into a message.
   return fail(ErrorCode::kInvalidArgument,
-              "civitai source '" + transfer::redact_secrets(source) + "': " + std::string(why));
+              "civitai source '" + net::redact_secrets(source) + "': " + std::string(why));
 }
 
 bool starts_with_ci(std::string_view text, std::string_view prefix) {
@@ -55,7 +55,7 @@ std::string decode_query_part(std::string_view text) {
   for (char& c : plus_as_space) {
     if (c == '+') c = ' ';
   }
-  return transfer::percent_decode(plus_as_space);
+  return net::percent_decode(plus_as_space);
 }
 
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query) {
@@ -150,7 +150,7 @@ bool civitai_host(std::string_view host) {
 Result<CivitaiRef> parse_url_source(std::string_view source, std::string_view text) {
   std::string absolute(text);
   if (absolute.find("://") == std::string::npos) absolute = "https://" + absolute;
-  auto url = transfer::parse_url(absolute);
+  auto url = net::parse_url(absolute);
   if (!url) return bad(source, "not a valid URL");
   if (!civitai_host(url->host)) return bad(source, "host '" + url->host + "' is not civitai.com");
 

@@ -3,6 +3,7 @@
 // its redirect so that a refusal (login required, early access, archived,
 // rate limited) reaches the user in CivitAI's own words.
 #include "base/text.hpp"
+#include "net/url.hpp"
 #include "sources/civitai/civitai_api.hpp"
 #include "sources/civitai/civitai_ref.hpp"
 #include "sources/civitai/comfy_folders.hpp"
@@ -10,7 +11,6 @@
 #include "sources/http_client.hpp"
 #include "sources/plan_transfer.hpp"
 #include "sources/providers.hpp"
-#include "transfer/url.hpp"
 
 namespace haul::sources {
 
@@ -31,7 +31,7 @@ HttpRequest api_request(const CivitaiSession& site, std::string url) {
 // The API hands out https://civitai.com/... URLs; a mirror (CIVITAI_ENDPOINT)
 // serves them under its own origin, as HF_ENDPOINT does for the Hub.
 std::string on_endpoint(const CivitaiSession& site, const std::string& url) {
-  auto parsed = transfer::parse_url(url);
+  auto parsed = net::parse_url(url);
   if (!parsed) return url;
   const std::size_t path_start = url.find('/', url.find("://") + 3);
   return site.endpoint + (path_start == std::string::npos ? "/" : url.substr(path_start));
@@ -56,8 +56,8 @@ Result<std::string> probe_download(const CivitaiSession& site, const std::string
   if (!response) return fail(response.error());
   const auto location = response->header("location");
   if (response->status >= 300 && response->status < 400 && location) {
-    auto base = transfer::parse_url(url);
-    auto target = base ? transfer::resolve_location(*base, *location) : base;
+    auto base = net::parse_url(url);
+    auto target = base ? net::resolve_location(*base, *location) : base;
     if (!target) return fail(target.error());
     return target->text;
   }
@@ -101,13 +101,12 @@ Result<Plan> resolve_civitai(std::string_view source, const ResolveOptions& opti
   auto chosen = civitai::choose_file(*version, options.file_name, ref->download_query);
   if (!chosen) return fail(chosen.error());
   const civitai::CivitaiFile& model_file = **chosen;
-  if (!is_safe_relative_path(model_file.name) ||
-      model_file.name.find('/') != std::string::npos) {
+  if (!is_safe_relative_path(model_file.name) || model_file.name.find('/') != std::string::npos) {
     return fail(ErrorCode::kPermissionDenied,
                 "CivitAI named the file '" + model_file.name + "': not a plain file name");
   }
-  const std::string what = "'" + model_file.name + "' of " + version->model_name + " (version " +
-                           vid + ")";
+  const std::string what =
+      "'" + model_file.name + "' of " + version->model_name + " (version " + vid + ")";
   auto location = probe_download(site, on_endpoint(site, model_file.download_url), what);
   if (!location) return fail(location.error());
 

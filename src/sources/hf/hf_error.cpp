@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/text.hpp"
+#include "net/http_head.hpp"
 #include "sources/hf/hf_response.hpp"
-#include "transfer/http_head.hpp"
 
 namespace haul::sources::hf {
 namespace {
@@ -76,12 +76,12 @@ std::optional<std::uint64_t> retry_after_seconds(const HeaderList& headers) {
   // huggingface_hub reads delta-seconds only; an HTTP-date is ignored.
   auto value = find_header(headers, "retry-after");
   if (!value) return std::nullopt;
-  return transfer::parse_decimal(*value);
+  return net::parse_decimal(*value);
 }
 
 std::string status_text(int status) {
   std::string text = std::to_string(status);
-  if (auto phrase = transfer::reason_phrase(status); !phrase.empty()) {
+  if (auto phrase = net::reason_phrase(status); !phrase.empty()) {
     text += " " + std::string(phrase);
   }
   return text;
@@ -107,7 +107,7 @@ std::optional<std::uint64_t> param_value(std::string_view text, std::string_view
     std::size_t digits = 0;
     while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
     if (digits == 0) continue;
-    return transfer::parse_decimal(rest.substr(0, digits));
+    return net::parse_decimal(rest.substr(0, digits));
   }
   return std::nullopt;
 }

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "base/text.hpp"
-#include "transfer/file_name.hpp"
+#include "net/file_name.hpp"
 
 namespace haul::sources::hf {
 namespace {
@@ -36,7 +36,6 @@ std::string_view url_prefix(RepoType type) {
   }
   return "";
 }
-
 
 // The pieces of an absolute http(s) URL this parser needs. Userinfo, query
 // and fragment are dropped.
@@ -165,7 +164,7 @@ std::pair<std::string, std::string_view> split_revision(std::string_view rev_and
   if (rev_end == 0) rev_end = std::min(rev_and_path.find('/'), rev_and_path.size());
   std::string_view path = rev_and_path.substr(rev_end);
   if (!path.empty()) path.remove_prefix(1);
-  return {transfer::percent_decode(rev_and_path.substr(0, rev_end)), path};
+  return {net::percent_decode(rev_and_path.substr(0, rev_end)), path};
 }
 
 // Recognises a type prefix segment. Returns false with `error` set when the
@@ -290,8 +289,8 @@ Result<HfRef> parse_hub_url(std::string_view source, std::string_view endpoint) 
     return bad_source(shown, error);
   }
   const auto segments = split_segments(path);
-  const std::string org = segments.size() > 0 ? transfer::percent_decode(segments[0]) : "";
-  const std::string name = segments.size() > 1 ? transfer::percent_decode(segments[1]) : "";
+  const std::string org = segments.size() > 0 ? net::percent_decode(segments[0]) : "";
+  const std::string name = segments.size() > 1 ? net::percent_decode(segments[1]) : "";
   if (segments.size() <= 2 || (segments.size() == 3 && segments[2].empty())) {
     return finish(shown, std::move(ref), org, name);  // the repository page
   }
@@ -308,7 +307,7 @@ Result<HfRef> parse_hub_url(std::string_view source, std::string_view endpoint) 
     return bad_source(shown, "missing revision after /" + std::string(kind) + "/");
   ref.revision = std::move(revision);
   ref.explicit_revision = true;
-  std::string decoded = transfer::percent_decode(raw_path);
+  std::string decoded = net::percent_decode(raw_path);
   if (file) {
     if (decoded.empty() || decoded.back() == '/') {
       return bad_source(shown,

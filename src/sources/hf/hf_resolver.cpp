@@ -3,13 +3,13 @@
 // CDN location), the tree API for repos, folders and globs.
 #include <fstream>
 
+#include "net/url.hpp"
 #include "sources/hf/hf_cache.hpp"
 #include "sources/hf/hf_patterns.hpp"
 #include "sources/hf/hf_ref.hpp"
 #include "sources/hf/hf_response.hpp"
 #include "sources/http_client.hpp"
 #include "sources/providers.hpp"
-#include "transfer/url.hpp"
 
 namespace haul::sources {
 
@@ -105,8 +105,8 @@ Result<Plan> resolve_one_file(const HubSession& hub, const HfRef& ref,
     const auto location = response.header("location");
     const bool redirect = response.status >= 300 && response.status < 400 && location;
     if (redirect && location->find("://") == std::string::npos && hop < kMaxRenames) {
-      auto base = transfer::parse_url(url);
-      auto next = base ? transfer::resolve_location(*base, *location) : base;
+      auto base = net::parse_url(url);
+      auto next = base ? net::resolve_location(*base, *location) : base;
       if (!next) return fail(next.error());
       url = next->text;  // a renamed repo: ask again at its new name
       continue;

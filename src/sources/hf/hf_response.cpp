@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/text.hpp"
-#include "transfer/http_head.hpp"
+#include "net/http_head.hpp"
 
 namespace haul::sources::hf {
 namespace {
@@ -117,7 +117,7 @@ Result<HfFileMetadata> parse_file_metadata(int status, const HeaderList& headers
   }
   std::string_view size = non_empty_header(headers, "x-linked-size");
   if (size.empty() && !redirect) size = non_empty_header(headers, "content-length");
-  if (!size.empty()) meta.size = transfer::parse_decimal(size);
+  if (!size.empty()) meta.size = net::parse_decimal(size);
   meta.location = std::string(non_empty_header(headers, "location"));
   meta.xet_hash = std::string(non_empty_header(headers, "x-xet-hash"));
   return meta;

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "base/text.hpp"
+#include "net/url.hpp"
 #include "sources/s3/sigv4.hpp"
-#include "transfer/url.hpp"
 
 namespace haul::sources::s3 {
 
@@ -157,9 +157,9 @@ Result<S3Config> s3_config_from_env(
   if (!endpoint.empty()) {
     auto bad = [&](const std::string& why) {
       return fail(ErrorCode::kInvalidArgument,
-                  std::string(endpoint_var) + " '" + transfer::redact_url(endpoint) + "' " + why);
+                  std::string(endpoint_var) + " '" + net::redact_url(endpoint) + "' " + why);
     };
-    Result<transfer::Url> url = transfer::parse_url(endpoint);
+    Result<net::Url> url = net::parse_url(endpoint);
     if (!url) return bad("is not an http(s) URL like https://s3.example.com");
     const std::size_t authority = endpoint.find("://") + 3;
     const std::size_t path = endpoint.find('/', authority);

@@ -8,8 +8,8 @@
 #include <optional>
 
 #include "base/text.hpp"
-#include "transfer/file_name.hpp"
-#include "transfer/sha256.hpp"
+#include "net/file_name.hpp"
+#include "net/sha256.hpp"
 
 namespace haul::sources::s3 {
 
@@ -23,7 +23,6 @@ bool is_unreserved(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
 }
-
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
@@ -134,8 +133,8 @@ std::string canonical_query(std::string_view raw_query) {
     std::string_view name = part.substr(0, eq);
     std::string_view value =
         eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
-    params.emplace_back(uri_encode(transfer::percent_decode(name), true),
-                        uri_encode(transfer::percent_decode(value), true));
+    params.emplace_back(uri_encode(net::percent_decode(name), true),
+                        uri_encode(net::percent_decode(value), true));
   }
   // Sorting the encoded forms is sorting by byte value, as AWS asks.
   std::sort(params.begin(), params.end());
@@ -195,7 +194,7 @@ std::string string_to_sign(const SigningInput& in) {
   out += '\n';
   out += credential_scope(in);
   out += '\n';
-  out += transfer::sha256_hex(canonical_request(in));
+  out += net::sha256_hex(canonical_request(in));
   return out;
 }
 

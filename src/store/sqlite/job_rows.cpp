@@ -72,8 +72,8 @@ std::string labels_to_json(const std::map<std::string, std::string>& labels) {
 // A JSON object of strings (labels, source options). Parsed without
 // exceptions: a damaged row is reported, not thrown.
 static Result<std::map<std::string, std::string>> read_string_map(const std::string& text,
-                                                           std::string_view what,
-                                                           const std::string& job_id) {
+                                                                  std::string_view what,
+                                                                  const std::string& job_id) {
   nlohmann::json object = nlohmann::json::parse(text, nullptr, false);
   if (!object.is_object()) {
     return fail(ErrorCode::kDataLoss,
@@ -82,8 +82,8 @@ static Result<std::map<std::string, std::string>> read_string_map(const std::str
   std::map<std::string, std::string> map;
   for (const auto& [key, value] : object.items()) {
     if (!value.is_string()) {
-      return fail(ErrorCode::kDataLoss, std::string(what) + " '" + key + "' of job " + job_id +
-                                            " is not a string");
+      return fail(ErrorCode::kDataLoss,
+                  std::string(what) + " '" + key + "' of job " + job_id + " is not a string");
     }
     map.emplace(key, value.get<std::string>());
   }
@@ -120,7 +120,7 @@ void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx,
   stmt.bind(4, item.path);
   stmt.bind(5, item.sha256);
   stmt.bind(6, item.stage);
-  stmt.bind(7, core::state_name(item.state));
+  stmt.bind(7, core::item_state_name(item.state));
   if (item.size) {
     stmt.bind(8, as_stored(*item.size));
   } else {
@@ -181,9 +181,13 @@ Result<core::Item> read_item(const Statement& stmt) {
   item.path = stmt.text(3);
   item.sha256 = stmt.text(4);
   item.stage = stmt.text(5);
-  auto state = read_state(stmt, 6, "an item of job ", 0);
-  if (!state) return fail(state.error());
-  item.state = *state;
+  const std::string state = stmt.text(6);
+  // Rows of older versions may say "retrying": such an item waits to run again.
+  auto item_state = state == "retrying" ? core::ItemState::kQueued : core::parse_item_state(state);
+  if (!item_state)
+    return fail(ErrorCode::kDataLoss,
+                "unknown state '" + state + "' stored for an item of job " + stmt.text(0));
+  item.state = *item_state;
   if (!stmt.is_null(7)) item.size = as_loaded(stmt.int64(7));
   item.bytes_done = as_loaded(stmt.int64(8));
   item.error = read_error(stmt, 9);  // 9, 10

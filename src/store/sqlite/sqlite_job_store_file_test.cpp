@@ -206,7 +206,7 @@ Job generation(const std::string& id, int gen) {
   job.items.clear();
   for (int i = 0; i <= gen % 5; ++i) {
     Item item = make_item("s", "p");
-    item.state = JobState::kRunning;
+    item.state = core::ItemState::kRunning;
     item.bytes_done = static_cast<std::uint64_t>(gen);
     job.items.push_back(item);
   }

@@ -1,6 +1,8 @@
-// What the SQLite job store keeps and gives back: jobs, items, events,
-// filters, ordering, high-water marks and all-or-nothing batches. Opening,
-// files, crashes and sharing a file are in sqlite_job_store_file_test.cpp.
+// What only the SQLite job store does with its rows: items replaced and
+// deleted with their job, event ids past the signed range refused, a batch
+// failing midway rolled back, everything kept across a reopen. The contract
+// every store keeps is src/store/job_store_contract_test.cpp; opening, files,
+// crashes and sharing a file are in sqlite_job_store_file_test.cpp.
 #include "store/sqlite/sqlite_job_store.hpp"
 
 #include <gtest/gtest.h>
@@ -19,273 +21,6 @@ using namespace test_support;  // NOLINT(google-build-using-namespace): test hel
 
 // ---- Jobs and items -------------------------------------------------------------
 
-TEST_F(SqliteJobStoreTest, RoundTripsAFullyPopulatedJob) {
-  Job job;
-  job.id = "3f1c2b4e-0000-4000-8000-000000000001";
-  job.seq = 42;
-  job.source = "https://huggingface.co/org/model/resolve/main/a.safetensors?token=secret";
-  job.target = "instance-7";
-  job.destination = "/models/checkpoints";
-  job.group = "loras";
-  job.name = "Model \"A\" — ünïcode";
-  job.priority = -3;
-  job.state = JobState::kRetrying;
-  job.attempts = 2;
-  job.max_attempts = 9;
-  job.next_attempt_at = at_ms(1'700'000'123'456);
-  job.error = JobError{"unavailable", "HTTP 503 from example.com"};
-  job.created_at = at_ms(1'700'000'000'001);
-  job.started_at = at_ms(1'700'000'000'999);
-  job.finished_at = at_ms(-1'234);  // before the epoch: floor, not truncation
-  job.labels = {{"civitai_id", "1234"}, {"note", "a \"quoted\"\nline"}, {"", "empty key"}};
-  job.source_options = {{"include", "*.safetensors\nconfig.json"}, {"hf_cache", "1"}};
-  job.speed = 12345.5;
-  job.eta_seconds = 17;
-  job.items = {
-      Item{"https://a/1", "/models/checkpoints/a.bin", "ab12", "model", "", JobState::kCompleted,
-           std::uint64_t{1} << 40, std::uint64_t{1} << 40, 99.5, std::nullopt},
-      Item{"https://a/2", "", "", "images", "loras/x.md", JobState::kFailed, std::nullopt, 7, 0,
-           JobError{"data_loss", "sha256 mismatch"}},
-      Item{"https://a/3", "/x/c", "cd34", "cache", "", JobState::kRunning,
-           std::numeric_limits<std::uint64_t>::max(), std::numeric_limits<std::uint64_t>::max() - 1,
-           1.0, JobError{"", ""}},
-  };
-  auto store = open_store();
-  apply_ok(*store, WriteBatch{{job}, {}, {}});
-
-  auto loaded = store->load_job(job.id);
-  ASSERT_TRUE(loaded) << loaded.error().message;
-  ASSERT_TRUE(loaded->has_value());
-  EXPECT_EQ(**loaded, without_live_figures(job));
-  EXPECT_EQ((*loaded)->speed, 0);
-  EXPECT_EQ((*loaded)->eta_seconds, std::nullopt);
-
-  auto all = load_ok(*store);
-  ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0], without_live_figures(job));
-}
-
-TEST_F(SqliteJobStoreTest, InstancesAreStoredReplacedAndDeleted) {
-  core::Instance a{"123456", "ssh -p 44686 root@109.231.106.68 -L 8080:localhost:8080",
-                   "/workspace/ComfyUI", 1, at_ms(1'700'000'000'000)};
-  core::Instance b{"gpu-2", "ssh root@10.0.0.2 -i '/keys/my key'", "/opt/ui 'quoted'", 2,
-                   at_ms(1'700'000'000'500)};
-  auto store = open_store();
-  WriteBatch first;
-  first.instance_upserts = {a, b};
-  apply_ok(*store, first);
-  auto loaded = store->load_instances();
-  ASSERT_TRUE(loaded) << loaded.error().message;
-  EXPECT_EQ(*loaded, (std::vector<core::Instance>{a, b}));
-
-  a.ui_home = "/root/ComfyUI";
-  a.last_used_at = at_ms(1'700'000'100'000);  // a job started there
-  WriteBatch second;
-  second.instance_upserts = {a};
-  second.instance_deletes = {"gpu-2"};
-  apply_ok(*store, second);
-  loaded = store->load_instances();
-  ASSERT_TRUE(loaded) << loaded.error().message;
-  EXPECT_EQ(*loaded, (std::vector<core::Instance>{a}));
-}
-
-TEST_F(SqliteJobStoreTest, DefaultsAndEmptyFieldsRoundTrip) {
-  Job job;  // everything at its default, no items, no labels
-  job.id = "bare";
-  auto store = open_store();
-  apply_ok(*store, WriteBatch{{job}, {}, {}});
-  auto loaded = store->load_job("bare");
-  ASSERT_TRUE(loaded && loaded->has_value());
-  EXPECT_EQ(**loaded, job);
-}
-
-TEST_F(SqliteJobStoreTest, LoadJobOfAnUnknownIdIsEmpty) {
-  auto store = open_store();
-  auto loaded = store->load_job("nope");
-  ASSERT_TRUE(loaded) << loaded.error().message;
-  EXPECT_FALSE(loaded->has_value());
-}
-
-TEST_F(SqliteJobStoreTest, UpsertReplacesTheJobAndItsItems) {
-  auto store = open_store();
-  Job job = make_job("a", 1);
-  job.items = {make_item("s1", "p1"), make_item("s2", "p2"), make_item("s3", "p3")};
-  apply_ok(*store, WriteBatch{{job}, {}, {}});
-  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM items"), 3);
-
-  job.state = JobState::kRunning;
-  job.name = "renamed";
-  job.items = {make_item("s9", "p9")};
-  apply_ok(*store, WriteBatch{{job}, {}, {}});
-
-  auto loaded = store->load_job("a");
-  ASSERT_TRUE(loaded && loaded->has_value());
-  EXPECT_EQ(**loaded, job);
-  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM items"), 1);
-  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM jobs"), 1);
-}
-
-TEST_F(SqliteJobStoreTest, LaterUpsertOfTheSameJobInOneBatchWins) {
-  auto store = open_store();
-  Job first = make_job("a", 1);
-  Job second = make_job("a", 1, JobState::kPaused);
-  second.items.push_back(make_item("s2", "p2"));
-  apply_ok(*store, WriteBatch{{first, second}, {}, {}});
-  auto loaded = store->load_job("a");
-  ASSERT_TRUE(loaded && loaded->has_value());
-  EXPECT_EQ(**loaded, second);
-}
-
-TEST_F(SqliteJobStoreTest, FiltersByStateTargetAndGroup) {
-  auto store = open_store();
-  Job a = make_job("a", 1, JobState::kQueued);
-  Job b = make_job("b", 2, JobState::kRunning);
-  b.target = "remote-1";
-  Job c = make_job("c", 3, JobState::kQueued);
-  c.group = "loras";
-  c.target = "remote-1";
-  Job d = make_job("d", 4, JobState::kCompleted);
-  d.group = "loras";
-  d.items.push_back(make_item("s", "p"));
-  apply_ok(*store, WriteBatch{{a, b, c, d}, {}, {}});
-
-  using V = std::vector<std::string>;
-  EXPECT_EQ(ids_of(load_ok(*store)), (V{"a", "b", "c", "d"}));
-  EXPECT_EQ(ids_of(load_ok(*store, {JobState::kQueued, {}, {}})), (V{"a", "c"}));
-  EXPECT_EQ(ids_of(load_ok(*store, {{}, "remote-1", {}})), (V{"b", "c"}));
-  EXPECT_EQ(ids_of(load_ok(*store, {{}, {}, "loras"})), (V{"c", "d"}));
-  EXPECT_EQ(ids_of(load_ok(*store, {JobState::kQueued, "remote-1", {}})), (V{"c"}));
-  EXPECT_EQ(ids_of(load_ok(*store, {JobState::kQueued, "local", "loras"})), V{});
-  EXPECT_EQ(ids_of(load_ok(*store, {{}, "local", ""})), (V{"a"}));
-  EXPECT_EQ(ids_of(load_ok(*store, {JobState::kFailed, {}, {}})), V{});
-
-  // Filtered loads carry their items too, and only their own.
-  auto loras = load_ok(*store, {{}, {}, "loras"});
-  ASSERT_EQ(loras.size(), 2u);
-  EXPECT_EQ(loras[0], c);
-  EXPECT_EQ(loras[1], d);
-}
-
-TEST_F(SqliteJobStoreTest, LoadsJobsInSeqOrderWithItemsInIndexOrder) {
-  auto store = open_store();
-  Job late = make_job("late", 30);
-  Job early = make_job("early", 10);
-  Job middle = make_job("middle", 20);
-  for (int i = 0; i < 12; ++i) {  // > 10, so text order of idx would differ
-    middle.items.push_back(make_item("s" + std::to_string(i), "p" + std::to_string(i)));
-  }
-  apply_ok(*store, WriteBatch{{late, early}, {}, {}});
-  apply_ok(*store, WriteBatch{{middle}, {}, {}});
-
-  auto jobs = load_ok(*store);
-  EXPECT_EQ(ids_of(jobs), (std::vector<std::string>{"early", "middle", "late"}));
-  ASSERT_EQ(jobs.size(), 3u);
-  EXPECT_EQ(jobs[1].items, middle.items);
-}
-
-TEST_F(SqliteJobStoreTest, DeleteRemovesTheJobAndItsItems) {
-  auto store = open_store();
-  Job gone = make_job("gone", 1);
-  gone.items.push_back(make_item("s2", "p2"));
-  Job kept = make_job("kept", 2);
-  apply_ok(*store, WriteBatch{{gone, kept}, {}, {}});
-  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM items"), 3);
-
-  apply_ok(*store, WriteBatch{{}, {"gone", "never-existed"}, {}});
-
-  auto loaded = store->load_job("gone");
-  ASSERT_TRUE(loaded);
-  EXPECT_FALSE(loaded->has_value());
-  EXPECT_EQ(ids_of(load_ok(*store)), (std::vector<std::string>{"kept"}));
-  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM items WHERE job_id = 'gone'"), 0);
-  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM items"), 1);
-}
-
-TEST_F(SqliteJobStoreTest, DeleteInTheSameBatchWinsOverAnUpsert) {
-  auto store = open_store();
-  apply_ok(*store, WriteBatch{{make_job("a", 1)}, {"a"}, {}});
-  EXPECT_TRUE(load_ok(*store).empty());
-  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM items"), 0);
-}
-
-// ---- Events ---------------------------------------------------------------------
-
-TEST_F(SqliteJobStoreTest, EventLogKeepsTheNewestN) {
-  auto store = open_store(/*capacity=*/5);
-  for (std::uint64_t id = 1; id <= 9; id += 3) {  // batches of 3: 1-3, 4-6, 7-9
-    apply_ok(*store, WriteBatch{{}, {}, {make_event(id), make_event(id + 1), make_event(id + 2)}});
-  }
-  auto events = store->events_after(0, 100);
-  ASSERT_TRUE(events) << events.error().message;
-  EXPECT_EQ(ids_of(*events), (std::vector<std::uint64_t>{5, 6, 7, 8, 9}));
-  EXPECT_EQ((*events)[0], make_event(5));
-
-  // One batch bigger than the whole log keeps only its own newest.
-  WriteBatch big;
-  for (std::uint64_t id = 100; id < 120; ++id) big.events.push_back(make_event(id));
-  apply_ok(*store, big);
-  events = store->events_after(0, 100);
-  ASSERT_TRUE(events);
-  EXPECT_EQ(ids_of(*events), (std::vector<std::uint64_t>{115, 116, 117, 118, 119}));
-  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM events"), 5);
-}
-
-TEST_F(SqliteJobStoreTest, EventsAfterPagesInIdOrder) {
-  auto store = open_store();
-  // Appended out of order and with gaps: the log is ordered by id.
-  apply_ok(*store, WriteBatch{{}, {}, {make_event(7), make_event(3), make_event(10)}});
-  apply_ok(*store, WriteBatch{{}, {}, {make_event(12), make_event(11)}});
-
-  std::vector<std::uint64_t> seen;
-  std::uint64_t after = 0;
-  int pages = 0;
-  while (true) {
-    auto page = store->events_after(after, 2);
-    ASSERT_TRUE(page) << page.error().message;
-    if (page->empty()) break;
-    EXPECT_LE(page->size(), 2u);
-    for (const StoredEvent& event : *page) {
-      EXPECT_EQ(event, make_event(event.id));
-      seen.push_back(event.id);
-    }
-    after = page->back().id;
-    ++pages;
-  }
-  EXPECT_EQ(seen, (std::vector<std::uint64_t>{3, 7, 10, 11, 12}));
-  EXPECT_EQ(pages, 3);
-  EXPECT_EQ(ids_of(*store->events_after(10, 100)), (std::vector<std::uint64_t>{11, 12}));
-  EXPECT_TRUE(store->events_after(12, 100)->empty());
-  EXPECT_TRUE(store->events_after(0, 0)->empty());
-  EXPECT_TRUE(store->events_after(std::numeric_limits<std::uint64_t>::max(), 10)->empty());
-  EXPECT_EQ(store->events_after(0, std::numeric_limits<std::size_t>::max())->size(), 5u);
-}
-
-TEST_F(SqliteJobStoreTest, MaxSeqAndLastEventIdAreHighWaterMarks) {
-  auto store = open_store(/*capacity=*/2);
-  EXPECT_EQ(*store->max_seq(), 0);
-  EXPECT_EQ(*store->last_event_id(), 0u);
-
-  apply_ok(*store, WriteBatch{{make_job("a", 5), make_job("b", 9), make_job("c", 7)},
-                              {},
-                              {make_event(4), make_event(8), make_event(6)}});
-  EXPECT_EQ(*store->max_seq(), 9);
-  EXPECT_EQ(*store->last_event_id(), 8u);
-
-  // Deleting the newest job and trimming the newest event do not lower them:
-  // a restarted daemon must never hand out a seq or an event id twice.
-  apply_ok(*store, WriteBatch{{make_job("d", 3)}, {"b"}, {make_event(1), make_event(2)}});
-  EXPECT_EQ(*store->max_seq(), 9);
-  EXPECT_EQ(*store->last_event_id(), 8u);
-  EXPECT_EQ(ids_of(*store->events_after(0, 10)), (std::vector<std::uint64_t>{6, 8}));
-}
-
-TEST_F(SqliteJobStoreTest, ZeroCapacityKeepsNoEventsButRemembersTheLastId) {
-  auto store = open_store(/*capacity=*/0);
-  apply_ok(*store, WriteBatch{{}, {}, {make_event(1), make_event(2)}});
-  EXPECT_TRUE(store->events_after(0, 10)->empty());
-  EXPECT_EQ(*store->last_event_id(), 2u);
-}
-
 TEST_F(SqliteJobStoreTest, RejectsAnEventIdPastSignedRange) {
   auto store = open_store();
   auto applied =
@@ -293,6 +28,22 @@ TEST_F(SqliteJobStoreTest, RejectsAnEventIdPastSignedRange) {
   ASSERT_FALSE(applied);
   EXPECT_EQ(applied.error().code, ErrorCode::kInvalidArgument);
   EXPECT_TRUE(load_ok(*store).empty()) << "the whole batch is rolled back";
+}
+
+TEST_F(SqliteJobStoreTest, ItemRowsFollowTheirJob) {
+  auto store = open_store();
+  Job job = make_job("a", 1);
+  job.items = {make_item("s1", "p1"), make_item("s2", "p2"), make_item("s3", "p3")};
+  apply_ok(*store, WriteBatch{{job}, {}, {}});
+  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM items"), 3);
+  job.items = {make_item("s9", "p9")};
+  apply_ok(*store, WriteBatch{{job, make_job("b", 2)}, {}, {}});
+  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM items"), 2);
+  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM jobs"), 2);
+  apply_ok(*store, WriteBatch{{}, {"a"}, {}});
+  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM items WHERE job_id = 'a'"), 0);
+  apply_ok(*store, WriteBatch{{make_job("c", 3)}, {"c"}, {}});
+  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM items"), 1);
 }
 
 // ---- Transactions and durability --------------------------------------------

@@ -1,0 +1,144 @@
+#include "cards/script_commands.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace haul::cards {
+namespace {
+
+using ::testing::ElementsAre;
+
+std::vector<std::string> must_split(std::string_view script) {
+  auto result = split_script_commands(script);
+  EXPECT_TRUE(result.has_value()) << (result ? "" : result.error().message);
+  return result ? *result : std::vector<std::string>{};
+}
+
+// The two examples of the seed's "Example Resource Card Bash Block".
+TEST(SplitScriptCommands, JoinsBackslashContinuationsWithOneSpace) {
+  EXPECT_THAT(
+      must_split("civitdl \"https://civitai.com/models/1678575?modelVersionId=1900322\" \\\n"
+                 "  \"$UI_HOME/models/loras\"\n"),
+      ElementsAre("civitdl \"https://civitai.com/models/1678575?modelVersionId=1900322\" "
+                  "\"$UI_HOME/models/loras\""));
+  EXPECT_THAT(
+      must_split(
+          "wget -P \"$UI_HOME\"/models/diffusion_models/Wan-2.2_ComfyUI_repackaged \\\n"
+          "  https://huggingface.co/Comfy-Org/Wan_2.2_ComfyUI_Repackaged/resolve/main/split_files/"
+          "diffusion_models/wan2.2_t2v_high_noise_14B_fp16.safetensors\n"
+          "wget -P \"$UI_HOME\"/models/diffusion_models/Wan-2.2_ComfyUI_repackaged \\\n"
+          "  https://huggingface.co/Comfy-Org/Wan_2.2_ComfyUI_Repackaged/resolve/main/split_files/"
+          "diffusion_models/wan2.2_t2v_low_noise_14B_fp16.safetensors\n"),
+      ElementsAre(
+          "wget -P \"$UI_HOME\"/models/diffusion_models/Wan-2.2_ComfyUI_repackaged "
+          "https://huggingface.co/Comfy-Org/Wan_2.2_ComfyUI_Repackaged/resolve/main/split_files/"
+          "diffusion_models/wan2.2_t2v_high_noise_14B_fp16.safetensors",
+          "wget -P \"$UI_HOME\"/models/diffusion_models/Wan-2.2_ComfyUI_repackaged "
+          "https://huggingface.co/Comfy-Org/Wan_2.2_ComfyUI_Repackaged/resolve/main/split_files/"
+          "diffusion_models/wan2.2_t2v_low_noise_14B_fp16.safetensors"));
+}
+
+TEST(SplitScriptCommands, ContinuationWithoutWhitespaceGluesTheWord) {
+  EXPECT_THAT(must_split("echo abc\\\ndef\n"), ElementsAre("echo abcdef"));
+  EXPECT_THAT(must_split("echo abc\\\n   def\n"), ElementsAre("echo abc def"));
+  EXPECT_THAT(must_split("a \\\n  b \\\n  c\n"), ElementsAre("a b c"));
+}
+
+TEST(SplitScriptCommands, DropsCommentsAndBlankLines) {
+  EXPECT_THAT(must_split("# fetch the model\n\n   \n  mkdir -p \"$UI_HOME/models\"  # make room\n"
+                         "\t# indented comment\nls\n"),
+              ElementsAre("mkdir -p \"$UI_HOME/models\"", "ls"));
+}
+
+TEST(SplitScriptCommands, HashInsideAWordOrQuotesIsNotAComment) {
+  EXPECT_THAT(must_split("wget \"https://e.com/a#b\" https://e.com/c#d '# x'\n"),
+              ElementsAre("wget \"https://e.com/a#b\" https://e.com/c#d '# x'"));
+}
+
+TEST(SplitScriptCommands, AnApostropheInACommentDoesNotOpenAQuote) {
+  EXPECT_THAT(must_split("wget https://e.com/a  # don't retry\nls\n"),
+              ElementsAre("wget https://e.com/a", "ls"));
+}
+
+TEST(SplitScriptCommands, EscapedBackslashAtTheEndIsNotAContinuation) {
+  EXPECT_THAT(must_split("echo a\\\\\necho b\n"), ElementsAre("echo a\\\\", "echo b"));
+}
+
+TEST(SplitScriptCommands, BackslashInSingleQuotesIsLiteral) {
+  // 'a\' ends the quote: the next line is a new command.
+  EXPECT_THAT(must_split("echo 'a\\'\necho b\n"), ElementsAre("echo 'a\\'", "echo b"));
+}
+
+TEST(SplitScriptCommands, BackslashNewlineInsideDoubleQuotesIsRemovedLikeSh) {
+  EXPECT_THAT(must_split("echo \"abc\\\n  def\"\n"), ElementsAre("echo \"abc  def\""));
+}
+
+TEST(SplitScriptCommands, KeepsMultiLineQuotedStrings) {
+  EXPECT_THAT(must_split("python -c 'import sys\nprint(sys.argv)'\nls\n"),
+              ElementsAre("python -c 'import sys\nprint(sys.argv)'", "ls"));
+}
+
+TEST(SplitScriptCommands, AnsiCQuotesAllowEscapedQuotes) {
+  EXPECT_THAT(must_split("echo $'it\\'s'\nls\n"), ElementsAre("echo $'it\\'s'", "ls"));
+}
+
+TEST(SplitScriptCommands, TrailingOperatorsContinueTheCommand) {
+  EXPECT_THAT(
+      must_split("mkdir -p d &&\n  # comment between\n\n  cd d ||\n  exit 1\nls |\n  wc -l\n"),
+      ElementsAre("mkdir -p d && cd d || exit 1", "ls | wc -l"));
+}
+
+TEST(SplitScriptCommands, KeepsHereDocumentBodies) {
+  EXPECT_THAT(
+      must_split("cat > \"$UI_HOME/extra_model_paths.yaml\" <<'EOF'\n"
+                 "comfyui:\n"
+                 "  loras: models/loras\n"
+                 "EOF\n"
+                 "ls\n"),
+      ElementsAre(
+          "cat > \"$UI_HOME/extra_model_paths.yaml\" <<'EOF'\ncomfyui:\n  loras: models/loras\nEOF",
+          "ls"));
+  EXPECT_THAT(must_split("cat <<-END\n\tx\n\tEND\nls\n"),
+              ElementsAre("cat <<-END\n\tx\n\tEND", "ls"));
+  EXPECT_THAT(must_split("grep x <<< \"$v\"\nls\n"), ElementsAre("grep x <<< \"$v\"", "ls"))
+      << "a here-string has no body";
+}
+
+TEST(SplitScriptCommands, HandlesCrLfAndAMissingFinalNewline) {
+  EXPECT_THAT(must_split("a \\\r\n  b\r\nc"), ElementsAre("a b", "c"));
+}
+
+TEST(SplitScriptCommands, EmptyAndCommentOnlyScriptsGiveNoCommands) {
+  EXPECT_TRUE(must_split("").empty());
+  EXPECT_TRUE(must_split("# nothing yet\n\n").empty());
+}
+
+TEST(SplitScriptCommands, BackslashOnTheLastLineKeepsTheCommand) {
+  EXPECT_THAT(must_split("wget x \\\n"), ElementsAre("wget x"));
+  EXPECT_THAT(must_split("wget x \\\n\nls\n"), ElementsAre("wget x", "ls"));
+}
+
+TEST(SplitScriptCommands, RejectsAnUnclosedQuote) {
+  auto result = split_script_commands("wget \"https://e.com/a\nls\n");
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(result.error().message,
+            "command 'wget \"https://e.com/a ls' has a quote that is never closed");
+}
+
+TEST(SplitScriptCommands, RejectsAnUnendedHereDocument) {
+  auto result = split_script_commands("cat <<EOF\nabc\n");
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().message,
+            "the here-document 'EOF' of command 'cat <<EOF abc' is never ended");
+}
+
+TEST(SplitScriptCommands, RejectsATrailingOperator) {
+  auto result = split_script_commands("mkdir d &&\n");
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().message,
+            "command 'mkdir d &&' ends with an operator and nothing follows");
+}
+
+}  // namespace
+}  // namespace haul::cards

@@ -1,0 +1,29 @@
+// A request to download, already parsed from JSON (api/dto) or the command
+// line: what the scheduler's add() takes. A value, so the API can build one
+// without knowing the scheduler.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace haul::core {
+
+struct JobRequest {
+  std::vector<std::string> sources;
+  std::string target = "local";       // "local" or an instance id
+  std::string dest;                   // directory; relative to the first root; empty = that root
+  std::optional<std::string> sha256;  // single-source jobs only
+  int priority = 0;
+  std::string group;
+  std::string name;
+  std::optional<int> max_attempts;
+  std::map<std::string, std::string> labels;
+  // See Job::source_options.
+  std::map<std::string, std::string> source_options;
+  // Resource cards on an instance: UI_HOME for this job; "" = the instance's.
+  std::string ui_home;
+};
+
+}  // namespace haul::core

@@ -1,0 +1,73 @@
+#include "store/memory/memory_job_store.hpp"
+
+#include <algorithm>
+
+namespace haul::store {
+
+namespace {
+
+// What the store keeps of a job: live figures are not persisted.
+core::Job stored(core::Job job) {
+  job.speed = 0;
+  job.eta_seconds.reset();
+  job.pending_action.reset();
+  for (core::Item& item : job.items) {
+    item.speed = 0;
+    item.percent.reset();
+  }
+  return job;
+}
+
+}  // namespace
+
+Result<void> MemoryJobStore::apply(const WriteBatch& batch) {
+  for (const core::Job& job : batch.upserts) {
+    jobs_.insert_or_assign(job.id, stored(job));
+    max_seq_ = std::max(max_seq_, job.seq);
+  }
+  for (const std::string& id : batch.deletes) jobs_.erase(id);
+  for (const StoredEvent& event : batch.events) {
+    events_.insert_or_assign(event.id, event);
+    last_event_id_ = std::max(last_event_id_, event.id);
+  }
+  while (events_.size() > event_capacity_) events_.erase(events_.begin());
+  for (const core::Instance& instance : batch.instance_upserts)
+    instances_.insert_or_assign(instance.id, instance);
+  for (const std::string& id : batch.instance_deletes) instances_.erase(id);
+  return {};
+}
+
+Result<std::vector<core::Job>> MemoryJobStore::load_jobs(const JobFilter& filter) {
+  std::vector<core::Job> out;
+  for (const auto& [id, job] : jobs_) {
+    if (filter.state && job.state != *filter.state) continue;
+    if (filter.target && job.target != *filter.target) continue;
+    if (filter.group && job.group != *filter.group) continue;
+    out.push_back(job);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const core::Job& a, const core::Job& b) { return a.seq < b.seq; });
+  return out;
+}
+
+Result<std::optional<core::Job>> MemoryJobStore::load_job(const std::string& id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return std::optional<core::Job>{};
+  return std::optional<core::Job>{it->second};
+}
+
+Result<std::vector<StoredEvent>> MemoryJobStore::events_after(std::uint64_t after,
+                                                              std::size_t limit) {
+  std::vector<StoredEvent> out;
+  for (auto it = events_.upper_bound(after); it != events_.end() && out.size() < limit; ++it)
+    out.push_back(it->second);
+  return out;
+}
+
+Result<std::vector<core::Instance>> MemoryJobStore::load_instances() {
+  std::vector<core::Instance> out;
+  for (const auto& [id, instance] : instances_) out.push_back(instance);
+  return out;
+}
+
+}  // namespace haul::store
