@@ -4,12 +4,14 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <sstream>
 #include <string>
@@ -199,7 +201,10 @@ TEST(BuildKillRequest, KillsTheWholeGroupAndEscalatesWhenTermIsIgnored) {
   const long stubborn = start_group("trap '' TERM; sh -c 'sleep 3023' & sleep 3024");
   ASSERT_GT(polite, 1);
   ASSERT_GT(stubborn, 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Both groups have their children (the stubborn one its TERM trap, set first).
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline && (live_members(polite) < 2 || live_members(stubborn) < 2))
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_GE(live_members(polite), 2);
   ASSERT_GE(live_members(stubborn), 2);
 
@@ -238,7 +243,8 @@ class DurableRunTest : public ::testing::Test {
     how.run_dir = "runs/job/0";
     return script(command, how);
   }
-  // Runs it to the end; returns stderr with the marker removed.
+  // Runs it to the end; returns stderr with the marker removed. `watch`, when
+  // set, sees the raw stderr so far each time more arrives.
   std::string run(const std::string& command, int* status, PgidMarkerFilter* marker = nullptr,
                   const RunScriptOptions* how = nullptr) {
     const std::filesystem::path file = home / "script.sh";
@@ -246,8 +252,10 @@ class DurableRunTest : public ::testing::Test {
     FILE* pipe = ::popen(("sh -s < '" + file.string() + "' 2>&1 >/dev/null").c_str(), "r");
     std::string out;
     char buffer[4096];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
-      out.append(buffer, n);
+    for (ssize_t n; (n = ::read(::fileno(pipe), buffer, sizeof buffer)) > 0;) {
+      out.append(buffer, static_cast<std::size_t>(n));
+      if (watch) watch(out);
+    }
     const int rc = ::pclose(pipe);
     *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
     PgidMarkerFilter own;
@@ -270,6 +278,7 @@ class DurableRunTest : public ::testing::Test {
 
   std::filesystem::path home;
   std::string path_prefix;  // shell text run before the script (a PATH change)
+  std::function<void(const std::string&)> watch;
 };
 
 TEST_F(DurableRunTest, RunsDetachedAndReportsOutputAndStatus) {
@@ -286,16 +295,31 @@ TEST_F(DurableRunTest, RunsDetachedAndReportsOutputAndStatus) {
 }
 
 TEST_F(DurableRunTest, ASecondChannelAttachesToTheRunningCommandInsteadOfStartingIt) {
+  // The command runs until the test opens its gate (or a minute passes), so it
+  // is surely still running when the second channel comes.
+  const std::filesystem::path gate = home / "gate";
+  const std::string command = "echo start >> \"$COUNT\"; i=0; while [ ! -e '" + gate.string() +
+                              "' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done; test -e '" +
+                              gate.string() + "' && echo finished";
   const std::filesystem::path file = home / "first.sh";
-  std::ofstream(file) << script("echo start >> \"$COUNT\"; sleep 1; echo finished");
-  // The first channel goes away early, like a daemon killed mid-command.
-  const int first =
-      std::system(("timeout 0.5 sh -s < '" + file.string() + "' >/dev/null 2>&1").c_str());
-  ASSERT_NE(first, -1);
+  std::ofstream(file) << script(command);
+  // The first channel goes away once the command has started, like a daemon
+  // killed mid-command.
+  const int first = std::system(
+      ("sh -s < '" + file.string() + "' >/dev/null 2>&1 & follower=$!; i=0; " + "while [ ! -s '" +
+       run_dir().string() + "/pgid' ] && [ $i -lt 600 ]; do sleep 0.05; " +
+       "i=$((i+1)); done; kill $follower")
+          .c_str());
+  ASSERT_EQ(first, 0);
   ASSERT_TRUE(std::filesystem::exists(run_dir() / "pgid"));
   ASSERT_FALSE(std::filesystem::exists(run_dir() / "rc")) << "still running";
+  // Once the second channel follows the run (it printed the group id), the
+  // gate opens.
+  watch = [&](const std::string& out) {
+    if (out.find(kPgidMarker) != std::string::npos) std::ofstream touch(gate);
+  };
   int status = -1;
-  const std::string out = run("echo start >> \"$COUNT\"; sleep 1; echo finished", &status);
+  const std::string out = run(command, &status);
   EXPECT_EQ(status, 0);
   EXPECT_NE(out.find("finished"), std::string::npos) << out;
   EXPECT_EQ(starts(), 1) << "attached, not started twice";
@@ -322,9 +346,11 @@ TEST_F(DurableRunTest, AFailedOrKilledCommandStartsAfresh) {
   PgidMarkerFilter marker;
   std::string out;
   std::thread killer([&] {
-    for (int i = 0; i < 100 && !std::filesystem::exists(run_dir() / "pgid"); ++i)
+    // Once the command runs (it counted its start), kill its group.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline &&
+           (!std::filesystem::exists(run_dir() / "pgid") || starts() < 3))
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     long pgid = 0;
     std::ifstream(run_dir() / "pgid") >> pgid;
     if (pgid > 1) run_local_sh(build_kill_request(pgid).substr(5) + "\n");

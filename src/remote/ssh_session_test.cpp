@@ -203,8 +203,15 @@ TEST_F(SshSessionTest, CancelKillsTheRemoteProcessGroupPromptly) {
   std::atomic<bool> started{false};
   Clock::time_point cancelled_at;
   std::thread canceller([&] {
-    while (!started.load()) std::this_thread::sleep_for(10ms);
-    std::this_thread::sleep_for(300ms);
+    // Cancel once both sleeps run (the sshd is local: its processes are ours
+    // to see), so the kill has a child and a grandchild to reach.
+    const auto deadline = Clock::now() + 30s;
+    const auto sleeping = [] {
+      return std::system(
+                 "pgrep -f '^sleep 3003$' >/dev/null && pgrep -f '^sleep 3004$' >/dev/null") == 0;
+    };
+    while (Clock::now() < deadline && !(started.load() && sleeping()))
+      std::this_thread::sleep_for(10ms);
     cancelled_at = Clock::now();
     cancel = true;
   });
@@ -259,6 +266,7 @@ TEST_F(SshSessionTest, AlreadyCancelledRunsNothing) {
   ASSERT_TRUE(result);
   EXPECT_TRUE(result->cancelled);
   EXPECT_EQ(result->exit_status, -1);
+  // Nothing shows a command that never started; a short window would see its touch.
   std::this_thread::sleep_for(200ms);
   EXPECT_FALSE(fs::exists(marker));
 }

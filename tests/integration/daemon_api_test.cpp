@@ -79,6 +79,15 @@ class DaemonApiTest : public DaemonTest {
     EXPECT_TRUE(running) << job.dump();
     return job;
   }
+  // Waits until the server has seen every response for `path` end (sent in
+  // full, or the client went away).
+  bool all_responses_ended(const std::string& path) {
+    return eventually([&] {
+      const auto records = server.requests_for(path);
+      return std::all_of(records.begin(), records.end(),
+                         [](const RequestRecord& r) { return r.ended; });
+    });
+  }
 
   std::size_t count_in_state(const Daemon& daemon, const std::string& state) {
     const json list = daemon.call("GET", "/api/v1/jobs?state=" + state).json();
@@ -699,6 +708,8 @@ TEST_F(DaemonApiTest, MaxActiveLimitsRunningJobsAndAFreedSlotIsReused) {
     ids.push_back(daemon->add({{"source", server.url("/m" + std::to_string(i) + ".bin")}})["id"]);
 
   ASSERT_TRUE(eventually([&] { return count_in_state(*daemon, "running") == 2; }));
+  // Every add ran a scheduling pass before it answered, so the two queued jobs
+  // were already held back; a short window shows that no later pass starts them.
   const auto until = steady_clock::now() + milliseconds(600);
   while (steady_clock::now() < until) {
     EXPECT_LE(count_in_state(*daemon, "running"), 2u);
@@ -712,7 +723,7 @@ TEST_F(DaemonApiTest, MaxActiveLimitsRunningJobsAndAFreedSlotIsReused) {
 
   // Cancelling one frees its slot for the next in line.
   EXPECT_EQ(daemon->act(ids[0], "cancel")["state"], "cancelled");
-  daemon->wait_for_state(ids[2], "running", std::chrono::seconds(5));
+  daemon->wait_for_state(ids[2], "running", kWait);
   EXPECT_EQ(daemon->job(ids[3])["state"], "queued");
   EXPECT_EQ(count_in_state(*daemon, "running"), 2u);
 }
@@ -726,14 +737,16 @@ TEST_F(DaemonApiTest, MaxPerHostLimitsJobsOnOneHost) {
   const std::string other_host =
       daemon->add({{"source", server.url("/h3.bin", "127.0.0.2")}})["id"];
 
-  daemon->wait_for_state(first, "running", std::chrono::seconds(5));
-  daemon->wait_for_state(other_host, "running", std::chrono::seconds(5));
+  daemon->wait_for_state(first, "running", kWait);
+  daemon->wait_for_state(other_host, "running", kWait);
+  // other_host, added after second, started: the pass that started it held
+  // second back. A short window shows that no later pass starts it either.
   std::this_thread::sleep_for(milliseconds(400));
   EXPECT_EQ(daemon->job(second)["state"], "queued");
   EXPECT_TRUE(server.requests_for("/h2.bin").empty());
 
   EXPECT_EQ(daemon->act(first, "pause")["state"], "paused");
-  daemon->wait_for_state(second, "running", std::chrono::seconds(5));
+  daemon->wait_for_state(second, "running", kWait);
 }
 
 TEST_F(DaemonApiTest, HigherPriorityStartsFirstThenOldestFirst) {
@@ -784,8 +797,10 @@ TEST_F(DaemonApiTest, PauseKeepsThePartialFileAndResumeContinuesFromIt) {
   EXPECT_GT(fs::file_size(path + ".part"), 0u);
   EXPECT_FALSE(fs::exists(path));
 
-  // Paused means nothing moves.
-  std::this_thread::sleep_for(milliseconds(300));
+  // Paused means nothing moves: the server sees the transfer end at once
+  // (it would go on for seconds otherwise), having sent little more.
+  EXPECT_TRUE(all_responses_ended("/resume/model.bin"))
+      << "the paused transfer still runs on the server";
   EXPECT_EQ(daemon->job(id)["state"], "paused");
   EXPECT_LE(server.bytes_sent("/resume/model.bin"), sent_before + 64 * 1024);
   const std::uint64_t paused_bytes = server.bytes_sent("/resume/model.bin");
@@ -836,12 +851,11 @@ TEST_F(DaemonApiTest, CancelStopsARunningTransferWithinOneSecondAndDeletesThePar
   EXPECT_FALSE(fs::exists(path + ".part.state"));
   EXPECT_FALSE(fs::exists(path));
 
-  // The transfer is really over: the server sends nothing more.
-  std::this_thread::sleep_for(milliseconds(200));
-  const std::uint64_t sent = server.bytes_sent("/cancel/model.bin");
-  std::this_thread::sleep_for(milliseconds(500));
-  EXPECT_EQ(server.bytes_sent("/cancel/model.bin"), sent);
-  EXPECT_LT(sent, 1'000'000u);
+  // The transfer is really over: the server saw it end long before the whole
+  // file (15 s at this rate) went out.
+  EXPECT_TRUE(all_responses_ended("/cancel/model.bin"))
+      << "the cancelled transfer still runs on the server";
+  EXPECT_LT(server.bytes_sent("/cancel/model.bin"), 1'000'000u);
   EXPECT_EQ(daemon->job(id)["state"], "cancelled");
 }
 

@@ -2,6 +2,8 @@
 // Last-Event-ID replay, and Socket.IO with the npm socket.io-client.
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -101,23 +103,45 @@ TEST_F(DaemonEventsTest, WebSocketRejectsUnknownChannelsAndRequiresAnUpgrade) {
 TEST_F(DaemonEventsTest, SseCarriesTheSameEventsWithIdsAndReplaysAfterLastEventId) {
   auto daemon = start_daemon();
   add_slow_file("/sse.bin", 1u << 20, 1u << 20);
+  server.add("/marker.bin", Resource{.body = "marker"});
+  const std::string url = daemon->url() + "/api/v1/events";
+  // Read until a second job, added once the first is over, completes: every
+  // event of the first job was published before that, so the stream shows
+  // whether anything followed its "complete".
+  std::string marker;
+  std::mutex mutex;
+  const auto marker_done = [&](const std::vector<SseEvent>& events) {
+    std::lock_guard lock(mutex);
+    return std::any_of(events.begin(), events.end(), [&](const SseEvent& e) {
+      return !marker.empty() && e.type == "complete" && job_of(e) == marker;
+    });
+  };
   std::string live;
-  std::thread reader(
-      [&] { live = read_sse(daemon->url() + "/api/v1/events", milliseconds(2500)); });
-  std::this_thread::sleep_for(milliseconds(300));
-  const json job = daemon->add({{"source", server.url("/sse.bin")}});
+  std::thread reader([&] { live = read_sse_until(url, marker_done, std::chrono::seconds(60)); });
+  EXPECT_TRUE(daemon->wait_for_subscribers(1)) << "the SSE reader never connected";
+  const std::string id = daemon->add({{"source", server.url("/sse.bin")}})["id"];
+  daemon->wait_for_state(id, "completed");
+  {
+    const json added = daemon->add({{"source", server.url("/marker.bin")}});
+    std::lock_guard lock(mutex);
+    marker = added["id"];
+  }
   reader.join();
 
-  const auto events = parse_sse(live);
+  std::vector<SseEvent> events;
+  for (const SseEvent& event : parse_sse(live))
+    if (job_of(event) == id) events.push_back(event);
   ASSERT_GE(events.size(), 3u) << live;
   for (std::size_t i = 1; i < events.size(); ++i) EXPECT_GT(events[i].id, events[i - 1].id);
   EXPECT_EQ(events.back().type, "complete") << live;
-  EXPECT_EQ(events.back().data["data"]["jobId"], job["id"]);
 
-  // A client that saw only the first event gets the rest again.
+  // A client that saw only the first event gets the rest again, up to the
+  // marker's completion (which comes after all of them).
   const std::uint64_t seen = events.front().id;
-  const auto replayed = parse_sse(read_sse(daemon->url() + "/api/v1/events", milliseconds(600),
-                                           {"Last-Event-ID: " + std::to_string(seen)}));
+  std::vector<SseEvent> replayed;
+  for (const SseEvent& event : parse_sse(read_sse_until(
+           url, marker_done, std::chrono::seconds(30), {"Last-Event-ID: " + std::to_string(seen)})))
+    if (job_of(event) == id) replayed.push_back(event);
   ASSERT_EQ(replayed.size(), events.size() - 1);
   for (std::size_t i = 0; i < replayed.size(); ++i) EXPECT_EQ(replayed[i].id, events[i + 1].id);
 }
@@ -128,23 +152,42 @@ TEST_F(DaemonEventsTest, SseReplaysStateChangesAcrossARestart) {
   {
     auto daemon = start_daemon();
     server.add("/small.bin", Resource{.body = "tiny"});
-    std::thread reader([&] {
-      const auto events = parse_sse(read_sse(daemon->url() + "/api/v1/events", milliseconds(1500)));
-      if (!events.empty()) first_id = events.front().id;
-    });
-    std::this_thread::sleep_for(milliseconds(300));
     job_id = daemon->add({{"source", server.url("/small.bin")}})["id"];
-    reader.join();
     daemon->wait_for_state(job_id, "completed");
+    // The daemon's first event, from its own ring: this job's.
+    const auto events = parse_sse(
+        read_sse_until(daemon->url() + "/api/v1/events",
+                       [](const std::vector<SseEvent>& seen) {
+                         return std::any_of(seen.begin(), seen.end(),
+                                            [](const SseEvent& e) { return e.type == "complete"; });
+                       },
+                       std::chrono::seconds(30), {"Last-Event-ID: 0"}));
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(job_of(events.front()), job_id);
+    first_id = events.front().id;
   }
   ASSERT_GT(first_id, 0u);
   auto daemon = start_daemon();
-  const auto replayed = parse_sse(read_sse(daemon->url() + "/api/v1/events", milliseconds(800),
-                                           {"Last-Event-ID: " + std::to_string(first_id - 1)}));
+  // A job of the new run marks where the replay of the old one has ended.
+  server.add("/marker.bin", Resource{.body = "marker"});
+  const std::string marker = daemon->add({{"source", server.url("/marker.bin")}})["id"];
+  daemon->wait_for_state(marker, "completed");
+  const auto events = parse_sse(
+      read_sse_until(daemon->url() + "/api/v1/events",
+                     [&](const std::vector<SseEvent>& seen) {
+                       return std::any_of(seen.begin(), seen.end(), [&](const SseEvent& e) {
+                         return e.type == "complete" && job_of(e) == marker;
+                       });
+                     },
+                     std::chrono::seconds(30), {"Last-Event-ID: " + std::to_string(first_id - 1)}));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().id, first_id) << "ids keep counting across restarts";
+  std::vector<SseEvent> replayed;
+  for (const SseEvent& event : events)
+    if (job_of(event) == job_id) replayed.push_back(event);
   ASSERT_FALSE(replayed.empty());
-  EXPECT_EQ(replayed.front().id, first_id) << "ids keep counting across restarts";
   EXPECT_EQ(replayed.back().type, "complete");
-  EXPECT_EQ(replayed.back().data["data"]["jobId"], job_id);
+  EXPECT_GT(events.back().id, replayed.back().id) << "the new run's events come after";
 }
 
 // The real npm socket.io-client, default options, against the daemon.

@@ -85,9 +85,47 @@ std::string read_sse(const std::string& url, std::chrono::milliseconds duration,
   return text;
 }
 
-std::vector<SseEvent> parse_sse(const std::string& text) {
+std::string read_sse_until(const std::string& url,
+                           const std::function<bool(const std::vector<SseEvent>&)>& done,
+                           std::chrono::milliseconds timeout,
+                           const std::vector<std::string>& headers) {
+  struct Reader {
+    const std::function<bool(const std::vector<SseEvent>&)>* done;
+    std::string text;
+  } reader{&done, {}};
+  CURL* curl = curl_easy_init();
+  curl_slist* list = nullptr;
+  for (const auto& header : headers) list = curl_slist_append(list, header.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION, +[](char* d, std::size_t s, std::size_t n, void* u) {
+        auto* r = static_cast<Reader*>(u);
+        r->text.append(d, s * n);
+        // Returning less than given ends the transfer: the condition holds.
+        return (*r->done)(parse_sse(r->text)) ? std::size_t{0} : s * n;
+      });
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reader);
+  curl_easy_perform(curl);  // ends when `done` holds, or with a timeout
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  return reader.text;
+}
+
+std::string job_of(const SseEvent& event) {
+  const auto data = event.data.find("data");
+  if (data == event.data.end() || !data->is_object()) return {};
+  const auto id = data->find("jobId");
+  return id != data->end() && id->is_string() ? id->get<std::string>() : std::string();
+}
+
+std::vector<SseEvent> parse_sse(const std::string& whole) {
   std::vector<SseEvent> events;
-  std::istringstream in(text);
+  // Only complete events: a read may stop in the middle of one.
+  const auto end = whole.rfind("\n\n");
+  std::istringstream in(end == std::string::npos ? std::string() : whole.substr(0, end + 2));
   SseEvent current;
   bool any = false;
   for (std::string line; std::getline(in, line);) {
@@ -181,6 +219,12 @@ nlohmann::json Daemon::act(const std::string& id, const std::string& action,
   }
   ADD_FAILURE() << action << " of job " << id << " did not finish: " << last.dump();
   return last;
+}
+
+bool Daemon::wait_for_subscribers(int count, std::chrono::milliseconds timeout) const {
+  const std::string line = "\nhaul_event_subscribers " + std::to_string(count) + "\n";
+  return eventually([&] { return contains(call("GET", "/metrics").body, line); }, timeout,
+                    std::chrono::milliseconds(20));
 }
 
 void Daemon::kill(int signal) { process_->signal(signal); }

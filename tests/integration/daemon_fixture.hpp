@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -31,7 +32,8 @@ HttpReply http_call(const std::string& method, const std::string& url, const std
                     const std::vector<std::string>& headers = {});
 
 // Reads an SSE stream for `duration` (it never ends by itself) and returns
-// what arrived.
+// what arrived. A fixed duration cuts a slow machine short: prefer
+// read_sse_until below.
 std::string read_sse(const std::string& url, std::chrono::milliseconds duration,
                      const std::vector<std::string>& headers = {});
 
@@ -40,7 +42,18 @@ struct SseEvent {
   std::string type;
   nlohmann::json data;
 };
+// The complete events in `text` (a partial one at its end is left out).
 std::vector<SseEvent> parse_sse(const std::string& text);
+
+// Reads an SSE stream until `done` holds for the events received so far, or
+// `timeout` passes; returns what arrived. A slow machine gets the time it
+// needs, a fast one does not wait out a fixed duration.
+std::string read_sse_until(const std::string& url,
+                           const std::function<bool(const std::vector<SseEvent>&)>& done,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                           const std::vector<std::string>& headers = {});
+// The job id an SSE event is about ("" for none).
+std::string job_of(const SseEvent& event);
 
 class Daemon {
  public:
@@ -62,6 +75,10 @@ class Daemon {
   // until its stop has ended; returns the job then.
   nlohmann::json act(const std::string& id, const std::string& action,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+  // Waits until /metrics counts `count` live event subscribers (WebSocket and
+  // SSE), i.e. the daemon has registered a stream a test opened.
+  bool wait_for_subscribers(int count,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
   void kill(int signal);
   HaulProcess::Outcome stop();  // SIGTERM and wait
   std::string log() const;      // data/logs/downloads.log

@@ -171,6 +171,7 @@ class TestHttpServer::Impl {
   std::uint64_t log_arrival(const ParsedRequest& request, const std::string& local_address);
   void log_status(std::uint64_t id, int status);
   void log_body_bytes(std::uint64_t id, const std::string& key, std::int64_t delta);
+  void log_ended(std::uint64_t id);
   RequestRecord* find_record(std::uint64_t id);
 
   int port_ = 0;
@@ -319,8 +320,10 @@ bool TestHttpServer::Impl::serve_one(Channel& channel, const std::string& local_
   plan.send_body = plan.send_body && request->method != "HEAD";
   plan.close = plan.close || request->wants_close();
   log_status(id, plan.status);
-  return detail::write_response(
+  const bool usable = detail::write_response(
       channel, plan, [&](std::int64_t delta) { log_body_bytes(id, decision.byte_key, delta); });
+  log_ended(id);
+  return usable;
 }
 
 bool TestHttpServer::Impl::read_request_body(Channel& channel, ParsedRequest& request) {
@@ -474,6 +477,13 @@ void TestHttpServer::Impl::log_body_bytes(std::uint64_t id, const std::string& k
     add_clamped(record->body_bytes, delta);
   }
   add_clamped(bytes_[key], delta);
+}
+
+void TestHttpServer::Impl::log_ended(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  if (auto* record = find_record(id)) {
+    record->ended = true;
+  }
 }
 
 RequestRecord* TestHttpServer::Impl::find_record(std::uint64_t id) {

@@ -92,6 +92,9 @@ struct RequestRecord {
   std::map<std::string, std::string> headers{};  // lower-cased names
   int status = 0;                                // status the server answered (0 until decided)
   std::uint64_t body_bytes = 0;  // body bytes written to the socket so far for this response
+  // The response is over: sent in full, cut off by a fault, or the client went
+  // away (a trickling response notices that within a tenth of a second).
+  bool ended = false;
 };
 
 class TestHttpServer {

@@ -404,6 +404,37 @@ TEST_F(TestHttpServerTest, RequestLogRecordsWhatArrived) {
   EXPECT_EQ(records[1].body_bytes, 10u);
 }
 
+// `ended` is what tests wait on to know a transfer is over on the server's side.
+TEST_F(TestHttpServerTest, RequestLogSaysWhenAResponseEnded) {
+  const auto ended = [&](const std::string& path) {
+    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (Clock::now() < deadline) {
+      const auto records = server_.requests_for(path);
+      if (records.size() == 1 && records[0].ended) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  server_.add("/done", {.body = body_});
+  fetch(server_.url("/done"));
+  EXPECT_TRUE(ended("/done")) << "sent in full";
+
+  server_.add("/slow", {.body = pattern(100'000), .rate = 500});
+  Reply reply;
+  std::thread client([&] { reply = fetch(server_.url("/slow"), {.low_speed_timeout = true}); });
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline && (server_.requests_for("/slow").empty() ||
+                                     server_.requests_for("/slow")[0].body_bytes == 0)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(server_.requests_for("/slow").empty());
+  EXPECT_FALSE(server_.requests_for("/slow")[0].ended) << "still trickling";
+  client.join();  // curl gives up on the slow body after a second
+  EXPECT_EQ(reply.code, CURLE_OPERATION_TIMEDOUT);
+  EXPECT_TRUE(ended("/slow")) << "the client went away";
+  EXPECT_LT(server_.bytes_sent("/slow"), 100'000u);
+}
+
 TEST_F(TestHttpServerTest, ProxyRequestsUseAbsoluteForm) {
   server_.add("/x", {.body = body_});
   const auto reply = fetch("http://models.example/x?y=1", {.proxy = server_.url("/")});
