@@ -84,7 +84,7 @@ measure() {  # LABEL FILE_URI SHA BYTES CLEAN_SECONDS PER_SECOND(0 = from run 1)
     at=$(awk -v c="$clean" -v p="$p" 'BEGIN { printf "%.2f", c * p / 100 }')
     read -r refetched first < <(kill_case "$label" "$uri" "$want" "$bytes" "$at" "$@")
     local r=$per_second
-    [ "$r" -gt 0 ] || r=$(awk -v f="$first" -v t="$at" 'BEGIN { printf "%d", f / t }')
+    [ "$r" -gt 0 ] || r=$(awk -v f="$first" -v t="$at" 'BEGIN { printf "%.0f", f / t }')
     local secs
     secs=$(awk -v b="$refetched" -v r="$r" 'BEGIN { printf "%.2f", b / r }')
     cells+=" $(awk -v b="$refetched" 'BEGIN { printf "%.1f", b / 1048576 }') MiB = ${secs} s |"

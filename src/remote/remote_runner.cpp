@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "remote/output_paths.hpp"
+#include "remote/command_failure.hpp"
 #include "remote/progress/progress_parser.hpp"
 #include "remote/ssh_command.hpp"
 #include "remote/ssh_script.hpp"
@@ -60,12 +61,12 @@ Result<void> judge_step(const Result<CommandResult>& result, const std::string& 
   }
   // civitdl reports a failed model and still exits 0.
   if (result->exit_status == 0 && tool == "civitdl" && !completed && !tool_error.empty())
-    return fail(ErrorCode::kInternal, what + " (civitdl) failed: " + tool_error);
+    return fail(command_failure_code(tool_error), what + " (civitdl) failed: " + tool_error);
   if (result->exit_status != 0) {
     const std::string reason = tool_error.empty() ? last_line(result->stderr_tail) : tool_error;
-    return fail(ErrorCode::kInternal, what + " exited with status " +
-                                          std::to_string(result->exit_status) +
-                                          (reason.empty() ? "" : ": " + reason));
+    return fail(command_failure_code(reason), what + " exited with status " +
+                                                  std::to_string(result->exit_status) +
+                                                  (reason.empty() ? "" : ": " + reason));
   }
   return {};
 }

@@ -68,8 +68,10 @@ class RemoteObserver {
   virtual void on_step_finished(const std::string& job_id, std::size_t step,
                                 const Result<CommandResult>& result) = 0;
   // Every step done (success), or the first failure: kUnavailable (SSH
-  // connection), kCancelled, kInvalidArgument (bad SSH command) or kInternal
-  // with the command's exit status and the tail of its output.
+  // connection), kCancelled, kInvalidArgument (bad SSH command) or, for a
+  // failed command, command_failure_code() of its reason (kCommandFailed,
+  // kNotFound or kPermissionDenied) with the command's exit status and the
+  // tool's reason or the tail of its output.
   virtual void on_job_finished(const std::string& job_id, const Result<void>& result) = 0;
 };
 

@@ -97,6 +97,14 @@ class Download {
     kFinished,           // on_finished was sent
   };
 
+  // Checkpoints come every options.checkpoint_interval, and sooner (but
+  // not within kMinCheckpointGap of the last) once a burst of bytes (a
+  // quarter second's worth, at least kMinCheckpointBytes) is unrecorded.
+  static constexpr std::chrono::milliseconds kMinCheckpointGap{100};
+  static constexpr std::uint64_t kMinCheckpointBytes = 4u << 20;
+  bool burst_unsaved() const;
+  bool checkpoint_due(Clock::time_point now) const;
+
   Connection& add_connection();
   void start_request(Connection& c);
   bool accept_body_head(Connection& c, const HeadJudgement& j);
@@ -159,6 +167,7 @@ class Download {
   Clock::time_point last_progress_{};
   TransferStage last_stage_ = TransferStage::kConnecting;
   Clock::time_point last_checkpoint_{};
+  std::uint64_t received_at_checkpoint_ = 0;  // received_.covered() then
   std::optional<Error> failure_;
   std::optional<Result<TransferResult>> finalized_;
 };

@@ -171,23 +171,41 @@ void Download::pump(Clock::time_point now, bool buffers_returned) {
   }
   if (phase_ == Phase::kRunning) {
     spawn_connections();
-    if (part_ && now - last_checkpoint_ >= ctx_.options->checkpoint_interval) {
+    if (part_ && checkpoint_due(now)) {
       // A slow connection takes seconds to fill a buffer: hand over what it
       // holds, or a SIGKILL would cost those bytes on top of the interval.
       for (auto& connection : connections_) submit_buffer(*connection);
       ctx_.disk->checkpoint(part_);
       last_checkpoint_ = now;
+      received_at_checkpoint_ = received_.covered();
     }
   }
   emit_progress(now, false);
+}
+
+bool Download::burst_unsaved() const {
+  // A server that rate-limits in bursts (nginx sends a second's worth at
+  // once) would otherwise leave up to a second of bytes unrecorded.
+  const auto threshold = std::max<std::uint64_t>(
+      kMinCheckpointBytes, static_cast<std::uint64_t>(speed_.speed() * 0.25));
+  return received_.covered() >= received_at_checkpoint_ + threshold;
+}
+
+bool Download::checkpoint_due(Clock::time_point now) const {
+  const auto since = now - last_checkpoint_;
+  return since >= ctx_.options->checkpoint_interval ||
+         (since >= kMinCheckpointGap && burst_unsaved());
 }
 
 Download::Clock::time_point Download::next_deadline(Clock::time_point now) const {
   auto deadline = now + std::chrono::seconds(1);
   if (phase_ == Phase::kFinished || phase_ == Phase::kStopping) return deadline;
   deadline = std::min(deadline, last_progress_ + ctx_.options->progress_interval);
-  if (phase_ == Phase::kRunning)
+  if (phase_ == Phase::kRunning) {
     deadline = std::min(deadline, last_checkpoint_ + ctx_.options->checkpoint_interval);
+    if (burst_unsaved())
+      deadline = std::min(deadline, last_checkpoint_ + kMinCheckpointGap);
+  }
   for (const auto& c : connections_) {
     if (c->retry_at) deadline = std::min(deadline, *c->retry_at);
     if (c->in_multi && c->paused == PauseCause::kHashLag)
