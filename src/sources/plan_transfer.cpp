@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "base/text.hpp"
-#include "sources/hf/hf_response.hpp"
 
 namespace haul::sources {
 
@@ -25,6 +24,8 @@ Result<transfer::TransferRequest> transfer_request_for(const PlannedFile& file,
     request.aws_credentials = file.fetch.aws->access_key + ":" + file.fetch.aws->secret_key;
   }
   if (!file.sha256.empty()) request.sha256 = file.sha256;
+  // Small Hub files have a git blob id instead: the engine checks it too.
+  if (file.sha256.empty() && !file.present) request.git_blob_sha1 = file.git_sha1;
   if (file.relative_path.empty()) {
     request.output_dir = destination;
   } else {
@@ -64,34 +65,9 @@ Result<void> write_sidecars(const Plan& plan, const fs::path& destination) {
   return {};
 }
 
-namespace {
-
-Result<void> check_git_blob(const PlannedFile& file, const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (!in || ec) return fail(ErrorCode::kIo, "cannot read " + path.string() + " to verify it");
-  hf::GitBlobSha1 hasher(size);
-  std::vector<char> buffer(1 << 16);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
-  }
-  if (const std::string got = hasher.hex(); got != file.git_sha1) {
-    fs::remove(path, ec);
-    return fail(ErrorCode::kDataLoss, path.string() + ": git blob id " + got + ", expected " +
-                                          file.git_sha1 + " (file removed)");
-  }
-  return {};
-}
-
-}  // namespace
 
 Result<void> finish_planned_file(const PlannedFile& file, const fs::path& destination,
                                  const fs::path& path) {
-  if (!file.git_sha1.empty() && file.sha256.empty() && !file.present) {
-    if (auto checked = check_git_blob(file, path); !checked) return checked;
-  }
   if (file.link_path.empty()) return {};
   if (!is_safe_relative_path(file.link_path))
     return fail(ErrorCode::kPermissionDenied, "refusing link path '" + file.link_path + "'");

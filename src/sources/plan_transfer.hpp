@@ -16,7 +16,8 @@ namespace haul::sources {
 
 // The engine request for `file` under `destination` (a directory). Fills url,
 // headers, signing, If-Match, sha256 and the output path; the caller sets
-// connections, rate and retry policy. Errors: kPermissionDenied when the
+// connections, rate and retry policy. A small Hub file's git blob id goes in
+// git_blob_sha1. Errors: kPermissionDenied when the
 // file's relative path would leave `destination`.
 Result<transfer::TransferRequest> transfer_request_for(const PlannedFile& file,
                                                        const std::filesystem::path& destination);
@@ -25,10 +26,9 @@ Result<transfer::TransferRequest> transfer_request_for(const PlannedFile& file,
 // reader never sees half a file). Errors: kIo naming the file.
 Result<void> write_sidecars(const Plan& plan, const std::filesystem::path& destination);
 
-// After `file` was downloaded to `path`: checks its git blob id when the plan
-// gave one (small Hub files have no SHA-256), then makes its link (HF cache
-// snapshots) if it has one. Errors: kDataLoss on a mismatch (the file is
-// removed), kIo naming the link.
+// After `file` was downloaded to `path` (verified by the engine: SHA-256, or
+// the git blob id of a small Hub file): makes its link (HF cache snapshots)
+// if it has one. Errors: kIo naming the link.
 Result<void> finish_planned_file(const PlannedFile& file, const std::filesystem::path& destination,
                                  const std::filesystem::path& path);
 

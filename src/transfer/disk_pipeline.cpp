@@ -1,5 +1,7 @@
 #include "transfer/disk_pipeline.hpp"
 
+#include <vector>
+
 #include "base/format.hpp"
 
 namespace haul::transfer {
@@ -204,9 +206,12 @@ void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
       epoch = part->epoch;
       fd = part->fd;
       frontier = part->written.contiguous_end(0);
-      if (part->hashed_epoch != epoch) {
+      if (part->hashed_epoch != epoch || (part->hashed == 0 && !part->blob_hasher)) {
         // The remote file changed and the .part restarted: so does the hash.
         part->hasher.reset();
+        part->blob_hasher.reset();
+        if (!part->expected_git_sha1.empty() && part->size)
+          part->blob_hasher = std::make_unique<net::GitBlobSha1>(*part->size);
         part->hashed = 0;
         part->hashed_mark = 0;
         part->hashed_epoch = epoch;
@@ -225,7 +230,8 @@ void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
     }
     if (part->hashed >= frontier) {
       const std::string digest = part->hasher.finish_hex();
-      syncer_.post([this, part, digest] { finalize(part, digest); });
+      const std::string git_sha1 = part->blob_hasher ? part->blob_hasher->hex() : std::string();
+      syncer_.post([this, part, digest, git_sha1] { finalize(part, digest, git_sha1); });
       return;
     }
     if (in_memory) {
@@ -233,7 +239,7 @@ void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
       const std::uint64_t skip = part->hashed - in_memory->offset;
       const std::size_t count = static_cast<std::size_t>(
           std::min<std::uint64_t>(in_memory->size - skip, frontier - part->hashed));
-      part->hasher.update(in_memory->data() + skip, count);
+      hash(*part, in_memory->data() + skip, count);
       part->hashed += count;
       part->hashed_mark = part->hashed;
       continue;
@@ -251,7 +257,7 @@ void DiskPipeline::hash_available(const std::shared_ptr<PartFile>& part) {
       std::lock_guard lock(part->mutex);
       if (part->epoch != epoch) continue;  // restarted under us: discard what was read
     }
-    part->hasher.update(hash_scratch_.get(), want);
+    hash(*part, hash_scratch_.get(), want);
     part->hashed += want;
     part->hashed_mark = part->hashed;
   }
@@ -308,6 +314,12 @@ Result<void> DiskPipeline::save_checkpoint(PartFile& part) {
   return {};
 }
 
+void DiskPipeline::hash(PartFile& part, const std::byte* data, std::size_t size) {
+  part.hasher.update(data, size);
+  if (part.blob_hasher)
+    part.blob_hasher->update(std::string_view(reinterpret_cast<const char*>(data), size));
+}
+
 void DiskPipeline::finish(const std::shared_ptr<PartFile>& part,
                           std::optional<std::string> expected_sha256) {
   writer_.post([this, part, expected = std::move(expected_sha256)] {
@@ -320,9 +332,11 @@ void DiskPipeline::finish(const std::shared_ptr<PartFile>& part,
   });
 }
 
-void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, const std::string& digest) {
+void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, const std::string& digest,
+                            const std::string& git_sha1) {
   int fd = -1;
   std::optional<std::string> expected;
+  std::string expected_git;
   std::uint64_t size = 0;
   {
     std::lock_guard lock(part->mutex);
@@ -331,6 +345,7 @@ void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, const std::st
     drop_kept(*part);
     fd = part->fd;
     expected = part->expected_sha256;
+    expected_git = part->expected_git_sha1;
     size = part->size.value_or(part->written.covered());
   }
   auto done = [&](Result<FinalizedFile> result) {
@@ -350,6 +365,17 @@ void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, const std::st
                                                part->destination.filename().string() +
                                                ": expected " + *expected + ", got " + digest));
   }
+  if (!expected_git.empty()) {
+    // Hashed on the way when the size was known, else read back once here.
+    const std::string got = git_sha1.empty() ? git_sha1_of(*part, fd, size) : git_sha1;
+    if (got != expected_git) {
+      fs_->remove(part->part);
+      fs_->remove(part->state);
+      return done(fail(ErrorCode::kDataLoss, "git blob id mismatch for " +
+                                                 part->destination.filename().string() +
+                                                 ": expected " + expected_git + ", got " + got));
+    }
+  }
   if (auto renamed = fs_->rename(part->part, part->destination); !renamed)
     return done(fail(renamed.error()));
   if (auto synced = fs_->sync_directory(part->destination.parent_path()); !synced) {
@@ -357,6 +383,20 @@ void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, const std::st
   }
   fs_->remove(part->state);
   done(FinalizedFile{size, digest});
+}
+
+std::string DiskPipeline::git_sha1_of(PartFile& part, int fd, std::uint64_t size) {
+  net::GitBlobSha1 blob(size);
+  std::vector<std::byte> chunk(1u << 20);
+  for (std::uint64_t offset = 0; offset < size;) {
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), size - offset));
+    auto got = fs_->read_at(fd, chunk.data(), want, offset);
+    if (!got || *got == 0) return "(" + part.part.filename().string() + " unreadable)";
+    blob.update(std::string_view(reinterpret_cast<const char*>(chunk.data()), *got));
+    offset += *got;
+  }
+  return blob.hex();
 }
 
 void DiskPipeline::verify_existing(const std::shared_ptr<PartFile>& part) {
@@ -367,6 +407,11 @@ void DiskPipeline::verify_existing(const std::shared_ptr<PartFile>& part) {
     auto fd = fs_->open_read(part->destination);
     if (!fd) return event(fail(fd.error()));
     net::Sha256 sha;
+    std::unique_ptr<net::GitBlobSha1> blob;
+    if (!part->expected_git_sha1.empty()) {
+      if (auto size = fs_->file_size(part->destination))
+        blob = std::make_unique<net::GitBlobSha1>(*size);
+    }
     std::uint64_t offset = 0;
     while (true) {
       {
@@ -380,10 +425,12 @@ void DiskPipeline::verify_existing(const std::shared_ptr<PartFile>& part) {
       }
       if (*got == 0) break;
       sha.update(hash_scratch_.get(), *got);
+      if (blob)
+        blob->update(std::string_view(reinterpret_cast<const char*>(hash_scratch_.get()), *got));
       offset += *got;
     }
     fs_->close(*fd);
-    event(FinalizedFile{offset, sha.finish_hex()});
+    event(FinalizedFile{offset, sha.finish_hex(), blob ? blob->hex() : std::string()});
   });
 }
 

@@ -37,6 +37,7 @@ struct PrepareSpec {
 struct FinalizedFile {
   std::uint64_t size = 0;
   std::string sha256;
+  std::string git_sha1;  // verify_existing(), when the part expects one
 };
 
 struct PartEvent {
@@ -83,9 +84,11 @@ class DiskPipeline {
   // Once the writes posted before it are done: makes what is written durable,
   // then records it in the state file.
   void checkpoint(const std::shared_ptr<PartFile>& part);
-  // Every byte has been passed to write(): hash the rest, verify, finalize.
+  // Every byte has been passed to write(): hash the rest, verify (SHA-256,
+  // and the git blob id when part->expected_git_sha1 is set), finalize.
   void finish(const std::shared_ptr<PartFile>& part, std::optional<std::string> expected_sha256);
-  // Hashes the finished file already at part->destination (no writes).
+  // Hashes the finished file already at part->destination (no writes): its
+  // SHA-256, and its git blob id when the part expects one.
   void verify_existing(const std::shared_ptr<PartFile>& part);
   // Stops work on the file after the queued writes; keeps .part and state for
   // a resume (keep = true) or deletes both.
@@ -102,7 +105,13 @@ class DiskPipeline {
   void keep_for_hasher(PartFile& part, const BufferRef& buffer);
   void drop_kept(PartFile& part);
   Result<void> save_checkpoint(PartFile& part);
-  void finalize(const std::shared_ptr<PartFile>& part, const std::string& digest);
+  void finalize(const std::shared_ptr<PartFile>& part, const std::string& digest,
+                const std::string& git_sha1);
+  // Hasher thread: feeds both digests.
+  void hash(PartFile& part, const std::byte* data, std::size_t size);
+  // Syncer thread: the git blob id of the whole .part, read back (when the
+  // size was unknown while the bytes arrived). "" on a read error.
+  std::string git_sha1_of(PartFile& part, int fd, std::uint64_t size);
 
   // Writer thread: pwrite, record the range, keep the buffer for the hasher.
   // False when nothing new is hashable (a failure or a stale epoch).

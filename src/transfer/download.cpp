@@ -129,7 +129,10 @@ bool Download::claim_destination(Connection& c) {
 bool Download::adopt_remote(Connection& c, const HeadJudgement& j) {
   if (!claim_destination(c)) return false;
   FileSystem& fs = ctx_.disk->file_system();
-  if (!part_) part_ = std::make_shared<PartFile>(ctx_.disk->file_system_ptr(), id_, destination_);
+  if (!part_) {
+    part_ = std::make_shared<PartFile>(ctx_.disk->file_system_ptr(), id_, destination_);
+    part_->expected_git_sha1 = request_.git_blob_sha1;
+  }
 
   if (skip_existing_ && !resume_ && j.total) {
     auto existing = fs.file_size(destination_);
@@ -137,7 +140,7 @@ bool Download::adopt_remote(Connection& c, const HeadJudgement& j) {
       size_ = j.total;
       validator_ = j.validator;
       phase_ = Phase::kVerifyingExisting;
-      if (request_.sha256) {
+      if (request_.sha256 || !request_.git_blob_sha1.empty()) {
         ctx_.disk->verify_existing(part_);
       } else {
         finalized_ = TransferResult{destination_, *existing, "", true, 0};
@@ -401,14 +404,15 @@ void Download::on_disk_event(const PartEvent& event) {
       return finish(haul::fail(failure_.value_or(Error{ErrorCode::kCancelled, "stopped"})));
     case PartEvent::Kind::kVerified:
       if (phase_ != Phase::kVerifyingExisting) return;
-      if (event.result && request_.sha256 && event.result->sha256 == *request_.sha256) {
+      if (event.result && (!request_.sha256 || event.result->sha256 == *request_.sha256) &&
+          (request_.git_blob_sha1.empty() || event.result->git_sha1 == request_.git_blob_sha1)) {
         return finish(
             TransferResult{destination_, event.result->size, event.result->sha256, true, 0});
       }
       // The file there is not the one asked for: fetch it and replace it.
       skip_existing_ = false;
       phase_ = Phase::kProbing;
-      note_ = event.result ? "the existing file does not match the sha256; downloading again"
+      note_ = event.result ? "the existing file does not match its digest; downloading again"
                            : event.result.error().message + "; downloading again";
       for (auto& c : connections_) {
         if (c->in_multi) curl_multi_remove_handle(ctx_.multi, c->easy);

@@ -51,6 +51,9 @@ struct TransferRequest {
   // "Name: value" lines, sent only to the URL's own origin, never across a redirect.
   std::vector<std::string> headers;
   std::optional<std::string> sha256;  // expected digest, lower-case hex
+  // Expected git blob id (a small Hugging Face file has no SHA-256), checked
+  // like the SHA-256: computed while the bytes arrive, before the rename.
+  std::string git_blob_sha1;
   // S3: every request to the URL's origin is signed by libcurl
   // (CURLOPT_AWS_SIGV4 with `aws_sigv4` as provider, e.g. "aws:amz:us-east-1:s3",
   // and "key:secret" as credentials). Headers it must sign (x-amz-content-sha256,

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "net/git_blob_sha1.hpp"
 #include "net/sha256.hpp"
 #include "transfer/buffer_pool.hpp"
 #include "transfer/byte_range.hpp"
@@ -61,6 +62,8 @@ struct PartFile {
   bool closed = false;                         // guarded by mutex: stopped, finalized or discarded
   bool all_written = false;                    // guarded by mutex: finish() passed the writer
   std::optional<std::string> expected_sha256;  // guarded by mutex
+  // Set once when the PartFile is made, before any disk thread sees it.
+  std::string expected_git_sha1;  // "" = none
   bool hash_queued = false;                    // guarded by mutex
   bool hash_complete = false;                  // guarded by mutex: the digest was taken
   // Written buffers kept for the hasher so it need not read them back;
@@ -73,6 +76,9 @@ struct PartFile {
 
   // Owned by the hasher thread alone.
   net::Sha256 hasher;
+  // The git blob id, hashed beside the SHA-256 when one is expected and the
+  // size was known from the start (the id's header holds it).
+  std::unique_ptr<net::GitBlobSha1> blob_hasher;
   std::uint64_t hashed = 0;
   std::uint64_t hashed_epoch = 0;
   // Owned by the syncer thread alone.

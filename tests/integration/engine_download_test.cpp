@@ -4,6 +4,7 @@
 #include <set>
 
 #include "engine_fixture.hpp"
+#include "net/git_blob_sha1.hpp"
 
 namespace haul::testing {
 namespace {
@@ -53,6 +54,69 @@ TEST_F(EngineTest, BufferedWritesGiveTheSameFile) {
   auto result = engine().wait(engine().start(request));
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ(read_file(dir / "buffered.bin"), body);
+}
+
+std::string git_blob_id(const std::string& content) {
+  net::GitBlobSha1 blob(content.size());
+  blob.update(content);
+  return blob.hex();
+}
+
+// Small Hugging Face files carry a git blob id instead of a SHA-256: it is
+// computed while the bytes arrive, and the file keeps its .part name until
+// it matched (issue 11: it was re-read after the rename, on the daemon's
+// control thread).
+TEST_F(EngineTest, AGitBlobIdIsCheckedBeforeTheFileGetsItsName) {
+  const std::string body = random_bytes(300'000, 21);
+  server.add("/config.json", file(body));
+  auto request = request_for("/config.json");
+  request.git_blob_sha1 = git_blob_id(body);
+  auto result = engine().wait(engine().start(request));
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(read_file(dir / "config.json"), body);
+
+  server.add("/tampered.json", file(body));
+  auto wrong = request_for("/tampered.json");
+  wrong.git_blob_sha1 = git_blob_id(body + "x");
+  auto failed = engine().wait(engine().start(wrong));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kDataLoss);
+  EXPECT_NE(failed.error().message.find("git blob id mismatch for tampered.json: expected " +
+                                        wrong.git_blob_sha1 + ", got " + git_blob_id(body)),
+            std::string::npos)
+      << failed.error().message;
+  EXPECT_FALSE(fs::exists(dir / "tampered.json"));
+  EXPECT_FALSE(fs::exists(dir / "tampered.json.part"));
+
+  // Without a length the id is taken from the finished .part, still before the rename.
+  Resource chunked = file(body);
+  chunked.chunked = true;
+  server.add("/chunked.json", chunked);
+  auto unsized = request_for("/chunked.json");
+  unsized.git_blob_sha1 = git_blob_id(body);
+  auto done = engine().wait(engine().start(unsized));
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(read_file(dir / "chunked.json"), body);
+  unsized.git_blob_sha1 = git_blob_id("other");
+  unsized.output_file = dir / "chunked2.json";
+  unsized.output_dir.clear();
+  EXPECT_FALSE(engine().wait(engine().start(unsized)));
+  EXPECT_FALSE(fs::exists(dir / "chunked2.json"));
+}
+
+TEST_F(EngineTest, AnExistingFileOfTheRightSizeIsKeptOnlyIfItsGitBlobIdMatches) {
+  const std::string body = random_bytes(50'000, 22);
+  server.add("/small.json", file(body));
+  write_file(dir / "small.json", std::string(body.size(), 'x'));  // right size, wrong bytes
+  auto request = request_for("/small.json");
+  request.git_blob_sha1 = git_blob_id(body);
+  auto result = engine().wait(engine().start(request));
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(read_file(dir / "small.json"), body) << "replaced";
+  auto again = engine().wait(engine().start(request));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->already_present) << "it matches now: kept, not fetched again";
+  EXPECT_EQ(read_file(dir / "small.json"), body);
 }
 
 TEST_F(EngineTest, TinyBufferPoolNeitherDeadlocksNorCorrupts) {
