@@ -44,7 +44,7 @@ trap 'stop_nginx killcost; rm -rf "$out"' EXIT
 sent_bytes() {
   local uri=$1 last=-1 now
   while true; do
-    now=$(awk -v u="$uri" '$1 == u { s += $2 } END { print s + 0 }' "$log" 2>/dev/null || echo 0)
+    now=$(awk -v u="$uri" '$1 == u { s += $2 } END { printf "%.0f", s }' "$log" 2>/dev/null || echo 0)
     [ "$now" = "$last" ] && { echo "$now"; return; }
     last=$now
     sleep 0.5

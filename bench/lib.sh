@@ -3,7 +3,7 @@
 # `here` (the bench folder).
 
 root=$(dirname "$here")
-haul=${HAUL:-$root/build/release/src/cli/haul}
+haul=${HAUL:-$root/build/release/src/app/haul}
 work=${BENCH_DIR:-/var/tmp/haul-bench}
 results=${BENCH_RESULTS:-$here/RESULTS.md}
 [ -x "$haul" ] || { echo "bench: $haul is missing (./dev bench builds it)" >&2; exit 1; }

@@ -1,12 +1,16 @@
 # Helpers that keep every src/ folder one library target with explicit links.
 
 # haul_module(NAME SOURCES ... [DEPS ...] [PRIVATE_DEPS ...])
-# Declares library haul_NAME from the folder's non-test sources.
+# Declares library haul_NAME from the folder's non-test sources. Every
+# dependency is linked PRIVATE: a module gets what it names, not what its
+# dependencies happen to use (DEPS: haul modules and libraries its own
+# headers refer to; PRIVATE_DEPS: only its .cpp files). Which folders may
+# include which is cmake/layers.txt, checked by the `layering` test.
 function(haul_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(haul_${name} STATIC ${ARG_SOURCES})
   target_include_directories(haul_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(haul_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  target_link_libraries(haul_${name} PRIVATE ${ARG_DEPS} ${ARG_PRIVATE_DEPS})
 endfunction()
 
 # haul_unit_tests(NAME SOURCES ... DEPS ...)

@@ -1,0 +1,3 @@
+// Test fixture.
+#pragma once
+#include "low/thing.hpp"
