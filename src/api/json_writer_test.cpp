@@ -47,9 +47,8 @@ TEST(JsonWriter, WritesNestedDocumentsWithCommasInPlace) {
   w.key("f").value(std::numeric_limits<double>::quiet_NaN());
   w.key("g").raw("[1,2]");
   w.end_object();
-  EXPECT_EQ(out,
-            R"({"a":1,"b":["x",null,true,{}],"c":{"d":18446744073709551615},"e":2.5,"f":null,)"
-            R"("g":[1,2]})");
+  EXPECT_EQ(out, R"({"a":1,"b":["x",null,true,{}],"c":{"d":18446744073709551615},"e":2.5,"f":null,)"
+                 R"("g":[1,2]})");
   EXPECT_FALSE(nlohmann::json::parse(out, nullptr, false).is_discarded());
 }
 

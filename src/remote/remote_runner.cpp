@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <optional>
 
-#include "remote/output_paths.hpp"
 #include "remote/command_failure.hpp"
+#include "remote/output_paths.hpp"
 #include "remote/progress/progress_parser.hpp"
 #include "remote/ssh_command.hpp"
 #include "remote/ssh_script.hpp"

@@ -233,7 +233,8 @@ void Scheduler::remove(const std::string& id, std::function<void(Result<void>)> 
   auto erase = [this, id, done = std::move(done)]() {
     auto job = jobs_.find(id);
     if (job == jobs_.end()) return done({});
-    runnable_.erase({job->second.priority, job->second.seq});
+    runnable_local_.erase({job->second.priority, job->second.seq});
+    runnable_remote_.erase({job->second.priority, job->second.seq});
     retrying_.erase(id);
     unfinished_by_key_.erase(dedup_key(job->second));
     publish(core::EventType::kRemoved, job->second);

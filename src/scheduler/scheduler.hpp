@@ -179,7 +179,8 @@ class Scheduler final : public RunHost {
       return a.first != b.first ? a.first > b.first : a.second < b.second;
     }
   };
-  std::map<std::pair<int, std::int64_t>, std::string, RunnableOrder> runnable_;
+  std::map<std::pair<int, std::int64_t>, std::string, RunnableOrder> runnable_local_;
+  std::map<std::pair<int, std::int64_t>, std::string, RunnableOrder> runnable_remote_;
   std::set<std::string> retrying_;  // ids in state retrying: the retry wake looks only here
   std::map<std::string, std::string> unfinished_by_key_;  // dedup_key -> job id
   std::map<std::string, std::unique_ptr<Run>> runs_;      // running jobs by id
@@ -192,6 +193,8 @@ class Scheduler final : public RunHost {
   std::function<void()> shutdown_done_;
   bool shutting_down_ = false;
   bool started_ = false;
+  bool scheduling_ = false;      // schedule() is running
+  bool schedule_again_ = false;  // it was asked for again meanwhile
 };
 
 }  // namespace haul::scheduler

@@ -20,10 +20,11 @@ using core::JobState;
 
 void Scheduler::refresh_runnable(const Job& job) {
   const auto key = std::make_pair(job.priority, job.seq);
+  auto& runnable = job.target == "local" ? runnable_local_ : runnable_remote_;
   if (job.state == JobState::kQueued || job.state == JobState::kRetrying) {
-    runnable_[key] = job.id;
+    runnable[key] = job.id;
   } else {
-    runnable_.erase(key);
+    runnable.erase(key);
   }
   if (job.state == JobState::kRetrying) {
     retrying_.insert(job.id);
@@ -49,14 +50,35 @@ bool Scheduler::has_room(const Job& job) const {
 
 void Scheduler::schedule() {
   if (shutting_down_ || !started_) return;
-  const auto now = clock_.now();
-  for (auto it = runnable_.begin(); it != runnable_.end();) {
-    Job& job = jobs_.at(it->second);
-    ++it;  // start_job() takes the job out of runnable_
-    const bool due =
-        !(job.state == JobState::kRetrying && job.next_attempt_at && *job.next_attempt_at > now);
-    if (due && has_room(job)) start_job(job);
+  // A runner may end a run inside start(), and its conclusion schedules
+  // again: that pass runs after this one instead of under its iterators.
+  if (scheduling_) {
+    schedule_again_ = true;
+    return;
   }
+  scheduling_ = true;
+  do {
+    schedule_again_ = false;
+    const auto now = clock_.now();
+    auto due = [&now](const Job& job) {
+      return !(job.state == JobState::kRetrying && job.next_attempt_at &&
+               *job.next_attempt_at > now);
+    };
+    // Local jobs share max_active: the scan stops once it is reached, so a
+    // long queue costs nothing while the slots are full.
+    for (auto it = runnable_local_.begin();
+         it != runnable_local_.end() && local_running_ < options_.max_active;) {
+      Job& job = jobs_.at(it->second);
+      ++it;  // start_job() takes the job out of the map
+      if (due(job) && has_room(job)) start_job(job);
+    }
+    for (auto it = runnable_remote_.begin(); it != runnable_remote_.end();) {
+      Job& job = jobs_.at(it->second);
+      ++it;
+      if (due(job) && has_room(job)) start_job(job);
+    }
+  } while (schedule_again_ && !shutting_down_);
+  scheduling_ = false;
 }
 
 void Scheduler::start_job(Job& job) {

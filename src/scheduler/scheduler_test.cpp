@@ -74,6 +74,7 @@ class ScriptedRunner final : public JobRunner {
   void start(const std::string& job_id) override {
     started.push_back(job_id);
     running.insert(job_id);
+    if (fail_at_once) end(job_id, fail(ErrorCode::kNotFound, "gone"));
   }
   void stop(const std::string& job_id, StopReason reason) override {
     stops.emplace_back(job_id, reason);
@@ -114,6 +115,7 @@ class ScriptedRunner final : public JobRunner {
   std::vector<std::pair<std::string, StopReason>> stops;
   std::set<std::string> discarded;
   bool stop_at_once = false;
+  bool fail_at_once = false;  // every run ends inside start()
 
  private:
   RunHost& host_;
@@ -227,6 +229,22 @@ TEST_F(SchedulerTest, HigherPriorityStartsFirstThenOldestFirst) {
   const std::string negative = add("h/neg", -1);
   for (int i = 0; i < 5; ++i) local_->succeed(local_->started.back());
   EXPECT_EQ(local_->started, (std::vector<std::string>{blocker, high, mid, low1, low2, negative}));
+}
+
+// A runner may end a run inside start(); the scheduling pass that started
+// it goes on over a queue that changed under it.
+TEST_F(SchedulerTest, RunsThatEndInsideStartLeaveTheQueueConsistent) {
+  scheduler_.reset();
+  options_max_active_ = 2;
+  make(std::make_unique<store::MemoryJobStore>());
+  local_->fail_at_once = true;
+  std::vector<core::JobRequest> requests(5);
+  for (int i = 0; i < 5; ++i) requests[i].sources = {"h/" + std::to_string(i)};
+  scheduler_->add(requests, [](Result<std::vector<AddResult>> added) { ASSERT_TRUE(added); });
+  settle();
+  EXPECT_EQ(local_->started.size(), 5u);
+  for (const core::Job* job : scheduler_->list()) EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(scheduler_->stats().jobs_by_state[JobState::kFailed], 5u);
 }
 
 TEST_F(SchedulerTest, PerHostLimitHoldsOtherHostsBack) {

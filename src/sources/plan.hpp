@@ -37,8 +37,8 @@ struct PlannedFile {
   // already sanitised (no "..", no absolute path). Empty: the server names it.
   std::string relative_path;
   std::optional<std::uint64_t> size;
-  std::string sha256;   // lower-case hex; "" = unknown
-  std::string git_sha1;  // git blob id of a small Hub file, checked after the download
+  std::string sha256;           // lower-case hex; "" = unknown
+  std::string git_sha1;         // git blob id of a small Hub file, checked after the download
   std::string stage = "model";  // images | model | cache (see core::Item)
   Fetch fetch;
   // Already at its place (an HF cache blob with this etag exists): nothing to

@@ -12,7 +12,6 @@ namespace haul::sources {
 
 namespace fs = std::filesystem;
 
-
 Result<transfer::TransferRequest> transfer_request_for(const PlannedFile& file,
                                                        const fs::path& destination) {
   transfer::TransferRequest request;
@@ -30,9 +29,8 @@ Result<transfer::TransferRequest> transfer_request_for(const PlannedFile& file,
     request.output_dir = destination;
   } else {
     if (!is_safe_relative_path(file.relative_path)) {
-      return fail(ErrorCode::kPermissionDenied,
-                  "refusing file path '" + file.relative_path + "': it would leave " +
-                      destination.string());
+      return fail(ErrorCode::kPermissionDenied, "refusing file path '" + file.relative_path +
+                                                    "': it would leave " + destination.string());
     }
     request.output_file = destination / file.relative_path;
   }
@@ -64,7 +62,6 @@ Result<void> write_sidecars(const Plan& plan, const fs::path& destination) {
   }
   return {};
 }
-
 
 Result<void> finish_planned_file(const PlannedFile& file, const fs::path& destination,
                                  const fs::path& path) {

@@ -24,14 +24,14 @@ std::string authority_of(std::string_view url) {
 // "https://user@Host:8080/x" -> "host" (lower-case, no port, no userinfo).
 std::string host_of(std::string_view url) {
   const std::string authority = authority_of(url);
-  if (!authority.empty() && authority.front() == '[') return authority.substr(0, authority.find(']') + 1);
+  if (!authority.empty() && authority.front() == '[')
+    return authority.substr(0, authority.find(']') + 1);
   return authority.substr(0, authority.find(':'));
 }
 
 bool host_is(const std::string& host, std::string_view domain) {
-  return host == domain ||
-         (host.size() > domain.size() && host.ends_with(domain) &&
-          host[host.size() - domain.size() - 1] == '.');
+  return host == domain || (host.size() > domain.size() && host.ends_with(domain) &&
+                            host[host.size() - domain.size() - 1] == '.');
 }
 
 }  // namespace
@@ -53,11 +53,16 @@ SourceKind classify_source(std::string_view source, std::string_view hf_endpoint
 
 std::string_view source_kind_name(SourceKind kind) {
   switch (kind) {
-    case SourceKind::kUrl: return "url";
-    case SourceKind::kHuggingFace: return "hf";
-    case SourceKind::kCivitai: return "civitai";
-    case SourceKind::kS3: return "s3";
-    case SourceKind::kUnknown: break;
+    case SourceKind::kUrl:
+      return "url";
+    case SourceKind::kHuggingFace:
+      return "hf";
+    case SourceKind::kCivitai:
+      return "civitai";
+    case SourceKind::kS3:
+      return "s3";
+    case SourceKind::kUnknown:
+      break;
   }
   return "unknown";
 }

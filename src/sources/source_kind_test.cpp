@@ -27,9 +27,9 @@ TEST(ClassifySource, LookalikeHostsAreNotProviders) {
 }
 
 TEST(ClassifySource, MirrorEndpointCountsAsHuggingFace) {
-  EXPECT_EQ(classify_source("http://127.0.0.1:8080/org/repo/resolve/main/a.bin",
-                            "http://127.0.0.1:8080"),
-            SourceKind::kHuggingFace);
+  EXPECT_EQ(
+      classify_source("http://127.0.0.1:8080/org/repo/resolve/main/a.bin", "http://127.0.0.1:8080"),
+      SourceKind::kHuggingFace);
   EXPECT_EQ(classify_source("http://127.0.0.1:9090/a.bin", "http://127.0.0.1:8080"),
             SourceKind::kUrl);  // another server on the mirror's machine
 }

@@ -186,8 +186,8 @@ void Download::pump(Clock::time_point now, bool buffers_returned) {
 bool Download::burst_unsaved() const {
   // A server that rate-limits in bursts (nginx sends a second's worth at
   // once) would otherwise leave up to a second of bytes unrecorded.
-  const auto threshold = std::max<std::uint64_t>(
-      kMinCheckpointBytes, static_cast<std::uint64_t>(speed_.speed() * 0.25));
+  const auto threshold = std::max<std::uint64_t>(kMinCheckpointBytes,
+                                                 static_cast<std::uint64_t>(speed_.speed() * 0.25));
   return received_.covered() >= received_at_checkpoint_ + threshold;
 }
 
@@ -203,8 +203,7 @@ Download::Clock::time_point Download::next_deadline(Clock::time_point now) const
   deadline = std::min(deadline, last_progress_ + ctx_.options->progress_interval);
   if (phase_ == Phase::kRunning) {
     deadline = std::min(deadline, last_checkpoint_ + ctx_.options->checkpoint_interval);
-    if (burst_unsaved())
-      deadline = std::min(deadline, last_checkpoint_ + kMinCheckpointGap);
+    if (burst_unsaved()) deadline = std::min(deadline, last_checkpoint_ + kMinCheckpointGap);
   }
   for (const auto& c : connections_) {
     if (c->retry_at) deadline = std::min(deadline, *c->retry_at);

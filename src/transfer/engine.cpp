@@ -138,9 +138,8 @@ class EngineImpl final : public Engine {
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       if (request.git_blob_sha1.size() != 40 ||
           request.git_blob_sha1.find_first_not_of("0123456789abcdef") != std::string::npos)
-        return fail(ErrorCode::kInvalidArgument, "invalid git blob id '" +
-                                                     request.git_blob_sha1 +
-                                                     "': expected 40 hex digits");
+        return fail(ErrorCode::kInvalidArgument,
+                    "invalid git blob id '" + request.git_blob_sha1 + "': expected 40 hex digits");
     }
     if (request.connections < 1 || request.connections > 64) {
       return fail(

@@ -64,8 +64,8 @@ struct PartFile {
   std::optional<std::string> expected_sha256;  // guarded by mutex
   // Set once when the PartFile is made, before any disk thread sees it.
   std::string expected_git_sha1;  // "" = none
-  bool hash_queued = false;                    // guarded by mutex
-  bool hash_complete = false;                  // guarded by mutex: the digest was taken
+  bool hash_queued = false;       // guarded by mutex
+  bool hash_complete = false;     // guarded by mutex: the digest was taken
   // Written buffers kept for the hasher so it need not read them back;
   // keyed by file offset. Guarded by mutex; counted in DiskPipeline's budget.
   std::map<std::uint64_t, BufferRef> hash_buffers;

@@ -48,8 +48,7 @@ void check_confined(std::string_view path, std::string_view input) {
   while (!path.empty()) {
     const auto slash = path.find('/');
     const std::string_view segment = path.substr(0, slash);
-    check(!segment.empty() && segment != "." && segment != "..", "accepted path climbs out",
-          input);
+    check(!segment.empty() && segment != "." && segment != "..", "accepted path climbs out", input);
     path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash + 1);
     check(slash == std::string_view::npos || !path.empty(), "accepted path ends with /", input);
   }
@@ -173,8 +172,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const int selector = (data[0] - '0' + 256) % 10;
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   void (*const targets[])(std::string_view) = {
-      fuzz_hf_source,      fuzz_tree,      fuzz_file_metadata, fuzz_fnmatch, fuzz_civitai_source,
-      fuzz_civitai_json,   fuzz_s3_source, fuzz_s3_xml,        fuzz_signing, fuzz_misc};
+      fuzz_hf_source,    fuzz_tree,      fuzz_file_metadata, fuzz_fnmatch, fuzz_civitai_source,
+      fuzz_civitai_json, fuzz_s3_source, fuzz_s3_xml,        fuzz_signing, fuzz_misc};
   targets[selector](text);
   return 0;
 }

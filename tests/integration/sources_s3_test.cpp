@@ -36,8 +36,8 @@ std::string curl_signature(TestHttpServer& server, const std::string& host, cons
   CURL* easy = curl_easy_init();
   curl_slist* list = nullptr;
   for (const std::string& header : headers) list = curl_slist_append(list, header.c_str());
-  curl_slist* connect_to = curl_slist_append(
-      nullptr, (host + ":80:127.0.0.1:" + std::to_string(server.port())).c_str());
+  curl_slist* connect_to =
+      curl_slist_append(nullptr, (host + ":80:127.0.0.1:" + std::to_string(server.port())).c_str());
   curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
   curl_easy_setopt(easy, CURLOPT_CONNECT_TO, connect_to);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
@@ -70,17 +70,16 @@ TEST(CurlSigV4, MatchesTheS3DocumentationGetObjectExample) {
 TEST(CurlSigV4, MatchesTheSigV4TestSuite) {
   TestHttpServer server;
   const std::string credentials = "AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  EXPECT_EQ(
+      curl_signature(server, "example.amazonaws.com", "http://example.amazonaws.com/",
+                     "aws:amz:us-east-1:service", credentials, {"x-amz-date: 20150830T123600Z"}),
+      "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
+      << "get-vanilla";
   EXPECT_EQ(curl_signature(server, "example.amazonaws.com", "http://example.amazonaws.com/",
                            "aws:amz:us-east-1:service", credentials,
-                           {"x-amz-date: 20150830T123600Z"}),
-            "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
-      << "get-vanilla";
-  EXPECT_EQ(curl_signature(
-                server, "example.amazonaws.com", "http://example.amazonaws.com/",
-                "aws:amz:us-east-1:service", credentials,
-                {"x-amz-date: 20150830T123600Z",
-                 "X-Amz-Security-Token: "
-                 "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267"}),
+                           {"x-amz-date: 20150830T123600Z",
+                            "X-Amz-Security-Token: "
+                            "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267"}),
             "07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8")
       << "get-vanilla-with-session-token";
 }
@@ -90,8 +89,11 @@ class S3GetTest : public ::testing::Test {
   S3GetTest() : s3(server) {}
 
   std::vector<std::string> env(const std::string& secret = kSecret) const {
-    return {"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=" + secret,
-            "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL=" + s3.endpoint(), "AWS_SESSION_TOKEN=",
+    return {"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+            "AWS_SECRET_ACCESS_KEY=" + secret,
+            "AWS_REGION=us-east-1",
+            "AWS_ENDPOINT_URL=" + s3.endpoint(),
+            "AWS_SESSION_TOKEN=",
             "AWS_PROFILE="};
   }
 
@@ -105,9 +107,8 @@ TEST_F(S3GetTest, ASignedObjectWithAnAwkwardKeyArrivesIntact) {
   const std::string body = random_bytes(3u << 20, 21);
   s3.put_object("models", "checkpoints/My Model (v2) ü.safetensors", body);
   const auto out = dir / "out";
-  const auto outcome =
-      run_haul({"get", "s3://models/checkpoints/My Model (v2) ü.safetensors", "-d", out.string()},
-               env());
+  const auto outcome = run_haul(
+      {"get", "s3://models/checkpoints/My Model (v2) ü.safetensors", "-d", out.string()}, env());
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_EQ(read_file(out / "My Model (v2) ü.safetensors"), body);
   EXPECT_EQ(s3.signature_failures(), 0);
@@ -119,8 +120,8 @@ TEST_F(S3GetTest, ASignedObjectWithAnAwkwardKeyArrivesIntact) {
     if (record.method == "GET" && record.headers.count("range") &&
         record.headers.at("range") != "bytes=0-0") {
       ++ranged;
-      EXPECT_EQ(record.headers.at("if-match"), s3.etag_of("models",
-                                                          "checkpoints/My Model (v2) ü.safetensors"));
+      EXPECT_EQ(record.headers.at("if-match"),
+                s3.etag_of("models", "checkpoints/My Model (v2) ü.safetensors"));
     }
   }
   EXPECT_GT(ranged, 0);

@@ -7,9 +7,9 @@
 //
 // Reports: kStageStart at "Saving to:" (name, total); kProgress per dot row
 // or bar frame (percent, downloaded, total, speed, remaining; elapsed on the
-// last row; a bar's "--.-KB/s", nothing measured yet or stalled, is speed 0); kStageComplete at "saved [...]" or "already fully retrieved";
-// kError for "ERROR 404: ...", "failed: ...", "wget: ..." and similar lines;
-// kMessage for the other status lines.
+// last row; a bar's "--.-KB/s", nothing measured yet or stalled, is speed 0); kStageComplete at
+// "saved [...]" or "already fully retrieved"; kError for "ERROR 404: ...", "failed: ...", "wget:
+// ..." and similar lines; kMessage for the other status lines.
 #pragma once
 
 #include <cstdint>

@@ -100,5 +100,4 @@ std::optional<std::string> next_page_url(std::string_view link_header);
 // points to, 40 (or 64) lower-case hex digits. Errors: kProtocol.
 Result<std::string> parse_revision_sha(std::string_view json_body);
 
-
 }  // namespace haul::sources::hf

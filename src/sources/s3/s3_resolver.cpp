@@ -99,8 +99,8 @@ Result<Plan> resolve_object(const s3::S3Config& config, const s3::S3Ref& ref) {
   }
   Plan plan;
   plan.name = display(ref, ref.key);
-  plan.files.push_back(planned_object(config, ref, ref.key, size, etag,
-                                      ref.key.substr(ref.key.rfind('/') + 1)));
+  plan.files.push_back(
+      planned_object(config, ref, ref.key, size, etag, ref.key.substr(ref.key.rfind('/') + 1)));
   return plan;
 }
 
