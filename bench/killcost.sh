@@ -141,7 +141,9 @@ curl and aria2c write through the page cache and trust the file's length
 (curl) or their control file (aria2c, saved every 60 s by default); a
 process kill loses no page cache, but a power cut can leave curl a file
 longer than what reached the disk. haul counts only bytes it has
-fdatasync'ed and recorded (every 0.5 s), so its figure holds for a power cut too.
+fdatasync'ed and recorded (every 0.5 s, and 0.1 s after a burst), so its
+figure holds for a power cut too. Before this change (checkpoints every 1 s, without
+the partly filled buffers) a kill at 40 % cost haul 2 to 3.5 s of bytes at 8 MB/s.
 EOF
 )
 echo "$text"
