@@ -8,10 +8,10 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <functional>
 #include <memory>
 
+#include "api/http/coroutines.hpp"
 #include "api/http/http.hpp"
 
 namespace haul::api {

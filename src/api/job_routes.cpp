@@ -22,9 +22,7 @@ Awaitable<HandlerResult> create_jobs(ApiContext& ctx, Request& request) {
   if (!parsed) co_return from_error(parsed.error(), request);
   const bool batch = parsed->batch;
   const auto executor = co_await asio::this_coro::executor;
-  auto start = [&ctx, &parsed](auto done) {
-    ctx.scheduler.add(std::move(parsed->requests), std::move(done));
-  };
+  auto start = [&ctx, &parsed](auto done) { ctx.scheduler.add(parsed->requests, std::move(done)); };
   auto added = co_await await_callback<Result<std::vector<scheduler::AddResult>>>(executor, start);
   if (!added) co_return from_error(added.error(), request);
   if (!batch) {

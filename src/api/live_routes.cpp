@@ -2,16 +2,15 @@
 // /api/v1/events with Last-Event-ID replay. Each connection gets an Outbox
 // fed by the LiveFeed and one writer, so a slow client never holds up the
 // control thread or the others.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
 #include "api/api.hpp"
 #include "api/await.hpp"
+#include "api/http/coroutines.hpp"
 
 namespace haul::api {
 
@@ -55,7 +54,7 @@ Awaitable<HandlerResult> serve_websocket(ApiContext& ctx, Request& request, Stre
   }
   auto ws = std::make_shared<WsStream>(std::move(stream));
   ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  ws->read_message_max(64 * 1024);
+  ws->read_message_max(std::size_t{64} * 1024);
   co_await ws->async_accept(request, asio::use_awaitable);
   auto outbox = std::make_shared<Outbox>(co_await asio::this_coro::executor, kOutboxLimit);
   asio::co_spawn(co_await asio::this_coro::executor, websocket_writer(ws, outbox), asio::detached);
@@ -72,7 +71,7 @@ Awaitable<HandlerResult> serve_websocket(ApiContext& ctx, Request& request, Stre
           subscribe ? message["subscribe"] : (unsubscribe ? message["unsubscribe"] : message);
       if ((!subscribe && !unsubscribe) || !channel.is_string()) {
         outbox->push(
-            system_message("error", {{"message", "expected {\"subscribe\": \"download\"}"}}));
+            system_message("error", {{"message", R"(expected {"subscribe": "download"})"}}));
       } else if (channel != "download") {
         outbox->push(system_message(
             "error", {{"message", "unknown channel '" + channel.get<std::string>() + "'"}}));

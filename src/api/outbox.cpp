@@ -1,12 +1,12 @@
 #include "api/outbox.hpp"
 
 #include <algorithm>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
+
+#include "api/http/coroutines.hpp"
 
 namespace haul::api {
 
-Outbox::Outbox(asio::any_io_executor executor, std::size_t limit)
+Outbox::Outbox(const asio::any_io_executor& executor, std::size_t limit)
     : limit_(limit), signal_(executor) {}
 
 void Outbox::push(Message message) {

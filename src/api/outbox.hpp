@@ -29,7 +29,7 @@ using Message = std::shared_ptr<const FeedEntry>;
 
 class Outbox {
  public:
-  Outbox(asio::any_io_executor executor, std::size_t limit);
+  Outbox(const asio::any_io_executor& executor, std::size_t limit);
 
   void push(Message message);
   // The next message; nullopt after close() once the queue is empty, or

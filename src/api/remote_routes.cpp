@@ -131,9 +131,7 @@ Awaitable<Result<core::Job>> queue_on_instance(ApiContext& ctx, core::Instance i
   // temporaries twice inside a coroutine.
   std::vector<core::JobRequest> requests;
   requests.push_back(std::move(request));
-  auto add = [&ctx, &requests](auto done) {
-    ctx.scheduler.add(std::move(requests), std::move(done));
-  };
+  auto add = [&ctx, &requests](auto done) { ctx.scheduler.add(requests, std::move(done)); };
   auto added = co_await await_callback<Result<std::vector<scheduler::AddResult>>>(executor, add);
   if (!added) co_return fail(added.error());
   co_return added->front().job;

@@ -136,10 +136,10 @@ void ResourcesFeed::on_progress(const core::InstallProgress& p) {
         p.remaining_seconds ? json(clock_time(*p.remaining_seconds)) : json(nullptr);
     data["speed"] = format_speed(p.speed.value_or(0));
   }
-  emit(p.job_id, "resource_install_progress", std::move(data));
+  emit(p.job_id, "resource_install_progress", data);
 }
 
-void ResourcesFeed::emit(const std::string& job_id, const std::string& event, json data,
+void ResourcesFeed::emit(const std::string& job_id, const std::string& event, const json& data,
                          bool finished) {
   History& history = histories_[job_id];
   const bool progress = data.value("type", "") == "progress";

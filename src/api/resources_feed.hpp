@@ -36,7 +36,7 @@ class ResourcesFeed {
   void on_progress(const core::InstallProgress& progress);
   void on_event(const core::Event& event);
   // Keeps the event in the job's history, then sends it to the job's room.
-  void emit(const std::string& job_id, const std::string& event, nlohmann::json data,
+  void emit(const std::string& job_id, const std::string& event, const nlohmann::json& data,
             bool finished = false);
 
   scheduler::EventBus& bus_;

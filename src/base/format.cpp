@@ -138,7 +138,7 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   }
   const double ms = number * ms_per_unit;
   if (!(ms < 1e15)) return bad();  // also rejects NaN
-  return std::chrono::milliseconds(static_cast<std::int64_t>(ms + 0.5));
+  return std::chrono::milliseconds(std::llround(ms));
 }
 
 }  // namespace haul

@@ -24,7 +24,7 @@ std::string env(const char* name) {
 
 }  // namespace
 
-DaemonAddress resolve_address(std::string server_flag, std::string token_flag) {
+DaemonAddress resolve_address(std::string server_flag, const std::string& token_flag) {
   DaemonAddress address;
   if (server_flag.empty()) server_flag = env("HAUL_SERVER");
   if (!server_flag.empty()) address.url = server_flag;

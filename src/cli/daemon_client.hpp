@@ -15,7 +15,7 @@ struct DaemonAddress {
 };
 
 // Fills in $HAUL_SERVER / $HAUL_TOKEN where the flags left them empty.
-DaemonAddress resolve_address(std::string server_flag, std::string token_flag);
+DaemonAddress resolve_address(std::string server_flag, const std::string& token_flag);
 
 struct Reply {
   int status = 0;

@@ -1,11 +1,11 @@
 #include "cli/worker_command.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -61,6 +61,7 @@ int run_worker_start(const WorkerOptions& options, const std::string& token) {
                                    "--listen",       options.listen, "--quiet"};
   args.insert(args.end(), options.serve_args.begin(), options.serve_args.end());
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   char exe[4096];

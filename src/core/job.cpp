@@ -56,8 +56,9 @@ std::string new_job_id() {
   const std::uint64_t lo = rng();
   std::array<unsigned char, 16> b{};
   for (int i = 0; i < 8; ++i) {
-    b[static_cast<std::size_t>(i)] = static_cast<unsigned char>(hi >> (56 - 8 * i));
-    b[static_cast<std::size_t>(8 + i)] = static_cast<unsigned char>(lo >> (56 - 8 * i));
+    const auto index = static_cast<std::size_t>(i);
+    b[index] = static_cast<unsigned char>(hi >> (56 - 8 * i));
+    b[index + 8] = static_cast<unsigned char>(lo >> (56 - 8 * i));
   }
   b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant

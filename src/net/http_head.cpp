@@ -65,6 +65,8 @@ bool take_clock(std::string_view& s, std::tm& tm) {
 }  // namespace
 
 std::optional<std::string_view> ResponseHead::get(std::string_view lower_name) const {
+  // The last one wins: walk from the end.
+  // NOLINTNEXTLINE(modernize-loop-convert)
   for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
     if (it->first == lower_name) return std::string_view(it->second);
   }

@@ -142,7 +142,7 @@ Args read_args(const std::vector<std::optional<std::string>>& words, std::size_t
   for (std::size_t i = from; i < words.size(); ++i) {
     const auto& word = words[i];
     if (!word) {
-      args.operands.push_back(std::nullopt);
+      args.operands.emplace_back(std::nullopt);
       continue;
     }
     const std::string& w = *word;

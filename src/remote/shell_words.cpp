@@ -34,12 +34,10 @@ class Lexer {
     if (is_blank(c)) {
       end_word();
       ++i_;
-    } else if (c == '&' && i_ + 1 < s_.size() && s_[i_ + 1] == '>') {
-      redirection();  // bash's &>file
+    } else if (c == '<' || c == '>' || (c == '&' && i_ + 1 < s_.size() && s_[i_ + 1] == '>')) {
+      redirection();  // bash's &>file too, before '&' is taken as an operator
     } else if (is_operator(c)) {
       operator_token();
-    } else if (c == '<' || c == '>') {
-      redirection();
     } else if (c == '#' && !in_word_) {
       while (i_ < s_.size() && s_[i_] != '\n') ++i_;
     } else if (c == '\'') {

@@ -113,7 +113,7 @@ std::string durable_run(const std::string& quoted_command, const RunScriptOption
       "script -qfec \"$4\" /dev/null </dev/null >\"$2/out\" 2>&1; "
       "else \"${SHELL:-/bin/sh}\" -c \"$1\" </dev/null >\"$2/out\" 2>&1; fi; "
       "echo \"$?\" >\"$2/rc.tmp\"; mv \"$2/rc.tmp\" \"$2/rc\"";
-  const std::string args = " haul-run " + quoted_command + " \"$haul_d\" \"$haul_mode\" " +
+  const std::string args = " haul-run " + quoted_command + R"( "$haul_d" "$haul_mode" )" +
                            single_quote(kTerminalInner) + " </dev/null >/dev/null 2>&1 &\n";
   // script(1) from util-linux (-e: its exit status is the command's), a
   // terminal to open, and /proc for the kill request to find its group.

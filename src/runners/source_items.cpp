@@ -93,7 +93,8 @@ Result<std::vector<core::Item>> items_from_plan(const core::Job& job, sources::P
     if (file.size) item.size = file.size;
     if (local && file.present && item.state != core::ItemState::kCompleted) {
       // In the local HF cache already: only its link is missing.
-      item.state = core::ItemState::kCompleted;
+      item.state =
+          core::next_item_state(core::ItemState::kQueued, core::ItemEvent::kSucceeded).value();
       item.path = (destination / file.relative_path).string();
       item.bytes_done = file.size.value_or(0);
       if (auto linked = sources::finish_planned_file(file, destination, item.path); !linked)

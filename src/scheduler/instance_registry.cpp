@@ -49,7 +49,7 @@ void InstanceRegistry::remove(const std::string& id, std::function<void(Result<v
   }
   store::WriteBatch batch;
   batch.instance_deletes.push_back(id);
-  db_.write(std::move(batch), [this, id, done = std::move(done)](Result<void> written) {
+  db_.write(std::move(batch), [this, id, done = std::move(done)](const Result<void>& written) {
     if (written) instances_.erase(id);
     done(written);
   });

@@ -129,7 +129,7 @@ Result<Job> Scheduler::make_job(const core::JobRequest& request, std::int64_t se
   return job;
 }
 
-void Scheduler::add(std::vector<core::JobRequest> requests,
+void Scheduler::add(const std::vector<core::JobRequest>& requests,
                     std::function<void(Result<std::vector<AddResult>>)> done) {
   std::vector<AddResult> results;
   std::vector<Job> fresh;
@@ -241,7 +241,7 @@ void Scheduler::remove(const std::string& id, std::function<void(Result<void>)> 
     jobs_.erase(job);
     store::WriteBatch batch;
     batch.deletes.push_back(id);
-    db_.write(std::move(batch), [id, done](Result<void> written) {
+    db_.write(std::move(batch), [id, done](const Result<void>& written) {
       if (written) spdlog::info("job {}: removed", id);
       done(written);
     });
@@ -251,7 +251,7 @@ void Scheduler::remove(const std::string& id, std::function<void(Result<void>)> 
   if (Run* run = run_of(id)) {
     // The record goes once the run has stopped (a pause under way keeps
     // its partial files: they go here).
-    run->waiters.push_back([this, erase](Result<Job> stopped) mutable {
+    run->waiters.emplace_back([this, erase](const Result<Job>& stopped) mutable {
       if (stopped && stopped->state != JobState::kCancelled) {
         if (JobRunner* runner = runner_for(*stopped)) runner->discard(*stopped);
       }

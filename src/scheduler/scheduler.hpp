@@ -97,7 +97,7 @@ class Scheduler final : public RunHost {
   // Validates (the runner's prepare), dedups, persists, then calls `done`.
   // Several requests are committed in one transaction; one bad request
   // refuses them all (the error names it).
-  void add(std::vector<core::JobRequest> requests,
+  void add(const std::vector<core::JobRequest>& requests,
            std::function<void(Result<std::vector<AddResult>>)> done);
   // pause / resume / retry / cancel, answered at once: a running job's stop
   // is started and reported pending. Errors: kNotFound (no such job),

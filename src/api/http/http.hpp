@@ -2,7 +2,6 @@
 // src/daemon sources (Beast is heavy; nothing below them sees it).
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -12,8 +11,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>  // Boost 1.74 awaitable.hpp uses std::exchange without it
+#include <utility>
 #include <vector>
+
+#include "api/http/coroutines.hpp"
 
 namespace haul::api {
 

@@ -100,7 +100,7 @@ void Namespace::dispatch_event(Socket& socket, Json data, std::optional<std::uin
   if (ack_id) {
     // `done` is shared so copies of the ack still answer only once.
     ack = [weak = socket.weak_from_this(), id = *ack_id,
-           done = std::make_shared<bool>(false)](Json args) {
+           done = std::make_shared<bool>(false)](const Json& args) {
       if (*done) return;
       *done = true;
       auto target = weak.lock();

@@ -3,12 +3,9 @@
 // drain its queue.
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
+#include "api/http/coroutines.hpp"
 #include "api/socketio/engine.hpp"
 
 namespace haul::api::socketio {

@@ -11,17 +11,14 @@
 //                                 HTTP server keeps running; its routes then answer 503)
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string_view>
 
+#include "api/http/coroutines.hpp"
 #include "api/http/http_server.hpp"
 #include "api/socketio/server.hpp"
 
@@ -84,31 +81,31 @@ int main(int argc, char** argv) {
   });
 
   socketio::Namespace& resources = sio.of("/resources");
-  resources.on("subscribe_install",
-               [&io, &resources](socketio::Socket& socket, const Json& args, socketio::Ack ack) {
-                 if (args.empty() || !args[0].is_object() || !args[0].contains("job_id") ||
-                     !args[0]["job_id"].is_string()) {
-                   if (ack) ack(Json{{"error", "expected {\"job_id\": \"...\"}"}});
-                   return;
-                 }
-                 const std::string job_id = args[0]["job_id"].get<std::string>();
-                 socket.join(job_id);
-                 socket.emit("subscribed", Json{{"job_id", job_id}});
-                 if (ack) ack(Json{{"ok", true}});
-                 asio::co_spawn(io, run_install(resources, job_id), asio::detached);
-               });
+  resources.on("subscribe_install", [&io, &resources](socketio::Socket& socket, const Json& args,
+                                                      const socketio::Ack& ack) {
+    if (args.empty() || !args[0].is_object() || !args[0].contains("job_id") ||
+        !args[0]["job_id"].is_string()) {
+      if (ack) ack(Json{{"error", R"(expected {"job_id": "..."})"}});
+      return;
+    }
+    const std::string job_id = args[0]["job_id"].get<std::string>();
+    socket.join(job_id);
+    socket.emit("subscribed", Json{{"job_id", job_id}});
+    if (ack) ack(Json{{"ok", true}});
+    asio::co_spawn(io, run_install(resources, job_id), asio::detached);
+  });
 
   socketio::Namespace& main_nsp = sio.of("/");
-  main_nsp.on("echo", [](socketio::Socket&, const Json& args, socketio::Ack ack) {
+  main_nsp.on("echo", [](socketio::Socket&, const Json& args, const socketio::Ack& ack) {
     if (ack) ack(args);
   });
-  main_nsp.on("broadcast", [&sio](socketio::Socket&, const Json& args, socketio::Ack ack) {
+  main_nsp.on("broadcast", [&sio](socketio::Socket&, const Json& args, const socketio::Ack& ack) {
     const int count = !args.empty() && args[0].is_number_integer() ? args[0].get<int>() : 1;
     socketio::Namespace& downloads = sio.of("/downloads");
     for (int i = 0; i < count; ++i) downloads.emit("tick", Json{{"i", i}});
     if (ack) ack(Json{{"sockets", downloads.socket_count()}});
   });
-  main_nsp.on("stats", [&sio](socketio::Socket&, const Json&, socketio::Ack ack) {
+  main_nsp.on("stats", [&sio](socketio::Socket&, const Json&, const socketio::Ack& ack) {
     if (ack) ack(Json{{"clients", sio.client_count()}});
   });
 

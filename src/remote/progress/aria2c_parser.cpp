@@ -114,7 +114,7 @@ bool Aria2cParser::frame_complete(std::string_view pending) const {
   return !text.empty() && text.back() == ']' && parse_aria2_readout(text).has_value();
 }
 
-void Aria2cParser::complete(std::string name, std::vector<ProgressUpdate>& out) {
+void Aria2cParser::complete(const std::string& name, std::vector<ProgressUpdate>& out) {
   if (completed_.count(name) != 0) return;
   if (completed_.size() < kMaxRemembered) completed_.insert(name);
   ProgressUpdate u = make_update(Kind::kStageComplete, kStage, name);

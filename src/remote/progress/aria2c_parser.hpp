@@ -62,7 +62,7 @@ class Aria2cParser final : public LineParser {
   void readout(const Aria2Readout& readout, std::vector<ProgressUpdate>& out);
   bool result_row(std::string_view text, std::vector<ProgressUpdate>& out);
   void flush_exception(std::vector<ProgressUpdate>& out);
-  void complete(std::string name, std::vector<ProgressUpdate>& out);
+  void complete(const std::string& name, std::vector<ProgressUpdate>& out);
   std::string name_of(const std::string& gid) const;
 
   std::string name_hint_;

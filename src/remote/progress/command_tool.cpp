@@ -306,6 +306,8 @@ std::optional<CommandTool> classify(const std::vector<std::string>& words, int d
 
 std::optional<CommandTool> detect(std::string_view shell_command, int depth) {
   const auto commands = split_simple_commands(shell_command);
+  // The last tool of the line decides: walk from the end.
+  // NOLINTNEXTLINE(modernize-loop-convert)
   for (auto it = commands.rbegin(); it != commands.rend(); ++it) {
     if (auto tool = classify(*it, depth)) return tool;
   }

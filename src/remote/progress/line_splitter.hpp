@@ -31,7 +31,7 @@ struct Line {
 class LineSplitter {
  public:
   // Longer lines keep their first kMaxLineBytes bytes; the rest is dropped.
-  static constexpr std::size_t kMaxLineBytes = 16 * 1024;
+  static constexpr std::size_t kMaxLineBytes = std::size_t{16} * 1024;
 
   // Appends the lines that `chunk` completes to `out`.
   void feed(std::string_view chunk, std::vector<Line>& out);

@@ -72,7 +72,7 @@ std::optional<std::uint64_t> parse_count(std::string_view text) {
 // says why (SignatureDoesNotMatch, ExpiredToken, NoSuchKey, ...).
 Result<Plan> resolve_object(const s3::S3Config& config, const s3::S3Ref& ref) {
   HttpRequest probe = s3_request(config, "GET", s3::object_url(config, ref, ref.key));
-  probe.headers.push_back("Range: bytes=0-0");
+  probe.headers.emplace_back("Range: bytes=0-0");
   probe.max_body = 1u << 20;
   auto answer = http_fetch(probe);
   if (!answer) return fail(answer.error());
