@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 namespace haul {
@@ -50,15 +51,19 @@ std::string format_duration(std::optional<std::chrono::seconds> duration) {
   return buf;
 }
 
-Result<std::uint64_t> parse_size(std::string_view text) {
-  auto bad = [&] {
-    return fail(ErrorCode::kInvalidArgument,
-                "invalid size '" + std::string(text) + "' (expected e.g. 800, 64K, 50M, 1.5G)");
-  };
+namespace {
+
+// A decimal number ("2", "1.5", ".5") and the unit text after it.
+struct NumberWithUnit {
+  double number = 0;
+  std::string_view unit;
+};
+
+std::optional<NumberWithUnit> split_number(std::string_view text) {
   std::size_t digits_end = 0;
   bool seen_dot = false;
   bool seen_digit = false;
-  while (digits_end < text.size()) {
+  for (; digits_end < text.size(); ++digits_end) {
     const char c = text[digits_end];
     if (std::isdigit(static_cast<unsigned char>(c))) {
       seen_digit = true;
@@ -67,13 +72,25 @@ Result<std::uint64_t> parse_size(std::string_view text) {
     } else {
       break;
     }
-    ++digits_end;
   }
-  if (!seen_digit) return bad();
+  if (!seen_digit) return std::nullopt;
   const double number = std::strtod(std::string(text.substr(0, digits_end)).c_str(), nullptr);
+  return NumberWithUnit{number, text.substr(digits_end)};
+}
+
+}  // namespace
+
+Result<std::uint64_t> parse_size(std::string_view text) {
+  auto bad = [&] {
+    return fail(ErrorCode::kInvalidArgument,
+                "invalid size '" + std::string(text) + "' (expected e.g. 800, 64K, 50M, 1.5G)");
+  };
+  const auto parsed = split_number(text);
+  if (!parsed) return bad();
+  const double number = parsed->number;
 
   std::string suffix;
-  for (char c : text.substr(digits_end))
+  for (char c : parsed->unit)
     suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   double multiplier = 1;
   if (!suffix.empty() && suffix != "b") {
@@ -106,22 +123,10 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     return fail(ErrorCode::kInvalidArgument, "invalid duration '" + std::string(text) +
                                                  "' (expected e.g. 2, 1.5s, 500ms, 10m, 7d)");
   };
-  std::size_t digits_end = 0;
-  bool seen_dot = false;
-  bool seen_digit = false;
-  for (; digits_end < text.size(); ++digits_end) {
-    const char c = text[digits_end];
-    if (std::isdigit(static_cast<unsigned char>(c))) {
-      seen_digit = true;
-    } else if (c == '.' && !seen_dot) {
-      seen_dot = true;
-    } else {
-      break;
-    }
-  }
-  if (!seen_digit) return bad();
-  const double number = std::strtod(std::string(text.substr(0, digits_end)).c_str(), nullptr);
-  const std::string_view unit = text.substr(digits_end);
+  const auto parsed = split_number(text);
+  if (!parsed) return bad();
+  const double number = parsed->number;
+  const std::string_view unit = parsed->unit;
   double ms_per_unit = 0;
   if (unit.empty() || unit == "s") {
     ms_per_unit = 1000;

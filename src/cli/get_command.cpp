@@ -264,7 +264,7 @@ int run_get(const GetOptions& options) {
       const std::string name = display_name(file, source, options.output_file);
       if (file.present) {
         const auto at = destination / file.relative_path;
-        if (auto linked = sources::finish_planned_file(file, destination, at); !linked) {
+        if (auto linked = sources::finish_planned_file(file, destination); !linked) {
           report(name, linked.error());
         } else {
           printer.notice(at.string() + ": already there");
@@ -306,9 +306,7 @@ int run_get(const GetOptions& options) {
       --running;
       if (status.state == FileStatus::State::kDone) {
         const Underway& done = underway.at(status.id);
-        if (auto linked = sources::finish_planned_file(done.file, done.destination,
-                                                       status.result->destination);
-            !linked) {
+        if (auto linked = sources::finish_planned_file(done.file, done.destination); !linked) {
           report(status.label(), linked.error());
           continue;
         }

@@ -42,6 +42,12 @@ double Job::percent() const {
   return 100.0 * done / static_cast<double>(items.size());
 }
 
+std::string item_sources(const Job& job) {
+  std::string sources;
+  for (const Item& item : job.items) sources += item.source + '\n';
+  return sources;
+}
+
 void settle_items(Job& job) {
   for (Item& item : job.items) {
     const ItemState next = item_state_in(item.state, job.state);

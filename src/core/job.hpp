@@ -83,6 +83,9 @@ struct Job {
 // Items follow their job (item_state_in); an item keeps its own error.
 void settle_items(Job& job);
 
+// Each item's source on its own line: what two jobs of the same work share.
+std::string item_sources(const Job& job);
+
 // A fresh random UUID v4 ("3f1c...-4...-[89ab]...").
 std::string new_job_id();
 

@@ -5,28 +5,9 @@
 
 #include "base/text.hpp"
 #include "remote/output_paths.hpp"
+#include "remote/progress/text_fields.hpp"
 
 namespace haul::remote {
-namespace {
-
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
-// Removes the quotes wget puts around a name: '...' under LC_ALL=C, the
-// UTF-8 ‘...’ or “...” elsewhere.
-std::string_view unquote(std::string_view text) {
-  text = trim(text);
-  for (std::string_view quote :
-       {"'", "\"", "`", "\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9C", "\xE2\x80\x9D"}) {
-    if (starts_with(text, quote)) text.remove_prefix(quote.size());
-    if (text.size() >= quote.size() && text.substr(text.size() - quote.size()) == quote)
-      text.remove_suffix(quote.size());
-  }
-  return text;
-}
-
-}  // namespace
 
 OutputPathLearner::OutputPathLearner(std::optional<std::string> tool_dir)
     : tool_dir_(std::move(tool_dir)) {}
@@ -76,8 +57,8 @@ void OutputPathLearner::on_line(std::string_view text) {
     in_results_ = false;
     return;
   }
-  if (starts_with(line, "Saving to: ")) {  // wget
-    wrote(unquote(line.substr(11)), false);
+  if (line.starts_with("Saving to: ")) {  // wget
+    wrote(progress::unquote_name(line.substr(11)), false);
     return;
   }
   // wget: "2026-11-22 02:31:21 (2.01 MB/s) - 'dl/model.safetensors' saved [6000000/6000000]"
@@ -88,7 +69,7 @@ void OutputPathLearner::on_line(std::string_view text) {
     const std::size_t close = counts.find(']');
     const bool whole = slash == std::string_view::npos ||
                        counts.substr(0, slash) == counts.substr(slash + 1, close - slash - 1);
-    const std::string_view name = unquote(line.substr(dash + 4, saved - dash - 4));
+    const std::string_view name = progress::unquote_name(line.substr(dash + 4, saved - dash - 4));
     wrote(name, false);
     if (whole) finished(name);
     return;
@@ -107,11 +88,11 @@ void OutputPathLearner::on_line(std::string_view text) {
     finished(name);
     return;
   }
-  if (starts_with(line, "FILE: ")) {  // aria2c's progress summary
+  if (line.starts_with("FILE: ")) {  // aria2c's progress summary
     wrote(line.substr(6), true);
     return;
   }
-  if (starts_with(line, "gid ") && line.find("|stat|") != std::string_view::npos) {
+  if (line.starts_with("gid ") && line.find("|stat|") != std::string_view::npos) {
     in_results_ = true;
     return;
   }

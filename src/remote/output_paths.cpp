@@ -17,10 +17,6 @@ using shell::Vars;
 // `bash -c '...'` levels followed; deeper is no real command.
 constexpr int kMaxDepth = 4;
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
 std::string_view base_of(std::string_view path) {
   const std::size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
@@ -150,7 +146,7 @@ Args read_args(const std::vector<std::optional<std::string>>& words, std::size_t
       for (++i; i < words.size(); ++i) args.operands.push_back(words[i]);
       break;
     }
-    if (starts_with(w, "--")) {
+    if (w.starts_with("--")) {
       const std::size_t eq = w.find('=');
       const std::string name = w.substr(0, eq);
       if (eq != std::string::npos) {
@@ -216,9 +212,9 @@ std::size_t skip_wrapper(const std::vector<std::optional<std::string>>& words, s
                                 w == "--kill-after";
     if (program == "env" && (w == "-C" || w == "--chdir") && i + 1 < words.size()) {
       cwd = to_path(words[i + 1], cwd);
-    } else if (program == "env" && starts_with(w, "-C") && w.size() > 2) {
+    } else if (program == "env" && w.starts_with("-C") && w.size() > 2) {
       cwd = to_path(w.substr(2), cwd);
-    } else if (program == "env" && starts_with(w, "--chdir=")) {
+    } else if (program == "env" && w.starts_with("--chdir=")) {
       cwd = to_path(w.substr(8), cwd);
     }
     if (separate_value) ++i;
@@ -413,7 +409,7 @@ class Planner {
                const State& state, const std::optional<std::string>& cwd, int depth) {
     if (depth >= kMaxDepth) return;
     for (std::size_t k = from; k + 1 < words.size(); ++k) {
-      if (!words[k] || !starts_with(*words[k], "-") || starts_with(*words[k], "--")) return;
+      if (!words[k] || !words[k]->starts_with("-") || words[k]->starts_with("--")) return;
       if (words[k]->find('c') == std::string::npos) continue;
       if (!words[k + 1]) return;
       State child;

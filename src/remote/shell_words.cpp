@@ -4,6 +4,7 @@
 // a word was, so that '$UI_HOME' (literal) and "$UI_HOME" (expanded) differ.
 #include "remote/shell_words.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/text.hpp"
@@ -143,7 +144,11 @@ class Lexer {
       i_ = end == s_.size() ? end : end + 1;
       bool plain = !inside.empty() && is_name_start(inside.front());
       for (char k : inside) plain = plain && is_name_char(k);
-      piece(plain ? Piece::Kind::kVar : Piece::Kind::kUnknown, std::string(inside), quoted);
+      if (plain) {
+        piece(Piece::Kind::kVar, std::string(inside), quoted);
+      } else {
+        piece(Piece::Kind::kUnknown, std::string(s_.substr(start, i_ - start)), quoted);
+      }
     } else if (c == '(') {
       int depth = 0;
       while (i_ < s_.size()) {
@@ -151,24 +156,24 @@ class Lexer {
         if (k == '(') ++depth;
         if (k == ')' && --depth == 0) break;
       }
-      piece(Piece::Kind::kUnknown, "", quoted);
+      piece(Piece::Kind::kUnknown, std::string(s_.substr(start, i_ - start)), quoted);
     } else if (c == '\'' && !quoted) {  // bash $'...'
       const std::size_t close = s_.find('\'', i_ + 1);
       i_ = close == std::string_view::npos ? s_.size() : close + 1;
-      piece(Piece::Kind::kUnknown, "", quoted);
+      piece(Piece::Kind::kUnknown, std::string(s_.substr(start, i_ - start)), quoted);
     } else if ((c >= '0' && c <= '9') || std::string_view("@*#?$!-").find(c) != std::string::npos) {
       ++i_;
-      piece(Piece::Kind::kUnknown, "", quoted);
+      piece(Piece::Kind::kUnknown, std::string(s_.substr(start, i_ - start)), quoted);
     } else {
       text("$", quoted);
     }
   }
 
   void backquote() {
-    ++i_;
+    const std::size_t start = i_++;
     while (i_ < s_.size() && s_[i_] != '`') i_ += s_[i_] == '\\' ? 2 : 1;
-    ++i_;
-    piece(Piece::Kind::kUnknown, "", true);
+    i_ = std::min(i_ + 1, s_.size());
+    piece(Piece::Kind::kUnknown, std::string(s_.substr(start, i_ - start)), true);
   }
 
   void text(std::string_view t, bool quoted) {
@@ -249,6 +254,25 @@ std::optional<std::string> expand(const Word& word, const Vars& vars) {
       }
       case Piece::Kind::kUnknown:
         return std::nullopt;
+    }
+  }
+  return out;
+}
+
+std::string spelled(const Word& word) {
+  std::string out;
+  for (const Piece& p : word.pieces) {
+    switch (p.kind) {
+      case Piece::Kind::kText:
+      case Piece::Kind::kUnknown:
+        out += p.text;
+        break;
+      case Piece::Kind::kLogin:
+        out += '~';
+        break;
+      case Piece::Kind::kVar:
+        out += "$" + p.text;
+        break;
     }
   }
   return out;

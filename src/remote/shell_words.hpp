@@ -26,7 +26,8 @@ struct Piece {
     kText,     // literal text (quotes removed)
     kVar,      // $NAME or ${NAME}; `text` is the name
     kLogin,    // a leading unquoted ~ or $HOME: the login directory
-    kUnknown,  // $(...), `...`, $1, ${x:-y}, $'...': not predictable
+    kUnknown,  // $(...), `...`, $1, ${x:-y}, $'...': not predictable;
+               // `text` is the expansion as written
   };
   Kind kind = Kind::kText;
   std::string text;
@@ -62,6 +63,10 @@ using Vars = std::map<std::string, std::optional<std::string>>;
 // glob, control characters in a value. kLogin becomes kLoginDir (only at the
 // start; elsewhere the word is unknown).
 std::optional<std::string> expand(const Word& word, const Vars& vars);
+
+// The word as a reader sees it: quotes removed, expansions as written
+// ("$KEY", "~", "$(pwd)").
+std::string spelled(const Word& word);
 
 // `NAME=value` (the first piece is unquoted text with a valid name before
 // '='): the name and the value's word (its pieces as if quoted: assignments

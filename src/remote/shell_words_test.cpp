@@ -88,5 +88,15 @@ TEST(ShellWords, SurvivesUnterminatedQuotesAndSubstitutions) {
   }
 }
 
+TEST(ShellWords, SpellsWordsWithExpansionsAsWritten) {
+  const auto commands =
+      split_commands(R"(x "$KEY" ${D}/m ~/a $(pwd)/y `id -u` ${D:-y} $1 $'a' 'q r')");
+  ASSERT_EQ(commands.size(), 1u);
+  std::vector<std::string> spellings;
+  for (const Word& word : commands[0].words) spellings.push_back(spelled(word));
+  EXPECT_EQ(spellings, (std::vector<std::string>{"x", "$KEY", "$D/m", "~/a", "$(pwd)/y", "`id -u`",
+                                                 "${D:-y}", "$1", "$'a'", "q r"}));
+}
+
 }  // namespace
 }  // namespace haul::remote::shell

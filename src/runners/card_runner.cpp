@@ -53,11 +53,7 @@ Result<void> CardRunner::prepare(Job& job, const core::JobRequest& request) cons
   return {};
 }
 
-std::string CardRunner::identity(const Job& job) const {
-  std::string commands;
-  for (const core::Item& item : job.items) commands += item.source + '\n';
-  return commands;
-}
+std::string CardRunner::identity(const Job& job) const { return core::item_sources(job); }
 
 void CardRunner::start(const std::string& job_id) {
   const Job* job = host_.job(job_id);

@@ -78,12 +78,7 @@ Result<void> FetchRunner::prepare(Job& job, const core::JobRequest& request) con
   return {};
 }
 
-std::string FetchRunner::identity(const Job& job) const {
-  if (needs_resolution(job, getenv_)) return job.source;
-  std::string sources;
-  for (const core::Item& item : job.items) sources += item.source + '\n';
-  return sources;
-}
+std::string FetchRunner::identity(const Job& job) const { return source_identity(job, getenv_); }
 
 void FetchRunner::start(const std::string& job_id) {
   const Job* job = host_.job(job_id);

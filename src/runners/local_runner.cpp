@@ -108,11 +108,7 @@ Result<void> LocalRunner::prepare(Job& job, const core::JobRequest& request) con
 }
 
 std::string LocalRunner::identity(const Job& job) const {
-  // A resolved job's items are its files; the source names the job.
-  if (needs_resolution(job, options_.getenv)) return job.source;
-  std::string sources;
-  for (const core::Item& item : job.items) sources += item.source + '\n';
-  return sources;
+  return source_identity(job, options_.getenv);
 }
 
 std::string LocalRunner::host_of(const Job& job) const {
@@ -298,7 +294,7 @@ void LocalRunner::handle_finished(transfer::TransferId id,
     const std::string key = job != nullptr ? job->items[slot.item].source : std::string();
     Result<void> finished;
     if (auto planned = a.planned.find(key); planned != a.planned.end())
-      finished = sources::finish_planned_file(planned->second, a.destination, result->destination);
+      finished = sources::finish_planned_file(planned->second, a.destination);
     if (!finished) {
       item_failed(slot.job_id, a, slot.item, finished.error());
     } else {

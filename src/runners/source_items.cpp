@@ -56,6 +56,10 @@ bool needs_resolution(const core::Job& job, const sources::GetEnv& getenv) {
   return sources::source_kind(job.source, getenv) != sources::SourceKind::kUrl;
 }
 
+std::string source_identity(const core::Job& job, const sources::GetEnv& getenv) {
+  return needs_resolution(job, getenv) ? job.source : core::item_sources(job);
+}
+
 sources::ResolveOptions resolve_options(const core::Job& job, const sources::GetEnv& getenv) {
   sources::ResolveOptions options;
   options.getenv = getenv;
@@ -97,7 +101,7 @@ Result<std::vector<core::Item>> items_from_plan(const core::Job& job, sources::P
           core::next_item_state(core::ItemState::kQueued, core::ItemEvent::kSucceeded).value();
       item.path = (destination / file.relative_path).string();
       item.bytes_done = file.size.value_or(0);
-      if (auto linked = sources::finish_planned_file(file, destination, item.path); !linked)
+      if (auto linked = sources::finish_planned_file(file, destination); !linked)
         return fail(linked.error());
     }
     items.push_back(std::move(item));

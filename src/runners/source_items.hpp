@@ -30,6 +30,10 @@ void name_after_source(core::Job& job, const sources::GetEnv& getenv);
 // (signed URLs expire); plain URLs need not.
 bool needs_resolution(const core::Job& job, const sources::GetEnv& getenv);
 
+// What makes two jobs of native sources the same work: the source of a job
+// resolved at every attempt, else its items' sources.
+std::string source_identity(const core::Job& job, const sources::GetEnv& getenv);
+
 // A job's source_options as the resolver takes them.
 sources::ResolveOptions resolve_options(const core::Job& job, const sources::GetEnv& getenv);
 

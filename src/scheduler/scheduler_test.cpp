@@ -87,7 +87,7 @@ class ScriptedRunner final : public JobRunner {
     const core::Job* job = host_.job(id);
     for (std::size_t i = 0; i < job->items.size(); ++i) {
       host_.item_started(id, i);
-      host_.item_progress(id, i, ItemProgress{100, 100, 10.0});
+      host_.item_progress(id, i, ItemProgress{100, 100, 10.0, {}, {}, {}, {}});
       host_.item_finished(id, i, ItemOutcome{"/models/f" + std::to_string(i), 100, "abc"});
     }
     end(id, {});

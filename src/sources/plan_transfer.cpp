@@ -63,8 +63,7 @@ Result<void> write_sidecars(const Plan& plan, const fs::path& destination) {
   return {};
 }
 
-Result<void> finish_planned_file(const PlannedFile& file, const fs::path& destination,
-                                 const fs::path& path) {
+Result<void> finish_planned_file(const PlannedFile& file, const fs::path& destination) {
   if (file.link_path.empty()) return {};
   if (!is_safe_relative_path(file.link_path))
     return fail(ErrorCode::kPermissionDenied, "refusing link path '" + file.link_path + "'");

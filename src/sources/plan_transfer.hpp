@@ -26,10 +26,9 @@ Result<transfer::TransferRequest> transfer_request_for(const PlannedFile& file,
 // reader never sees half a file). Errors: kIo naming the file.
 Result<void> write_sidecars(const Plan& plan, const std::filesystem::path& destination);
 
-// After `file` was downloaded to `path` (verified by the engine: SHA-256, or
-// the git blob id of a small Hub file): makes its link (HF cache snapshots)
-// if it has one. Errors: kIo naming the link.
-Result<void> finish_planned_file(const PlannedFile& file, const std::filesystem::path& destination,
-                                 const std::filesystem::path& path);
+// After `file` was downloaded into `destination` (verified by the engine:
+// SHA-256, or the git blob id of a small Hub file): makes its link (HF cache
+// snapshots) if it has one. Errors: kIo naming the link.
+Result<void> finish_planned_file(const PlannedFile& file, const std::filesystem::path& destination);
 
 }  // namespace haul::sources

@@ -98,10 +98,18 @@ TEST_P(JobStoreContract, RoundTripsAFullyPopulatedJob) {
 }
 
 TEST_P(JobStoreContract, InstancesAreStoredReplacedAndDeleted) {
-  core::Instance a{"123456", "ssh -p 44686 root@109.231.106.68 -L 8080:localhost:8080",
-                   "/workspace/ComfyUI", 1, at_ms(1'700'000'000'000)};
-  core::Instance b{"gpu-2", "ssh root@10.0.0.2 -i '/keys/my key'", "/opt/ui 'quoted'", 2,
-                   at_ms(1'700'000'000'500)};
+  core::Instance a{"123456",
+                   "ssh -p 44686 root@109.231.106.68 -L 8080:localhost:8080",
+                   "/workspace/ComfyUI",
+                   1,
+                   at_ms(1'700'000'000'000),
+                   {}};
+  core::Instance b{"gpu-2",
+                   "ssh root@10.0.0.2 -i '/keys/my key'",
+                   "/opt/ui 'quoted'",
+                   2,
+                   at_ms(1'700'000'000'500),
+                   {}};
   auto store = open_store();
   WriteBatch first;
   first.instance_upserts = {a, b};
@@ -319,7 +327,7 @@ INSTANTIATE_TEST_SUITE_P(
                        [](const fs::path&, std::size_t capacity) -> std::unique_ptr<JobStore> {
                          return std::make_unique<MemoryJobStore>(capacity);
                        }}),
-    [](const ::testing::TestParamInfo<Implementation>& info) { return info.param.name; });
+    [](const ::testing::TestParamInfo<Implementation>& param) { return param.param.name; });
 
 }  // namespace
 }  // namespace haul::store

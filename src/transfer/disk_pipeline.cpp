@@ -365,6 +365,7 @@ void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, const std::st
                                                part->destination.filename().string() +
                                                ": expected " + *expected + ", got " + digest));
   }
+  std::string checked_git;
   if (!expected_git.empty()) {
     // Hashed on the way when the size was known, else read back once here.
     const std::string got = git_sha1.empty() ? git_sha1_of(*part, fd, size) : git_sha1;
@@ -375,6 +376,7 @@ void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, const std::st
                                                  part->destination.filename().string() +
                                                  ": expected " + expected_git + ", got " + got));
     }
+    checked_git = got;
   }
   if (auto renamed = fs_->rename(part->part, part->destination); !renamed)
     return done(fail(renamed.error()));
@@ -382,7 +384,7 @@ void DiskPipeline::finalize(const std::shared_ptr<PartFile>& part, const std::st
     return done(fail(synced.error()));
   }
   fs_->remove(part->state);
-  done(FinalizedFile{size, digest});
+  done(FinalizedFile{size, digest, checked_git});
 }
 
 std::string DiskPipeline::git_sha1_of(PartFile& part, int fd, std::uint64_t size) {

@@ -15,10 +15,6 @@ constexpr std::string_view kStage = "download";
 // Bounds what a hostile or broken stream can make the parser remember.
 constexpr std::size_t kMaxRemembered = 256;
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
 std::string_view after(std::string_view text, std::string_view marker) {
   const std::size_t at = text.find(marker);
   return at == std::string_view::npos ? std::string_view() : text.substr(at + marker.size());
@@ -76,7 +72,7 @@ std::optional<Aria2Readout> parse_aria2_readout(std::string_view line) {
     const std::vector<Token> tokens = split_tokens(line.substr(i + 1, close - i - 1));
     i = close + 1;
     if (tokens.empty()) return std::nullopt;
-    if (starts_with(tokens[0].text, "DL:") && tokens.size() == 1) {
+    if (tokens[0].text.starts_with("DL:") && tokens.size() == 1) {
       readout.speed = parse_aria2_size(tokens[0].text.substr(3));
       continue;
     }
@@ -88,8 +84,8 @@ std::optional<Aria2Readout> parse_aria2_readout(std::string_view line) {
     if (!parse_progress(tokens[1].text, item)) return std::nullopt;
     for (std::size_t k = 2; k < tokens.size(); ++k) {
       const std::string_view t = tokens[k].text;
-      if (starts_with(t, "DL:")) item.speed = parse_aria2_size(t.substr(3));
-      if (starts_with(t, "ETA:")) item.eta_seconds = parse_unit_duration(t.substr(4));
+      if (t.starts_with("DL:")) item.speed = parse_aria2_size(t.substr(3));
+      if (t.starts_with("ETA:")) item.eta_seconds = parse_unit_duration(t.substr(4));
     }
     readout.items.push_back(std::move(item));
   }
@@ -136,7 +132,7 @@ void Aria2cParser::on_line(const Line& line, std::vector<ProgressUpdate>& out) {
   const std::string_view text = trim(line.text);
   // "Exception: [...] errorCode=3 URI=..." then "  -> [...] errorCode=3 Resource
   // not found": the deepest cause is the reason a user can act on.
-  if (starts_with(text, "Exception: ") || starts_with(text, "-> ")) {
+  if (text.starts_with("Exception: ") || text.starts_with("-> ")) {
     const std::string_view code = after(text, "errorCode=");
     if (!code.empty()) exception_ = "errorCode=" + std::string(code);
     return;
@@ -147,12 +143,12 @@ void Aria2cParser::on_line(const Line& line, std::vector<ProgressUpdate>& out) {
     in_results_ = false;
     return;
   }
-  if (starts_with(text, "*** Download Progress Summary")) {
+  if (text.starts_with("*** Download Progress Summary")) {
     in_box_ = true;
     return;
   }
-  if (is_rule(text) || starts_with(text, "Status Legend") || starts_with(text, "(OK)") ||
-      starts_with(text, "(ERR)") || starts_with(text, "(INPR)") || starts_with(text, "(RM)")) {
+  if (is_rule(text) || text.starts_with("Status Legend") || text.starts_with("(OK)") ||
+      text.starts_with("(ERR)") || text.starts_with("(INPR)") || text.starts_with("(RM)")) {
     return;
   }
   if (const auto parsed = parse_aria2_readout(text)) {
@@ -163,13 +159,13 @@ void Aria2cParser::on_line(const Line& line, std::vector<ProgressUpdate>& out) {
     }
     return;
   }
-  if (starts_with(text, "FILE: ")) {
+  if (text.starts_with("FILE: ")) {
     if (!box_gid_.empty() && gid_names_.size() < kMaxRemembered) {
       gid_names_.emplace_back(box_gid_, std::string(base_name(trim(text.substr(6)))));
     }
     return;
   }
-  if (starts_with(text, "gid ") && text.find("|stat|") != std::string_view::npos) {
+  if (text.starts_with("gid ") && text.find("|stat|") != std::string_view::npos) {
     in_results_ = true;
     return;
   }

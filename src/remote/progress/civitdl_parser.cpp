@@ -18,10 +18,6 @@ using Kind = ProgressUpdate::Kind;
 constexpr std::size_t kMessageIndent = 4;
 constexpr std::size_t kMaxBlockText = 1024;
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
 // `Now downloading "Some LoRA"...` -> Some LoRA (names may hold quotes).
 std::string quoted(std::string_view text) {
   const std::size_t open = text.find('"');
@@ -128,37 +124,37 @@ void CivitdlParser::on_line(const Line& line, std::vector<ProgressUpdate>& out) 
     return;
   }
   if (is_rule(text)) return;
-  if (starts_with(text, "Now downloading \"")) {
+  if (text.starts_with("Now downloading \"")) {
     model_ = quoted(text);
     emit(Kind::kStageStart, "", "", out);
     return;
   }
-  if (starts_with(text, "Download completed for \"")) {
+  if (text.starts_with("Download completed for \"")) {
     model_ = quoted(text);
     emit(Kind::kStageComplete, "", "", out);
     return;
   }
   if (bar(line, out)) return;
-  if (starts_with(text, "Max retry of ")) {
+  if (text.starts_with("Max retry of ")) {
     emit(Kind::kError, "", text, out);
     return;
   }
-  if (in_block_ && !starts_with(text, "Retrying to download")) {
+  if (in_block_ && !text.starts_with("Retrying to download")) {
     if (block_text_.size() < kMaxBlockText)
       block_text_ += (block_text_.empty() ? "" : " ") + std::string(text);
     return;
   }
-  if (starts_with(text, "- ")) {
-    if (starts_with(text, "- Model Directory Path:")) emit(Kind::kMessage, "", text.substr(2), out);
-    if (starts_with(text, "- Path:")) emit(Kind::kMessage, "cache", text.substr(2), out);
+  if (text.starts_with("- ")) {
+    if (text.starts_with("- Model Directory Path:")) emit(Kind::kMessage, "", text.substr(2), out);
+    if (text.starts_with("- Path:")) emit(Kind::kMessage, "cache", text.substr(2), out);
     return;  // model id, version id and the other paths of the blocks
   }
-  if (starts_with(text, "Cache of model") || starts_with(text, "Model already existed") ||
-      starts_with(text, "Model file already existed") || starts_with(text, "Copying to new path")) {
+  if (text.starts_with("Cache of model") || text.starts_with("Model already existed") ||
+      text.starts_with("Model file already existed") || text.starts_with("Copying to new path")) {
     emit(Kind::kMessage, "cache", text, out);
     return;
   }
-  emit(Kind::kMessage, starts_with(text, "No images to download") ? "images" : "", text, out);
+  emit(Kind::kMessage, text.starts_with("No images to download") ? "images" : "", text, out);
 }
 
 void CivitdlParser::on_finish(std::vector<ProgressUpdate>& out) {

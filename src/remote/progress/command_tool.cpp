@@ -6,6 +6,7 @@
 #include "base/text.hpp"
 #include "remote/progress/progress_parser.hpp"
 #include "remote/progress/text_fields.hpp"
+#include "remote/shell_words.hpp"
 
 namespace haul::remote::progress {
 
@@ -13,122 +14,6 @@ namespace {
 
 // Nested `bash -c '...'` levels we look into; deeper is not a real command.
 constexpr int kMaxShellDepth = 4;
-
-class Splitter {
- public:
-  explicit Splitter(std::string_view text) : text_(text) {}
-
-  std::vector<std::vector<std::string>> run() {
-    while (i_ < text_.size()) step();
-    end_command();
-    return std::move(commands_);
-  }
-
- private:
-  void step() {
-    const char c = text_[i_];
-    if (c == ' ' || c == '\t') {
-      end_word();
-      ++i_;
-    } else if (c == '\n' || c == ';' || c == '&' || c == '|' || c == '(' || c == ')') {
-      end_command();
-      ++i_;
-    } else if (c == '>' || c == '<') {
-      redirection();
-    } else if (c == '#' && !in_word_) {
-      while (i_ < text_.size() && text_[i_] != '\n') ++i_;
-    } else if (c == '\'') {
-      in_word_ = true;
-      const std::size_t close = text_.find('\'', i_ + 1);
-      const std::size_t end = close == std::string_view::npos ? text_.size() : close;
-      word_.append(text_.substr(i_ + 1, end - i_ - 1));
-      i_ = end == text_.size() ? end : end + 1;
-    } else if (c == '"') {
-      double_quoted();
-    } else if (c == '\\') {
-      if (i_ + 1 < text_.size() && text_[i_ + 1] != '\n') {
-        in_word_ = true;
-        word_.push_back(text_[i_ + 1]);
-      }
-      i_ += 2;  // backslash-newline continues the line
-    } else if (c == '$' && i_ + 1 < text_.size() && text_[i_ + 1] == '(') {
-      substitution();
-    } else {
-      in_word_ = true;
-      word_.push_back(c);
-      ++i_;
-    }
-  }
-
-  void double_quoted() {
-    in_word_ = true;
-    ++i_;
-    while (i_ < text_.size() && text_[i_] != '"') {
-      if (text_[i_] == '\\' && i_ + 1 < text_.size() &&
-          std::string_view("\"\\$`").find(text_[i_ + 1]) != std::string_view::npos) {
-        ++i_;
-      }
-      word_.push_back(text_[i_]);
-      ++i_;
-    }
-    ++i_;
-  }
-
-  // "$(...)" stays in the word as written, parentheses balanced.
-  void substitution() {
-    in_word_ = true;
-    word_.push_back('$');
-    ++i_;
-    int depth = 0;
-    while (i_ < text_.size()) {
-      const char c = text_[i_++];
-      word_.push_back(c);
-      if (c == '(') ++depth;
-      if (c == ')' && --depth == 0) break;
-    }
-  }
-
-  // "2>&1", "> log", ">>log", "<in": the operator and its target are no words.
-  void redirection() {
-    const bool fd_prefix =
-        in_word_ && !word_.empty() &&
-        std::all_of(word_.begin(), word_.end(), [](char d) { return d >= '0' && d <= '9'; });
-    if (fd_prefix) {
-      word_.clear();
-      in_word_ = false;
-    } else {
-      end_word();
-    }
-    while (i_ < text_.size() && (text_[i_] == '>' || text_[i_] == '<' || text_[i_] == '&')) ++i_;
-    skip_next_word_ = true;
-  }
-
-  void end_word() {
-    if (!in_word_) return;
-    if (skip_next_word_) {
-      skip_next_word_ = false;
-    } else {
-      current_.push_back(std::move(word_));
-    }
-    word_.clear();
-    in_word_ = false;
-  }
-
-  void end_command() {
-    end_word();
-    skip_next_word_ = false;
-    if (!current_.empty()) commands_.push_back(std::move(current_));
-    current_.clear();
-  }
-
-  std::string_view text_;
-  std::size_t i_ = 0;
-  std::string word_;
-  bool in_word_ = false;
-  bool skip_next_word_ = false;
-  std::vector<std::string> current_;
-  std::vector<std::vector<std::string>> commands_;
-};
 
 bool is_assignment(std::string_view word) {
   const std::size_t eq = word.find('=');
@@ -142,15 +27,11 @@ bool is_assignment(std::string_view word) {
   return true;
 }
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
 // Skips leading options of a wrapper such as sudo; `with_argument` lists the
 // short options that take a separate argument.
 std::size_t skip_options(const std::vector<std::string>& words, std::size_t i,
                          std::string_view with_argument) {
-  while (i < words.size() && starts_with(words[i], "-") && words[i] != "-") {
+  while (i < words.size() && words[i].starts_with("-") && words[i] != "-") {
     if (words[i] == "--") return i + 1;
     const bool takes_argument = words[i].size() == 2 && !with_argument.empty() &&
                                 with_argument.find(words[i][1]) != std::string_view::npos;
@@ -186,7 +67,7 @@ std::optional<std::string> option_value(const std::vector<std::string>& words, s
     if (!long_name.empty() && word == long_name) {
       if (i + 1 < words.size()) found = words[i + 1];
       ++i;
-    } else if (!long_name.empty() && starts_with(word, std::string(long_name) + "=")) {
+    } else if (!long_name.empty() && word.starts_with(std::string(long_name) + "=")) {
       found = word.substr(long_name.size() + 1);
     } else if (const std::size_t p = cluster_position(word, letter); p != std::string::npos) {
       if (p + 1 < word.size()) {
@@ -224,7 +105,7 @@ std::string url_file_name(const std::vector<std::string>& words, std::size_t fro
 }
 
 bool is_python(std::string_view program) {
-  if (!starts_with(program, "python")) return false;
+  if (!program.starts_with("python")) return false;
   return std::all_of(program.begin() + 6, program.end(),
                      [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
@@ -281,13 +162,13 @@ std::optional<CommandTool> classify(const std::vector<std::string>& words, int d
   } else if (is_python(program)) {
     if (args >= words.size()) return std::nullopt;
     const auto module = option_value(words, args, 'm', "");
-    result.tool = module && starts_with(*module, "civitdl") ? Tool::kCivitdl : Tool::kTqdm;
+    result.tool = module && module->starts_with("civitdl") ? Tool::kCivitdl : Tool::kTqdm;
   } else if (program == "sh" || program == "bash" || program == "dash" || program == "zsh" ||
              program == "ash") {
     // bash -c 'script', bash -lc 'script': the script is the command.
     for (std::size_t k = args; k + 1 < words.size(); ++k) {
       const std::string& flag = words[k];
-      if (!starts_with(flag, "-") || starts_with(flag, "--")) break;
+      if (!flag.starts_with("-") || flag.starts_with("--")) break;
       if (flag.find('c') != std::string::npos) {
         if (depth >= kMaxShellDepth) return std::nullopt;
         return detect(words[k + 1], depth + 1);
@@ -317,7 +198,13 @@ std::optional<CommandTool> detect(std::string_view shell_command, int depth) {
 }  // namespace
 
 std::vector<std::vector<std::string>> split_simple_commands(std::string_view shell_command) {
-  return Splitter(shell_command).run();
+  std::vector<std::vector<std::string>> commands;
+  for (const shell::Command& command : shell::split_commands(shell_command)) {
+    if (command.words.empty()) continue;
+    std::vector<std::string>& words = commands.emplace_back();
+    for (const shell::Word& word : command.words) words.push_back(shell::spelled(word));
+  }
+  return commands;
 }
 
 CommandTool detect_tool(std::string_view shell_command) {

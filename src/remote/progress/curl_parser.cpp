@@ -21,10 +21,6 @@ constexpr std::string_view kStage = "download";
 constexpr std::size_t kOldTail = 3 * (1 + 8) + 1 + 5;
 constexpr std::size_t kNewTail = 3 * (1 + 7) + 1 + 6;
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
 std::optional<double> whole_percent(std::string_view text) {
   const auto value = parse_unsigned_decimal(text);
   if (!value || *value > 100 || text.find('.') != std::string_view::npos) return std::nullopt;
@@ -123,16 +119,16 @@ void CurlParser::complete(std::optional<std::uint64_t> downloaded,
 void CurlParser::on_line(const Line& line, std::vector<ProgressUpdate>& out) {
   const std::string_view text = trim(line.text);
   if (text.empty()) return;
-  if (starts_with(text, "% Total")) {  // the meter header: a transfer starts
+  if (text.starts_with("% Total")) {  // the meter header: a transfer starts
     start(out);
     return;
   }
-  if (starts_with(text, "Dload")) return;
-  if (starts_with(text, "** Resuming transfer from byte position ")) {
+  if (text.starts_with("Dload")) return;
+  if (text.starts_with("** Resuming transfer from byte position ")) {
     // The meter then counts only this transfer; the file also holds the offset.
     resume_offset_ = to_byte_count(parse_unsigned_decimal(text.substr(40)).value_or(0)).value_or(0);
   }
-  if (starts_with(text, "curl: (")) {
+  if (text.starts_with("curl: (")) {
     error_ = true;
     ended_unsized_ = false;
     resume_offset_ = 0;

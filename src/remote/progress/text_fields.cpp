@@ -146,6 +146,16 @@ std::optional<double> find_percent(std::string_view text) {
   return found;
 }
 
+std::string_view unquote_name(std::string_view text) {
+  text = trim(text);
+  for (std::string_view quote :
+       {"'", "\"", "`", "\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9C", "\xE2\x80\x9D"}) {
+    if (text.starts_with(quote)) text.remove_prefix(quote.size());
+    if (text.ends_with(quote)) text.remove_suffix(quote.size());
+  }
+  return text;
+}
+
 std::string_view base_name(std::string_view path) {
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   const std::size_t slash = path.rfind('/');

@@ -44,6 +44,10 @@ std::optional<std::int64_t> parse_unit_duration(std::string_view text);
 // The last "NN%" or "NN.N%" in the text with a value in [0, 100].
 std::optional<double> find_percent(std::string_view text);
 
+// A name without the quotes wget puts around it: '...' under LC_ALL=C, the
+// UTF-8 ‘...’ or “...” elsewhere; trimmed.
+std::string_view unquote_name(std::string_view text);
+
 // The final path component: "out/model.safetensors" -> "model.safetensors".
 std::string_view base_name(std::string_view path);
 

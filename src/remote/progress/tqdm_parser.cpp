@@ -14,10 +14,6 @@ using Kind = ProgressUpdate::Kind;
 
 constexpr std::size_t kMaxRemembered = 256;
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
@@ -51,7 +47,7 @@ std::optional<double> number_with_unit(std::string_view text, std::string& unit)
 // "120MB/s", "60.9MiB/s", " 2.38it/s", "?B/s", "1.30s/iB" (slower than 1/s).
 bool parse_rate(std::string_view token, TqdmFrame& frame) {
   token = trim(token);
-  if (starts_with(token, "?")) {
+  if (token.starts_with("?")) {
     if (!ends_with(token, "/s")) return false;
     frame.unit = std::string(token.substr(1, token.size() - 3));
     return true;
@@ -199,17 +195,17 @@ void TqdmParser::on_line(const Line& line, std::vector<ProgressUpdate>& out) {
   if (text.empty() || is_rule(text)) return;
   const auto frame = parse_tqdm_frame(text);
   if (!frame) {
-    if (starts_with(text, "Traceback (") || starts_with(text, "File \"")) return;
-    const bool error = is_python_error_line(text) || starts_with(text, "Error: ");
+    if (text.starts_with("Traceback (") || text.starts_with("File \"")) return;
+    const bool error = is_python_error_line(text) || text.starts_with("Error: ");
     ProgressUpdate u = make_update(error ? Kind::kError : Kind::kMessage, "", "");
     u.message = clean_message(text);
     out.push_back(std::move(u));
     return;
   }
   const std::string& name = frame->description;
-  const std::string_view stage = frame->bytes()                   ? "download"
-                                 : starts_with(name, "Fetching ") ? "files"
-                                                                  : "run";
+  const std::string_view stage = frame->bytes()                  ? "download"
+                                 : name.starts_with("Fetching ") ? "files"
+                                                                 : "run";
   const bool at_end = (frame->percent && *frame->percent >= 100) ||
                       (frame->count && frame->total && *frame->count >= *frame->total);
   auto bar = bars_.find(name);

@@ -17,24 +17,6 @@ constexpr std::string_view kStage = "download";
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
-// Removes the quotes wget puts around file names: '...' under LC_ALL=C, the
-// UTF-8 ‘...’ or “...” elsewhere.
-std::string_view unquote(std::string_view text) {
-  text = trim(text);
-  for (std::string_view quote :
-       {"'", "\"", "`", "\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9C", "\xE2\x80\x9D"}) {
-    if (starts_with(text, quote)) text.remove_prefix(quote.size());
-    if (text.size() >= quote.size() && text.substr(text.size() - quote.size()) == quote) {
-      text.remove_suffix(quote.size());
-    }
-  }
-  return text;
-}
-
 // wget's dot styles: dots per cluster, dots per row, bytes per dot.
 struct DotStyle {
   std::size_t spacing;
@@ -95,7 +77,7 @@ ProgressUpdate WgetParser::update(Kind kind) const {
 void WgetParser::on_line(const Line& line, std::vector<ProgressUpdate>& out) {
   const std::string_view text = trim(line.text);
   if (text.empty() || is_rule(text)) return;
-  if (starts_with(text, "--") && text.find("--  ") != std::string_view::npos) {
+  if (text.starts_with("--") && text.find("--  ") != std::string_view::npos) {
     // "--2026-11-22 02:31:18--  URL": a new request; its size is not known yet.
     total_.reset();
     dot_bytes_.reset();
@@ -108,11 +90,11 @@ void WgetParser::on_line(const Line& line, std::vector<ProgressUpdate>& out) {
         !base_name(path).empty()) {
       name_ = std::string(base_name(path));
     }
-  } else if (starts_with(text, "Length: ")) {
+  } else if (text.starts_with("Length: ")) {
     length_line(text.substr(8));
     return;
-  } else if (starts_with(text, "Saving to: ")) {
-    name_ = std::string(base_name(unquote(text.substr(11))));
+  } else if (text.starts_with("Saving to: ")) {
+    name_ = std::string(base_name(unquote_name(text.substr(11))));
     out.push_back(update(Kind::kStageStart));
     return;
   } else if (dot_row(line.text, out) || bar_frame(line.text, out) || saved_line(text, out) ||
@@ -297,7 +279,7 @@ bool WgetParser::saved_line(std::string_view text, std::vector<ProgressUpdate>& 
   const std::size_t slash = counts.find('/');
   const auto done = parse_unsigned_decimal(counts.substr(0, slash));
   if (!done) return false;
-  const std::string_view file = unquote(text.substr(dash + 4, saved - dash - 4));
+  const std::string_view file = unquote_name(text.substr(dash + 4, saved - dash - 4));
   if (!file.empty()) name_ = std::string(base_name(file));
   ProgressUpdate u = update(Kind::kStageComplete);
   u.downloaded = to_byte_count(*done);
@@ -322,11 +304,11 @@ bool WgetParser::error_line(std::string_view text, std::vector<ProgressUpdate>& 
   if (const std::size_t at = text.find("ERROR ");
       at != std::string_view::npos && at + 6 < text.size() && is_digit(text[at + 6])) {
     message = text.substr(at);  // "ERROR 404: File not found."
-  } else if (starts_with(text, "ERROR:") || starts_with(text, "wget: ") ||
+  } else if (text.starts_with("ERROR:") || text.starts_with("wget: ") ||
              text.find("failed: ") != std::string_view::npos ||
              text.find("Authentication Failed") != std::string_view::npos ||
-             starts_with(text, "Cannot write to") || starts_with(text, "Unable to establish") ||
-             starts_with(text, "No such file") || text == "Giving up.") {
+             text.starts_with("Cannot write to") || text.starts_with("Unable to establish") ||
+             text.starts_with("No such file") || text == "Giving up.") {
     message = text;
   } else {
     return false;

@@ -19,8 +19,10 @@ using namespace test_support;  // NOLINT(google-build-using-namespace): test hel
 class DbWorkerTest : public SqliteJobStoreTest {};
 
 TEST_F(DbWorkerTest, MergedWritesKeepJobsInstancesAndDeletes) {
-  core::Instance a{"gpu-1", "ssh root@10.0.0.1", "/workspace/ComfyUI", 1, at_ms(1'700'000'000'000)};
-  core::Instance b{"gpu-2", "ssh root@10.0.0.2", "/workspace/ComfyUI", 2, at_ms(1'700'000'000'500)};
+  core::Instance a{"gpu-1", "ssh root@10.0.0.1",      "/workspace/ComfyUI",
+                   1,       at_ms(1'700'000'000'000), {}};
+  core::Instance b{"gpu-2", "ssh root@10.0.0.2",      "/workspace/ComfyUI",
+                   2,       at_ms(1'700'000'000'500), {}};
   {
     DbWorker worker(open_store(), [](std::function<void()> task) { task(); });
     std::promise<void> queued;
