@@ -325,6 +325,40 @@ Result<core::JobRequest> parse_model_config(const json& object) {
   return request;
 }
 
+// One of a request's "files": {source, path, size?, sha256?, links?}: a
+// model's file, fetched to its own path.
+Result<core::FileSpec> parse_file_spec(const json& object, std::string& source) {
+  if (!object.is_object())
+    return fail(ErrorCode::kInvalidArgument, "each of 'files' must be an object");
+  core::FileSpec file;
+  for (const auto& [key, value] : object.items()) {
+    if (key == "source" || key == "path" || key == "sha256") {
+      if (!value.is_string() || value.get<std::string>().empty())
+        return fail(ErrorCode::kInvalidArgument, "'" + key + "' must be a non-empty string");
+      if (key == "source") source = value.get<std::string>();
+      if (key == "path") file.path = value.get<std::string>();
+      if (key == "sha256") file.sha256 = value.get<std::string>();
+    } else if (key == "size") {
+      if (!value.is_number_unsigned())
+        return fail(ErrorCode::kInvalidArgument, "'size' must be a byte count");
+      file.size = value.get<std::uint64_t>();
+    } else if (key == "links") {
+      if (!value.is_array())
+        return fail(ErrorCode::kInvalidArgument, "'links' must be an array of paths");
+      for (const json& link : value) {
+        if (!link.is_string() || link.get<std::string>().empty())
+          return fail(ErrorCode::kInvalidArgument, "'links' must hold paths");
+        file.links.push_back(link.get<std::string>());
+      }
+    } else {
+      return fail(ErrorCode::kInvalidArgument, "unknown field '" + key + "'");
+    }
+  }
+  if (source.empty()) return fail(ErrorCode::kInvalidArgument, "'source' is required");
+  if (file.path.empty()) return fail(ErrorCode::kInvalidArgument, "'path' is required");
+  return file;
+}
+
 Result<core::JobRequest> parse_one(const json& object) {
   if (!object.is_object())
     return fail(ErrorCode::kInvalidArgument, "each job must be a JSON object");
@@ -343,6 +377,19 @@ Result<core::JobRequest> parse_one(const json& object) {
         if (!source.is_string())
           return fail(ErrorCode::kInvalidArgument, "'sources' must hold strings");
         request.sources.push_back(source.get<std::string>());
+      }
+    } else if (key == "files") {
+      if (!value.is_array() || value.empty())
+        return fail(ErrorCode::kInvalidArgument, "'files' must be a non-empty array of objects");
+      for (std::size_t k = 0; k < value.size(); ++k) {
+        std::string source;
+        auto file = parse_file_spec(value[k], source);
+        if (!file) {
+          return fail(ErrorCode::kInvalidArgument,
+                      "files[" + std::to_string(k) + "]: " + file.error().message);
+        }
+        request.sources.push_back(std::move(source));
+        request.files.push_back(std::move(*file));
       }
     } else if (key == "target" || key == "dest" || key == "sha256" || key == "group" ||
                key == "name") {
@@ -391,6 +438,8 @@ Result<core::JobRequest> parse_one(const json& object) {
   if (object.contains("source") && object.contains("sources")) {
     return fail(ErrorCode::kInvalidArgument, "give 'source' or 'sources', not both");
   }
+  if (object.contains("files") && (object.contains("source") || object.contains("sources")))
+    return fail(ErrorCode::kInvalidArgument, "give 'files' or 'source(s)', not both");
   if (request.sources.empty())
     return fail(ErrorCode::kInvalidArgument, "'source' (or 'sources') is required");
   return request;

@@ -97,6 +97,25 @@ TEST(Dto, ParsesSingleAndBatchRequests) {
   EXPECT_TRUE(parse_job_requests(json::parse(R"([{"source":"https://a/1"}])"))->batch);
 }
 
+TEST(Dto, ParsesAModelsFilesIntoSourcesAndFileSpecs) {
+  auto parsed = parse_job_requests(json::parse(R"({"name":"z-image-turbo","files":[
+      {"source":"hf://leejet/Z-Image-Turbo-GGUF/z_image_turbo-Q8_0.gguf",
+       "path":"diffusion_models/z_image_turbo-Q8_0.gguf","size":7,
+       "sha256":"ab","links":["/srv/other-ui/unet/z.gguf"]},
+      {"source":"hf://black-forest-labs/FLUX.1-schnell/ae.safetensors","path":"vae/ae.safetensors"}]})"));
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const core::JobRequest& request = parsed->requests.at(0);
+  ASSERT_EQ(request.sources.size(), 2u);
+  ASSERT_EQ(request.files.size(), 2u);
+  EXPECT_EQ(request.sources[1], "hf://black-forest-labs/FLUX.1-schnell/ae.safetensors");
+  EXPECT_EQ(request.files[0].path, "diffusion_models/z_image_turbo-Q8_0.gguf");
+  EXPECT_EQ(request.files[0].size, 7u);
+  EXPECT_EQ(request.files[0].sha256, "ab");
+  EXPECT_EQ(request.files[0].links, std::vector<std::string>{"/srv/other-ui/unet/z.gguf"});
+  EXPECT_EQ(request.files[1].path, "vae/ae.safetensors");
+  EXPECT_FALSE(request.files[1].size.has_value());
+}
+
 TEST(Dto, RejectsWrongTypesAndUnknownFieldsNamingThem) {
   auto expect = [](const char* body, const char* needle) {
     auto parsed = parse_job_requests(json::parse(body));
@@ -108,6 +127,11 @@ TEST(Dto, RejectsWrongTypesAndUnknownFieldsNamingThem) {
   expect(R"({"source":"https://a","destination":"x"})", "unknown field 'destination'");
   expect(R"({"dest":"x"})", "'source' (or 'sources') is required");
   expect(R"({"source":"https://a","sources":["https://b"]})", "not both");
+  expect(R"({"source":"https://a","files":[{"source":"https://b","path":"b"}]})",
+         "give 'files' or 'source(s)', not both");
+  expect(R"({"files":[{"source":"https://b"}]})", "files[0]: 'path' is required");
+  expect(R"({"files":[{"source":"https://b","path":"b","size":-1}]})",
+         "files[0]: 'size' must be a byte count");
   expect(R"({"jobs":[{"source":"https://a"},{"source":1}]})", "job 1: 'source' must be a string");
   expect(R"([])", "no jobs given");
   expect(R"("just a string")", "must be a JSON object");

@@ -38,6 +38,9 @@ struct Item {
   std::optional<JobError> error;
   // Progress a remote command reported without byte counts, live only.
   std::optional<double> percent{};
+  // Paths that must be symlinks to this file once it is complete (a model's
+  // file seen by a second UI); absolute, made when the item completes.
+  std::vector<std::string> links{};
   friend bool operator==(const Item&, const Item&) = default;
 };
 
@@ -61,7 +64,9 @@ struct Job {
   std::map<std::string, std::string> labels;
   // How the source is resolved, beyond the source text (see
   // sources::ResolveOptions): "include"/"exclude" (newline-separated hf
-  // patterns), "file" (CivitAI file name), "with_preview" and "hf_cache" ("1").
+  // patterns), "file" (CivitAI file name), "with_preview" and "hf_cache" ("1"),
+  // "per_source" ("1": each item's source names one file and is resolved on
+  // its own: jobs of several sources, a model's files).
   std::map<std::string, std::string> source_options;
   std::vector<Item> items;
 

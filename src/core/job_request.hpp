@@ -3,6 +3,7 @@
 // without knowing the scheduler.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -10,8 +11,20 @@
 
 namespace haul::core {
 
+// Where one source of a request goes, when the request says (a model's
+// file): the source must then name exactly one file.
+struct FileSpec {
+  std::string path;  // relative to the request's dest, or absolute
+  std::optional<std::uint64_t> size;
+  std::optional<std::string> sha256;
+  std::vector<std::string> links;  // symlinks to make: relative to dest, or absolute
+  bool present = false;            // already there and checked (a sync): nothing to fetch
+};
+
 struct JobRequest {
   std::vector<std::string> sources;
+  // Empty, or one per source (same order).
+  std::vector<FileSpec> files;
   std::string target = "local";       // "local" or an instance id
   std::string dest;                   // directory; relative to the first root; empty = that root
   std::optional<std::string> sha256;  // single-source jobs only

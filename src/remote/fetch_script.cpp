@@ -92,7 +92,26 @@ Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch) {
       "sha=" +
       single_quote(fetch.sha256) +
       "\n"
-      "mkdir -p -- \"$dir\" \"$(dirname -- \"$f\")\"\n";
+      "mkdir -p -- \"$dir\" \"$(dirname -- \"$f\")\"\n"
+      // haul_link TARGET LINK: a symlink put in place by a rename, never over a file.
+      "haul_link() {\n"
+      "  if [ -e \"$2\" ] && [ ! -L \"$2\" ]; then echo \"haul: $2 is not a link; not replacing "
+      "it\" >&2; exit 1; fi\n"
+      "  mkdir -p -- \"$(dirname -- \"$2\")\"\n"
+      "  ln -s -- \"$1\" \"$2.haul-link$$\" && mv -f -- \"$2.haul-link$$\" \"$2\"\n"
+      "}\n"
+      "haul_links() {\n"
+      "  :\n";
+  for (const std::string& link : fetch.links) {
+    const bool absolute = !link.empty() && link.front() == '/';
+    if (has_control_char(link) || (!absolute && !is_safe_relative_path(link)) ||
+        link.find("/../") != std::string::npos || link.ends_with("/..")) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "refusing link '" + link + "': not an absolute or plain relative path");
+    }
+    script += "  haul_link \"$f\" " + directory_word(link) + "\n";
+  }
+  script += "}\n";
   for (std::size_t i = 0; i < fetch.sidecars.size(); ++i) {
     const auto& [path, content] = fetch.sidecars[i];
     if (auto checked = check_path("sidecar path", path); !checked) return fail(checked.error());
@@ -108,7 +127,7 @@ Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch) {
       "if [ -f \"$f\" ] && [ -n \"$size$sha\" ] && "
       "{ [ -z \"$size\" ] || [ \"$(haul_size \"$f\")\" = \"$size\" ]; } && "
       "{ [ -z \"$sha\" ] || [ \"$(haul_sha256 \"$f\")\" = \"$sha\" ]; }; then\n"
-      "  echo \"haul: $f is already complete\"; exit 0\n"
+      "  echo \"haul: $f is already complete\"; haul_links; exit 0\n"
       "fi\n"
       // A part longer than the file cannot be resumed; a complete one needs no request.
       "if [ -n \"$size\" ] && [ -f \"$f.part\" ] && [ \"$(haul_size \"$f.part\")\" -gt \"$size\" "
@@ -133,6 +152,7 @@ Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch) {
       "  fi\n"
       "fi\n"
       "mv -f -- \"$f.part\" \"$f\"\n"
+      "haul_links\n"
       "echo \"haul: saved $f\"\n";
   out.command = "sh -c " + single_quote(script);
   return out;

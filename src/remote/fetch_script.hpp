@@ -38,6 +38,9 @@ struct RemoteFetch {
   // Small files written into `directory` before the download (CivitAI
   // metadata): relative path -> content.
   std::vector<std::pair<std::string, std::string>> sidecars;
+  // Symlinks to the file, made (or repaired) once it is in place: absolute,
+  // or relative to $UI_HOME. A file that is not a link is never replaced.
+  std::vector<std::string> links;
 };
 
 struct FetchCommand {
@@ -46,8 +49,8 @@ struct FetchCommand {
 };
 
 // Errors (kInvalidArgument, naming the field, never a header's value): an
-// unsafe relative path, a control character in the URL, a header or a path,
-// an empty URL.
+// unsafe relative path or link, a control character in the URL, a header or
+// a path, an empty URL.
 Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch);
 
 // The command that removes the partial files (FILE.part) of `fetches`, for a

@@ -204,6 +204,31 @@ TEST_F(FetchScriptTest, ThePartialCleanupRemovesOnlyPartFiles) {
   EXPECT_EQ(cleanup.command.find("escape"), std::string::npos) << cleanup.command;
 }
 
+TEST_F(FetchScriptTest, LinksAreMadeAfterTheFileAndRepairedButNeverOverAFile) {
+  RemoteFetch fetch = fetch_of("/model.safetensors");
+  const fs::path absolute_link = home / "other-ui/checkpoints/m.safetensors";
+  fetch.links = {"models/sd/m.safetensors", absolute_link.string()};
+  fs::create_directories(home / "models/sd");
+  fs::create_symlink(home / "nowhere", home / "models/sd/m.safetensors");  // stale: repaired
+  auto command = build_fetch_command(fetch);
+  ASSERT_TRUE(command) << command.error().message;
+  ASSERT_EQ(run(*command), 0) << output;
+  for (const fs::path link : {home / "models/sd/m.safetensors", absolute_link}) {
+    ASSERT_TRUE(fs::is_symlink(link)) << link;
+    EXPECT_EQ(fs::canonical(link), fs::canonical(final_path())) << link;
+  }
+  // Already complete: the links are checked again; a real file is kept.
+  fs::remove(absolute_link);
+  { std::ofstream(absolute_link) << "user's own file"; }
+  ASSERT_NE(run(*command), 0) << output;
+  EXPECT_NE(output.find("is not a link; not replacing it"), std::string::npos) << output;
+  EXPECT_EQ(read_file(absolute_link), "user's own file");
+  EXPECT_EQ(read_file(final_path()), body);
+
+  fetch.links = {"../outside"};
+  EXPECT_FALSE(build_fetch_command(fetch)) << "a link may not climb out of UI_HOME";
+}
+
 TEST(FetchScript, RefusesUnsafePathsAndControlCharacters) {
   RemoteFetch fetch;
   fetch.url = "https://example.com/a";

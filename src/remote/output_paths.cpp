@@ -461,7 +461,9 @@ class Planner {
     if (auto given = args.last({"-d", "--dir"})) dir = to_path(*given, cwd);
     std::vector<std::string> names;
     if (auto out = args.last({"-o", "--out"})) {
-      if (!*out) return;
+      // `-o ~/x` reaches aria2c as the login directory's path; a marker or
+      // control character here is nothing we can name.
+      if (!*out || has_control_char(**out)) return;
       names.push_back(**out);
     } else {
       const std::vector<std::string> urls = urls_of(args);
@@ -472,7 +474,8 @@ class Planner {
     }
     for (const std::string& name : names) {
       if (name.empty() || !dir) continue;
-      const std::string path = join_path(*dir, name);
+      // -o is always inside -d, even when it starts with '/'.
+      const std::string path = join_path(*dir, "./" + name);
       add(path);
       add(path + ".aria2");
     }

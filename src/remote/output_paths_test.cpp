@@ -58,6 +58,12 @@ TEST(PlanOutputs, Aria2cWritesItsDirectoryAndNameAndAControlFile) {
   EXPECT_EQ(files("aria2c -i urls.txt -d d"), Files{});
 }
 
+// Regression (fuzzing): `-o ~/x` put the login-directory marker inside a path.
+TEST(PlanOutputs, Aria2cOutIsAlwaysInsideItsDirectory) {
+  EXPECT_EQ(files("aria2c -o ~/x -O https://h/c"), Files{});
+  EXPECT_EQ(files("aria2c -d /d -o /x https://h/c"), (Files{"/d/x", "/d/x.aria2"}));
+}
+
 TEST(PlanOutputs, FollowsCdAssignmentsAndShellC) {
   EXPECT_EQ(files("cd \"$UI_HOME\"/models/loras && wget https://h/a.bin"),
             Files{"/workspace/ComfyUI/models/loras/a.bin"});

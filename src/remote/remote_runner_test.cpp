@@ -193,7 +193,7 @@ TEST_F(RemoteRunnerTest, WgetShowsLiveProgressAndACancelLeavesNoFileUnderItsName
   EXPECT_FALSE(fs::exists(ui_home / "models/loras/lora.safetensors"));
   // wget on a terminal survives the hang-up of a closed terminal: the kill
   // reaches the terminal's own process group too.
-  EXPECT_FALSE(running("m/[l]ora.safetensors"));
+  EXPECT_TRUE(eventually([] { return !running("m/[l]ora.safetensors"); }));
 }
 
 TEST_F(RemoteRunnerTest, Aria2cShowsLiveProgressAndACancelLeavesNoFileNorControlFile) {
@@ -203,7 +203,7 @@ TEST_F(RemoteRunnerTest, Aria2cShowsLiveProgressAndACancelLeavesNoFileNorControl
                                     server.url("/m/vae.safetensors"));
   EXPECT_FALSE(fs::exists(ui_home / "models/vae/vae.safetensors"));
   EXPECT_FALSE(fs::exists(ui_home / "models/vae/vae.safetensors.aria2"));
-  EXPECT_FALSE(running("m/[v]ae.safetensors"));
+  EXPECT_TRUE(eventually([] { return !running("m/[v]ae.safetensors"); }));
 }
 
 TEST_F(RemoteRunnerTest, CurlShowsLiveProgressAndACancelLeavesNoFileUnderItsName) {

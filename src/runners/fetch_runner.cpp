@@ -7,6 +7,7 @@
 #include "net/url.hpp"
 #include "remote/fetch_script.hpp"
 #include "runners/card_runner.hpp"
+#include "runners/job_plan.hpp"
 #include "runners/source_items.hpp"
 
 namespace haul::runners {
@@ -68,12 +69,25 @@ Result<void> FetchRunner::prepare(Job& job, const core::JobRequest& request) con
   }
   if (resolve_options(job, getenv_).hf_cache)
     return fail(ErrorCode::kInvalidArgument, "hf_cache applies to local jobs only");
-  if (auto added = add_source_items(job, request, getenv_); !added) return fail(added.error());
   auto destination = remote_destination(request.dest);
   if (!destination) return fail(destination.error());
   job.destination = *destination;
   // No destination given: a CivitAI model goes to the folder of its type.
-  if (request.dest.empty()) job.source_options["auto_folder"] = "1";
+  if (request.dest.empty() && request.files.empty()) job.source_options["auto_folder"] = "1";
+  // A file's path on the instance: absolute, or under the destination.
+  const auto place = [&](const std::string& path) -> Result<std::string> {
+    if (!path.empty() && path.front() == '/') {
+      if (auto checked = remote_destination(path); !checked) return fail(checked.error());
+      if (path.find("/../") != std::string::npos || path.ends_with("/.."))
+        return fail(ErrorCode::kInvalidArgument, "path '" + path + "' must not contain '..'");
+      return path;
+    }
+    if (has_control_char(path) || !is_safe_relative_path(path))
+      return fail(ErrorCode::kInvalidArgument, "path '" + path + "' must be a plain relative path");
+    return *destination + "/" + path;
+  };
+  if (auto added = add_source_items(job, request, getenv_, place); !added)
+    return fail(added.error());
   name_after_source(job, getenv_);
   return {};
 }
@@ -83,7 +97,7 @@ std::string FetchRunner::identity(const Job& job) const { return source_identity
 void FetchRunner::start(const std::string& job_id) {
   const Job* job = host_.job(job_id);
   if (job == nullptr) return;
-  if (!needs_resolution(*job, getenv_)) {
+  if (!is_per_source(*job) && !needs_plan(*job, getenv_)) {
     // Plain URLs: nothing to learn before the fetch.
     sources::Plan plan;
     for (const core::Item& item : job->items) {
@@ -98,14 +112,13 @@ void FetchRunner::start(const std::string& job_id) {
   }
   const std::uint64_t token = next_token_++;
   resolving_[job_id] = token;
-  resolvers_.resolve(job->source, resolve_options(*job, getenv_),
-                     [this, job_id, token](Result<sources::Plan> plan) {
-                       auto it = resolving_.find(job_id);
-                       if (it == resolving_.end() || it->second != token) return;  // stopped
-                       resolving_.erase(it);
-                       if (!plan) return host_.run_finished(job_id, fail(plan.error()));
-                       submit(job_id, std::move(*plan));
-                     });
+  plan_job(resolvers_, *job, getenv_, [this, job_id, token](Result<sources::Plan> plan) {
+    auto it = resolving_.find(job_id);
+    if (it == resolving_.end() || it->second != token) return;  // stopped
+    resolving_.erase(it);
+    if (!plan) return host_.run_finished(job_id, fail(plan.error()));
+    submit(job_id, std::move(*plan));
+  });
 }
 
 void FetchRunner::submit(const std::string& job_id, sources::Plan plan) {
@@ -126,7 +139,15 @@ void FetchRunner::submit(const std::string& job_id, sources::Plan plan) {
       for (const sources::Sidecar& sidecar : plan.sidecars)
         fetch.sidecars.emplace_back(sidecar.relative_path, sidecar.content);
     }
-    (*items)[i].path = directory + "/" + fetch.relative_path;  // on the instance
+    core::Item& item = (*items)[i];
+    if (!item.path.empty() && item.path != directory + "/" + fetch.relative_path) {
+      // A path the request set outside the destination (an absolute one).
+      const std::size_t slash = item.path.rfind('/');
+      fetch.directory = item.path.substr(0, slash == 0 ? 1 : slash);
+      fetch.relative_path = item.path.substr(slash + 1);
+    }
+    item.path = fetch.directory + "/" + fetch.relative_path;  // on the instance
+    fetch.links = item.links;
     auto command = remote::build_fetch_command(fetch);
     if (!command) return host_.run_finished(job_id, fail(command.error()));
     steps.push_back(remote::RemoteStep{std::move(command->command), std::move(command->env)});

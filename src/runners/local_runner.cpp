@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "models/symlinks.hpp"
 #include "net/url.hpp"
+#include "runners/job_plan.hpp"
 #include "runners/source_items.hpp"
 #include "sources/plan_transfer.hpp"
 #include "sources/source_kind.hpp"
@@ -66,34 +68,42 @@ bool LocalRunner::accepts(const core::JobRequest& request) const {
 
 bool LocalRunner::runs(const Job& job) const { return job.target == "local"; }
 
-Result<fs::path> LocalRunner::resolve_destination(const std::string& dest) const {
-  fs::path path(dest);
+Result<fs::path> LocalRunner::confine(const std::string& what, const std::string& given,
+                                      const fs::path& base) const {
+  fs::path path(given);
   for (const fs::path& part : path) {
     if (part == "..")
-      return fail(ErrorCode::kPermissionDenied, "destination '" + dest + "' must not contain '..'");
+      return fail(ErrorCode::kPermissionDenied, what + " '" + given + "' must not contain '..'");
   }
-  if (path.empty()) path = options_.roots.front();
-  if (path.is_relative()) path = options_.roots.front() / path;
+  if (path.empty()) path = base;
+  if (path.is_relative()) path = base / path;
   // Symlinks are resolved as far as the path exists, so a link pointing out
   // of a root is caught too.
   std::error_code ec;
   const fs::path resolved = fs::weakly_canonical(path, ec);
-  if (ec) return fail(ErrorCode::kPermissionDenied, "destination '" + dest + "': " + ec.message());
+  if (ec) return fail(ErrorCode::kPermissionDenied, what + " '" + given + "': " + ec.message());
   for (const fs::path& root : options_.roots) {
     if (is_within(resolved, root)) return resolved;
   }
-  return fail(ErrorCode::kPermissionDenied, "destination '" + dest +
+  return fail(ErrorCode::kPermissionDenied, what + " '" + given +
                                                 "' is outside the allowed roots (" +
                                                 options_.roots.front().string() + ")");
 }
 
 Result<void> LocalRunner::prepare(Job& job, const core::JobRequest& request) const {
-  auto destination = resolve_destination(request.dest);
+  auto destination = confine("destination", request.dest, options_.roots.front());
   if (!destination) return fail(destination.error());
   job.destination = destination->string();
   // No destination given: a CivitAI model goes to the folder of its type.
-  if (request.dest.empty()) job.source_options["auto_folder"] = "1";
-  if (auto added = add_source_items(job, request, options_.getenv); !added)
+  if (request.dest.empty() && request.files.empty()) job.source_options["auto_folder"] = "1";
+  const auto place = [&](const std::string& path) -> Result<std::string> {
+    auto placed = confine("path", path, *destination);
+    if (!placed) return fail(placed.error());
+    // A symlink at the file's own place is followed by weakly_canonical; the
+    // file itself must keep the name asked for.
+    return (placed->parent_path() / fs::path(path).filename()).string();
+  };
+  if (auto added = add_source_items(job, request, options_.getenv, place); !added)
     return fail(added.error());
   if (resolve_options(job, options_.getenv).hf_cache) {
     // The HF cache is where huggingface_hub looks, whatever the roots say.
@@ -133,13 +143,22 @@ void LocalRunner::start(const std::string& job_id) {
   auto attempt = std::make_unique<Attempt>();
   attempt->token = next_token_++;
   Attempt& a = *attempts_.insert_or_assign(job_id, std::move(attempt)).first->second;
-  if (needs_resolution(*job, options_.getenv)) {
+  // Files complete before this attempt (a model's file already there): their
+  // links may still be missing or wrong.
+  for (const core::Item& item : job->items) {
+    if (item.state != core::ItemState::kCompleted) continue;
+    if (auto linked = make_links(item); !linked) {
+      a.failure = linked.error();
+      return end_if_idle(job_id, a);
+    }
+  }
+  if (needs_plan(*job, options_.getenv)) {
     a.resolving = true;
     spdlog::info("job {}: resolving {}", job_id, net::redact_url(job->source));
-    resolvers_.resolve(job->source, resolve_options(*job, options_.getenv),
-                       [this, job_id, token = a.token](Result<sources::Plan> plan) {
-                         handle_plan(job_id, token, std::move(plan));
-                       });
+    plan_job(resolvers_, *job, options_.getenv,
+             [this, job_id, token = a.token](Result<sources::Plan> plan) {
+               handle_plan(job_id, token, std::move(plan));
+             });
     return;
   }
   start_items(job_id, a);
@@ -209,6 +228,13 @@ void LocalRunner::start_items(const std::string& job_id, Attempt& a) {
     a.transfers.insert(*started);
     transfers_[*started] = Slot{job_id, i};
   }
+}
+
+Result<void> LocalRunner::make_links(const core::Item& item) const {
+  for (const std::string& link : item.links) {
+    if (auto made = models::ensure_symlink(item.path, link, options_.roots); !made) return made;
+  }
+  return {};
 }
 
 void LocalRunner::stop(const std::string& job_id, StopReason reason) {
@@ -295,6 +321,11 @@ void LocalRunner::handle_finished(transfer::TransferId id,
     Result<void> finished;
     if (auto planned = a.planned.find(key); planned != a.planned.end())
       finished = sources::finish_planned_file(planned->second, a.destination);
+    if (finished && job != nullptr) {
+      core::Item done = job->items[slot.item];
+      done.path = result->destination.string();
+      finished = make_links(done);
+    }
     if (!finished) {
       item_failed(slot.job_id, a, slot.item, finished.error());
     } else {

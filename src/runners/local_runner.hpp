@@ -73,7 +73,12 @@ class LocalRunner final : public scheduler::JobRunner, public transfer::Transfer
     std::size_t item = 0;
   };
 
-  Result<std::filesystem::path> resolve_destination(const std::string& dest) const;
+  // `given` (relative to `base`, or absolute) made absolute and checked to
+  // lie inside a root; errors name it as `what`.
+  Result<std::filesystem::path> confine(const std::string& what, const std::string& given,
+                                        const std::filesystem::path& base) const;
+  // Makes or repairs the symlinks a complete item must have.
+  Result<void> make_links(const core::Item& item) const;
   void handle_plan(const std::string& job_id, std::uint64_t token, Result<sources::Plan> plan);
   void start_items(const std::string& job_id, Attempt& attempt);
   void handle_progress(const transfer::TransferProgress& progress);

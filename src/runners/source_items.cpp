@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "base/text.hpp"
 #include "net/file_name.hpp"
+#include "net/sha256.hpp"
 #include "net/url.hpp"
 #include "sources/plan_transfer.hpp"
 
@@ -29,35 +31,71 @@ std::string option_of(const core::Job& job, const std::string& name) {
 }  // namespace
 
 Result<void> add_source_items(core::Job& job, const core::JobRequest& request,
-                              const sources::GetEnv& getenv) {
-  for (const std::string& source : request.sources) {
+                              const sources::GetEnv& getenv, const PlaceFile& place) {
+  if (!request.files.empty() && request.files.size() != request.sources.size())
+    return fail(ErrorCode::kInvalidArgument, "files must give one entry per source");
+  bool resolved = false;  // some source needs resolving
+  for (std::size_t i = 0; i < request.sources.size(); ++i) {
+    const std::string& source = request.sources[i];
     auto kind = sources::check_source(source, resolve_options(job, getenv));
     if (!kind) return fail(kind.error());
-    if (*kind != sources::SourceKind::kUrl && request.sources.size() > 1) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "'" + net::redact_url(source) +
-                      "' must be a job of its own: only plain URLs share a job");
-    }
+    resolved = resolved || *kind != sources::SourceKind::kUrl;
     core::Item item;
     item.source = source;  // an hf/CivitAI/S3 item stands for the source until resolved
     if (request.sha256) item.sha256 = *request.sha256;
+    if (!request.files.empty()) {
+      const core::FileSpec& spec = request.files[i];
+      if (!spec.path.empty()) {
+        auto path = place(spec.path);
+        if (!path) return fail(path.error());
+        item.path = *path;
+      }
+      item.size = spec.size;
+      if (spec.sha256) {
+        if (!net::is_sha256_hex(*spec.sha256)) {
+          return fail(ErrorCode::kInvalidArgument,
+                      spec.path + ": sha256 must be 64 hex digits, got '" +
+                          spec.sha256->substr(0, 80) + "'");
+        }
+        item.sha256 = to_lower(*spec.sha256);
+      }
+      for (const std::string& link : spec.links) {
+        auto path = place(link);
+        if (!path) return fail(path.error());
+        item.links.push_back(*path);
+      }
+      if (spec.present) {
+        if (item.path.empty())
+          return fail(ErrorCode::kInvalidArgument, "a file present must say its path");
+        item.state = core::next_item_state(item.state, core::ItemEvent::kSucceeded).value();
+        item.bytes_done = item.size.value_or(0);
+      }
+    }
     job.items.push_back(std::move(item));
   }
+  // Several sources (or files placed by the request): each names one file.
+  if ((resolved && request.sources.size() > 1) || !request.files.empty())
+    job.source_options["per_source"] = "1";
   return {};
 }
 
+bool is_per_source(const core::Job& job) { return option_of(job, "per_source") == "1"; }
+
 void name_after_source(core::Job& job, const sources::GetEnv& getenv) {
-  if (job.name.empty() && !needs_resolution(job, getenv))
+  if (job.name.empty() && sources::source_kind(job.source, getenv) == sources::SourceKind::kUrl)
     job.name = net::file_name_from_url(job.source);
   if (job.name.empty()) job.name = net::redact_url(job.source);
 }
 
-bool needs_resolution(const core::Job& job, const sources::GetEnv& getenv) {
-  return sources::source_kind(job.source, getenv) != sources::SourceKind::kUrl;
-}
-
 std::string source_identity(const core::Job& job, const sources::GetEnv& getenv) {
-  return needs_resolution(job, getenv) ? job.source : core::item_sources(job);
+  if (is_per_source(job)) {
+    // The same files to the same places.
+    std::string identity;
+    for (const core::Item& item : job.items) identity += item.source + '\t' + item.path + '\n';
+    return identity;
+  }
+  if (sources::source_kind(job.source, getenv) != sources::SourceKind::kUrl) return job.source;
+  return core::item_sources(job);
 }
 
 sources::ResolveOptions resolve_options(const core::Job& job, const sources::GetEnv& getenv) {

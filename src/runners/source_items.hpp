@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,17 +19,24 @@
 
 namespace haul::runners {
 
-// One item per source (checked: only plain URLs share a job). Errors:
-// kInvalidArgument naming the source.
+// Where a request's file goes: its FileSpec path (relative to the request's
+// dest, or absolute) as an absolute path where the job runs. Errors name the
+// path (outside the roots, "..").
+using PlaceFile = std::function<Result<std::string>(const std::string& spec_path)>;
+
+// One item per source, checked. A request of several sources, or with
+// FileSpecs, makes a per_source job (see job_plan.hpp): its items keep the
+// FileSpecs' paths, sizes, digests and links (placed by `place`), and a file
+// already present is complete from the start. Errors: kInvalidArgument
+// naming the source or file.
 Result<void> add_source_items(core::Job& job, const core::JobRequest& request,
-                              const sources::GetEnv& getenv);
+                              const sources::GetEnv& getenv, const PlaceFile& place);
+
+// Whether each item's source is resolved on its own (job_plan.hpp).
+bool is_per_source(const core::Job& job);
 
 // No name given: the URL's file name, else the source (secrets masked).
 void name_after_source(core::Job& job, const sources::GetEnv& getenv);
-
-// hf, CivitAI and S3 jobs learn their files at the start of every attempt
-// (signed URLs expire); plain URLs need not.
-bool needs_resolution(const core::Job& job, const sources::GetEnv& getenv);
 
 // What makes two jobs of native sources the same work: the source of a job
 // resolved at every attempt, else its items' sources.

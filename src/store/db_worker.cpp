@@ -70,6 +70,34 @@ void DbWorker::run() {
   }
 }
 
+namespace {
+
+// Records kept by id (instances, manifests): within a merged run of writes
+// the last upsert or delete of an id is the one that counts.
+template <typename Record>
+void last_wins(std::map<std::string, std::optional<Record>>& latest, std::vector<Record>& upserts,
+               std::vector<std::string>& deletes) {
+  for (Record& record : upserts) {
+    const std::string id = record.id;
+    latest[id] = std::move(record);
+  }
+  for (std::string& id : deletes) latest[std::move(id)].reset();
+}
+
+template <typename Record>
+void split_last(std::map<std::string, std::optional<Record>>& latest, std::vector<Record>& upserts,
+                std::vector<std::string>& deletes) {
+  for (auto& [id, record] : latest) {
+    if (record) {
+      upserts.push_back(std::move(*record));
+    } else {
+      deletes.push_back(id);
+    }
+  }
+}
+
+}  // namespace
+
 void DbWorker::apply_writes(std::deque<Task>& tasks) {
   // Merge the run of writes at the front into one transaction. Job ids are
   // never reused, so a delete anywhere in the run wins over any upsert.
@@ -77,7 +105,9 @@ void DbWorker::apply_writes(std::deque<Task>& tasks) {
   std::vector<WriteDone> callbacks;
   std::map<std::string, std::size_t> upsert_at;
   std::set<std::string> deleted;
-  std::map<std::string, std::optional<core::Instance>> instances;  // last wins; nullopt = delete
+  // Instances and manifests: the last write of an id wins; nullopt = delete.
+  std::map<std::string, std::optional<core::Instance>> instances;
+  std::map<std::string, std::optional<StoredManifest>> manifests;
   while (!tasks.empty() && std::holds_alternative<Write>(tasks.front())) {
     Write write = std::move(std::get<Write>(tasks.front()));
     tasks.pop_front();
@@ -91,24 +121,16 @@ void DbWorker::apply_writes(std::deque<Task>& tasks) {
     }
     for (std::string& id : write.batch.deletes) deleted.insert(std::move(id));
     for (StoredEvent& event : write.batch.events) merged.events.push_back(std::move(event));
-    for (core::Instance& instance : write.batch.instance_upserts) {
-      const std::string id = instance.id;
-      instances[id] = std::move(instance);
-    }
-    for (std::string& id : write.batch.instance_deletes) instances[std::move(id)].reset();
+    last_wins(instances, write.batch.instance_upserts, write.batch.instance_deletes);
+    last_wins(manifests, write.batch.manifest_upserts, write.batch.manifest_deletes);
     if (write.done) callbacks.push_back(std::move(write.done));
   }
   if (!deleted.empty()) {
     std::erase_if(merged.upserts, [&](const core::Job& job) { return deleted.count(job.id) != 0; });
     merged.deletes.assign(deleted.begin(), deleted.end());
   }
-  for (auto& [id, instance] : instances) {
-    if (instance) {
-      merged.instance_upserts.push_back(std::move(*instance));
-    } else {
-      merged.instance_deletes.push_back(id);
-    }
-  }
+  split_last(instances, merged.instance_upserts, merged.instance_deletes);
+  split_last(manifests, merged.manifest_upserts, merged.manifest_deletes);
   Result<void> result = merged.empty() ? Result<void>{} : store_->apply(merged);
   for (WriteDone& done : callbacks) {
     post_([done = std::move(done), result] { done(result); });

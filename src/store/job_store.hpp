@@ -35,16 +35,30 @@ struct StoredEvent {
   friend bool operator==(const StoredEvent&, const StoredEvent&) = default;
 };
 
+// A manifest registered with the daemon (POST /api/v1/manifests): the text
+// as it was given, read again by the models code whenever it is used.
+struct StoredManifest {
+  std::string id;
+  std::string name;    // the user's name for it, or the file's path
+  std::string origin;  // the file it was read from on the daemon's machine; "" = inline
+  std::string content;
+  core::TimePoint created_at{};
+  core::TimePoint updated_at{};
+  friend bool operator==(const StoredManifest&, const StoredManifest&) = default;
+};
+
 struct WriteBatch {
   std::vector<core::Job> upserts{};    // whole jobs with their items; insert or replace
   std::vector<std::string> deletes{};  // job ids
   std::vector<StoredEvent> events{};   // appended; the log keeps the newest `event_capacity`
   std::vector<core::Instance> instance_upserts{};
   std::vector<std::string> instance_deletes{};  // instance ids
+  std::vector<StoredManifest> manifest_upserts{};
+  std::vector<std::string> manifest_deletes{};  // manifest ids
 
   bool empty() const {
     return upserts.empty() && deletes.empty() && events.empty() && instance_upserts.empty() &&
-           instance_deletes.empty();
+           instance_deletes.empty() && manifest_upserts.empty() && manifest_deletes.empty();
   }
 };
 
@@ -68,6 +82,8 @@ class JobStore {
   virtual Result<std::uint64_t> last_event_id() = 0;
   // Every registered instance, by id.
   virtual Result<std::vector<core::Instance>> load_instances() = 0;
+  // Every registered manifest, by id.
+  virtual Result<std::vector<StoredManifest>> load_manifests() = 0;
 };
 
 }  // namespace haul::store

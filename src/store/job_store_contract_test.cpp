@@ -73,9 +73,18 @@ TEST_P(JobStoreContract, RoundTripsAFullyPopulatedJob) {
   job.speed = 12345.5;
   job.eta_seconds = 17;
   job.items = {
-      Item{"https://a/1", "/models/checkpoints/a.bin", "ab12", "model", "",
-           core::ItemState::kCompleted, std::uint64_t{1} << 40, std::uint64_t{1} << 40, 99.5,
-           std::nullopt},
+      Item{"https://a/1",
+           "/models/checkpoints/a.bin",
+           "ab12",
+           "model",
+           "",
+           core::ItemState::kCompleted,
+           std::uint64_t{1} << 40,
+           std::uint64_t{1} << 40,
+           99.5,
+           std::nullopt,
+           std::nullopt,
+           {"/ui2/models/a.bin", "/ui3/a \"q\".bin"}},
       Item{"https://a/2", "", "", "images", "loras/x.md", core::ItemState::kFailed, std::nullopt, 7,
            0, JobError{"data_loss", "sha256 mismatch"}},
       Item{"https://a/3", "/x/c", "cd34", "cache", "", core::ItemState::kRunning,
@@ -127,6 +136,37 @@ TEST_P(JobStoreContract, InstancesAreStoredReplacedAndDeleted) {
   loaded = store->load_instances();
   ASSERT_TRUE(loaded) << loaded.error().message;
   EXPECT_EQ(*loaded, (std::vector<core::Instance>{a}));
+}
+
+TEST_P(JobStoreContract, ManifestsAreStoredReplacedAndDeleted) {
+  StoredManifest a{"m1",
+                   "/srv/models.json",
+                   "/srv/models.json",
+                   R"({"haul_manifest": 1})",
+                   at_ms(1'700'000'000'000),
+                   at_ms(1'700'000'000'000)};
+  StoredManifest b{"m2",   "inline \"one\"",         "",
+                   "[\n]", at_ms(1'700'000'000'001), at_ms(1'700'000'000'001)};
+  auto store = open_store();
+  WriteBatch first;
+  first.manifest_upserts = {b, a};
+  apply_ok(*store, first);
+  auto loaded = store->load_manifests();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(*loaded, (std::vector<StoredManifest>{a, b}));  // by id
+
+  StoredManifest a2 = a;
+  a2.content = R"({"haul_manifest": 1, "models": []})";
+  a2.created_at = at_ms(1'800'000'000'000);  // an update keeps the first creation time
+  a2.updated_at = at_ms(1'700'000'000'900);
+  WriteBatch second;
+  second.manifest_upserts = {a2};
+  second.manifest_deletes = {"m2"};
+  apply_ok(*store, second);
+  loaded = store->load_manifests();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  a2.created_at = a.created_at;
+  EXPECT_EQ(*loaded, (std::vector<StoredManifest>{a2}));
 }
 
 TEST_P(JobStoreContract, DefaultsAndEmptyFieldsRoundTrip) {

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <cstdint>
@@ -11,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/scratch_dir_test_support.hpp"
 #include "store/job_store.hpp"
 
 namespace haul::store::test_support {
@@ -22,25 +22,7 @@ using core::JobError;
 using core::JobState;
 using std::chrono::milliseconds;
 
-// A fresh folder under the temporary directory, removed with its contents.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "haul-store-XXXXXX").string();
-    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using haul::ScratchDir;
 
 // A time point with whole milliseconds: what the store promises to keep exactly.
 inline core::TimePoint at_ms(std::int64_t ms) { return core::TimePoint(milliseconds(ms)); }

@@ -178,11 +178,61 @@ TEST_F(DaemonSourcesTest, UnparsableSourcesAreRefusedBeforeQueueing) {
     EXPECT_EQ(reply.status, 422) << source << ": " << reply.body;
     EXPECT_FALSE(reply.json().at("error").at("message").get<std::string>().empty());
   }
-  const HttpReply mixed =
-      daemon->call("POST", "/api/v1/jobs",
-                   json{{"sources", {"hf://acme/tiny-model", "http://127.0.0.1:1/a.bin"}}}.dump());
-  EXPECT_EQ(mixed.status, 422) << mixed.body;
   EXPECT_EQ(daemon->call("GET", "/api/v1/jobs").json().at("count"), 0);
+}
+
+// Issue 12: a model whose files come from three repos is one job with one
+// item per file; each file keeps the path the request gave, and its links
+// point at it.
+TEST_F(DaemonSourcesTest, AModelFromThreeReposIsOneJobWithAnItemPerFile) {
+  const std::vector<std::pair<std::string, std::string>> repos = {
+      {"leejet/Z-Image-Turbo-GGUF", "z_image_turbo-Q8_0.gguf"},
+      {"black-forest-labs/FLUX.1-schnell", "ae.safetensors"},
+      {"unsloth/Qwen3-4B-Instruct-2507-GGUF", "Qwen3-4B-Instruct-2507-Q8_0.gguf"}};
+  std::vector<std::string> contents;
+  for (std::size_t i = 0; i < repos.size(); ++i) {
+    HfFakeRepo r;
+    r.id = repos[i].first;
+    contents.push_back(random_bytes((1u << 20) + i, 20 + i));
+    r.files = {{repos[i].second, contents.back(), true},
+               {"other-" + repos[i].second, random_bytes(1000, 30 + i), true}};
+    hub.add_repo(r);
+  }
+  const std::vector<std::string> paths = {"diffusion_models/z_image_turbo-Q8_0.gguf",
+                                          "vae/ae.safetensors",
+                                          "text_encoders/Qwen3-4B-Instruct-2507-Q8_0.gguf"};
+  json files = json::array();
+  for (std::size_t i = 0; i < repos.size(); ++i) {
+    json file = {{"source", "hf://" + repos[i].first + "/" + repos[i].second},
+                 {"path", paths[i]}};
+    if (i == 1) file["links"] = {"flux/ae.safetensors"};
+    files.push_back(file);
+  }
+  auto daemon = start_daemon({}, env());
+  const json added = daemon->add({{"name", "z-image-turbo"}, {"files", files}});
+  const json done = daemon->wait_for_state(added.at("id"), "completed");
+  ASSERT_EQ(done.at("state"), "completed") << done.dump();
+  ASSERT_EQ(done.at("items").size(), 3u) << done.dump();
+  for (std::size_t i = 0; i < repos.size(); ++i)
+    EXPECT_EQ(read_file(models() / paths[i]), contents[i]) << paths[i];
+  const fs::path link = models() / "flux" / "ae.safetensors";
+  ASSERT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(fs::read_symlink(link), fs::path("../vae/ae.safetensors")) << "relative in one root";
+  EXPECT_EQ(read_file(link), contents[1]);
+  EXPECT_EQ(daemon->call("GET", "/api/v1/jobs").json().at("count"), 1);
+  EXPECT_FALSE(fs::exists(models() / "vae" / "other-ae.safetensors")) << "one file per source";
+}
+
+// A repo among several sources names many files: the job fails at its start
+// saying so (it cannot be known before resolving).
+TEST_F(DaemonSourcesTest, ARepoAmongSeveralSourcesFailsNamingIt) {
+  auto daemon = start_daemon({}, env());
+  const json added =
+      daemon->add({{"sources", {"hf://acme/tiny-model", "http://127.0.0.1:1/a.bin"}}});
+  const json failed = daemon->wait_for_state(added.at("id"), "failed");
+  ASSERT_EQ(failed.at("state"), "failed") << failed.dump();
+  EXPECT_TRUE(contains(failed.dump(), "'hf://acme/tiny-model' names 3 files")) << failed.dump();
+  EXPECT_EQ(failed.at("attempts"), 1) << "a refusal that cannot change is not retried";
 }
 
 TEST_F(DaemonSourcesTest, ARepoJobSurvivesADaemonKillAndFinishesVerified) {

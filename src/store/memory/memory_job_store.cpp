@@ -34,6 +34,15 @@ Result<void> MemoryJobStore::apply(const WriteBatch& batch) {
   for (const core::Instance& instance : batch.instance_upserts)
     instances_.insert_or_assign(instance.id, instance);
   for (const std::string& id : batch.instance_deletes) instances_.erase(id);
+  for (const StoredManifest& manifest : batch.manifest_upserts) {
+    auto [it, inserted] = manifests_.try_emplace(manifest.id, manifest);
+    if (!inserted) {
+      const core::TimePoint created = it->second.created_at;  // an update keeps its creation
+      it->second = manifest;
+      it->second.created_at = created;
+    }
+  }
+  for (const std::string& id : batch.manifest_deletes) manifests_.erase(id);
   return {};
 }
 
@@ -67,6 +76,12 @@ Result<std::vector<StoredEvent>> MemoryJobStore::events_after(std::uint64_t afte
 Result<std::vector<core::Instance>> MemoryJobStore::load_instances() {
   std::vector<core::Instance> out;
   for (const auto& [id, instance] : instances_) out.push_back(instance);
+  return out;
+}
+
+Result<std::vector<StoredManifest>> MemoryJobStore::load_manifests() {
+  std::vector<StoredManifest> out;
+  for (const auto& [id, manifest] : manifests_) out.push_back(manifest);
   return out;
 }
 

@@ -26,11 +26,13 @@ class MemoryJobStore final : public JobStore {
   Result<std::vector<StoredEvent>> events_after(std::uint64_t after, std::size_t limit) override;
   Result<std::uint64_t> last_event_id() override { return last_event_id_; }
   Result<std::vector<core::Instance>> load_instances() override;
+  Result<std::vector<StoredManifest>> load_manifests() override;
 
  private:
   std::size_t event_capacity_;
   std::map<std::string, core::Job> jobs_;  // by id
   std::map<std::string, core::Instance> instances_;
+  std::map<std::string, StoredManifest> manifests_;
   std::map<std::uint64_t, StoredEvent> events_;  // by id: the log keeps the newest
   std::int64_t max_seq_ = 0;
   std::uint64_t last_event_id_ = 0;

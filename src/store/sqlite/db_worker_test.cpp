@@ -18,7 +18,7 @@ using namespace test_support;  // NOLINT(google-build-using-namespace): test hel
 
 class DbWorkerTest : public SqliteJobStoreTest {};
 
-TEST_F(DbWorkerTest, MergedWritesKeepJobsInstancesAndDeletes) {
+TEST_F(DbWorkerTest, MergedWritesKeepJobsInstancesManifestsAndDeletes) {
   core::Instance a{"gpu-1", "ssh root@10.0.0.1",      "/workspace/ComfyUI",
                    1,       at_ms(1'700'000'000'000), {}};
   core::Instance b{"gpu-2", "ssh root@10.0.0.2",      "/workspace/ComfyUI",
@@ -35,14 +35,18 @@ TEST_F(DbWorkerTest, MergedWritesKeepJobsInstancesAndDeletes) {
         [](Result<bool>) {});
     WriteBatch first;
     first.instance_upserts = {a, b};
+    first.manifest_upserts = {StoredManifest{"m1", "old", "", "[]", at_ms(1), at_ms(1)},
+                              StoredManifest{"m2", "gone", "", "[]", at_ms(1), at_ms(1)}};
     worker.write(first);
     WriteBatch second;
     second.upserts = {make_job("j1", 1, core::JobState::kQueued)};
     a.ui_home = "/root/ComfyUI";
     second.instance_upserts = {a};
     worker.write(second);
+    second.manifest_upserts = {StoredManifest{"m1", "new", "", "[1]", at_ms(1), at_ms(2)}};
     WriteBatch third;
     third.instance_deletes = {"gpu-2"};
+    third.manifest_deletes = {"m2"};
     std::promise<Result<void>> written;
     worker.write(third, [&](Result<void> result) { written.set_value(result); });
     queued.set_value();
@@ -53,6 +57,11 @@ TEST_F(DbWorkerTest, MergedWritesKeepJobsInstancesAndDeletes) {
   auto instances = store->load_instances();
   ASSERT_TRUE(instances) << instances.error().message;
   EXPECT_EQ(*instances, (std::vector<core::Instance>{a}));
+  auto manifests = store->load_manifests();
+  ASSERT_TRUE(manifests) << manifests.error().message;
+  EXPECT_EQ(
+      *manifests,
+      (std::vector<StoredManifest>{StoredManifest{"m1", "new", "", "[1]", at_ms(1), at_ms(2)}}));
   auto job = store->load_job("j1");
   ASSERT_TRUE(job) << job.error().message;
   EXPECT_TRUE(job->has_value());

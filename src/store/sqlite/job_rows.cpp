@@ -112,8 +112,13 @@ void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_j
   stmt.bind(19, source_options_json);
 }
 
-void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx,
-               const core::Item& item) {
+std::string strings_to_json(const std::vector<std::string>& strings) {
+  if (strings.empty()) return "[]";
+  return nlohmann::json(strings).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx, const core::Item& item,
+               const std::string& links_json) {
   stmt.bind(1, job_id);
   stmt.bind(2, idx);
   stmt.bind(3, item.source);
@@ -129,6 +134,7 @@ void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx,
   stmt.bind(9, as_stored(item.bytes_done));
   bind_error(stmt, 10, item.error);  // 10, 11
   stmt.bind(12, item.resource);
+  stmt.bind(13, links_json);
 }
 
 Result<void> bind_event(Statement& stmt, const StoredEvent& event) {
@@ -192,6 +198,16 @@ Result<core::Item> read_item(const Statement& stmt) {
   item.bytes_done = as_loaded(stmt.int64(8));
   item.error = read_error(stmt, 9);  // 9, 10
   item.resource = stmt.text(11);
+  const nlohmann::json links = nlohmann::json::parse(stmt.text(12), nullptr, false);
+  if (!links.is_array())
+    return fail(ErrorCode::kDataLoss,
+                "links of an item of job " + stmt.text(0) + " are not a list");
+  for (const nlohmann::json& link : links) {
+    if (!link.is_string())
+      return fail(ErrorCode::kDataLoss,
+                  "a link of an item of job " + stmt.text(0) + " is not a string");
+    item.links.push_back(link.get<std::string>());
+  }
   return item;
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.hpp"
 #include "core/job.hpp"
@@ -28,11 +29,11 @@ inline constexpr std::string_view kJobColumns =
     "finished_at, labels, source_options";
 inline constexpr int kJobColumnCount = 19;
 
-// The columns of `items` (?1..?11), likewise.
+// The columns of `items` (?1..?13), likewise.
 inline constexpr std::string_view kItemColumns =
     "job_id, idx, source, path, sha256, stage, state, size, bytes_done, error_code, error_message, "
-    "resource";
-inline constexpr int kItemColumnCount = 12;
+    "resource, links";
+inline constexpr int kItemColumnCount = 13;
 
 // The columns of `events` (?1..?5), likewise.
 inline constexpr std::string_view kEventColumns = "id, type, job_id, at, payload";
@@ -46,9 +47,13 @@ std::string labels_to_json(const std::map<std::string, std::string>& labels);
 // caller, must outlive the statement's next reset.
 void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_json,
               const std::string& source_options_json);
-// Same contract as bind_job for one item at position `idx` of job `job_id`.
-void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx,
-               const core::Item& item);
+// Strings as a JSON array. Throws nothing.
+std::string strings_to_json(const std::vector<std::string>& strings);
+
+// Same contract as bind_job for one item at position `idx` of job `job_id`;
+// `links_json` is strings_to_json(item.links).
+void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx, const core::Item& item,
+               const std::string& links_json);
 // Errors: kInvalidArgument when the id does not fit SQLite's signed 64 bits.
 Result<void> bind_event(Statement& stmt, const StoredEvent& event);
 

@@ -94,6 +94,18 @@ ALTER TABLE items ADD COLUMN resource TEXT NOT NULL DEFAULT '';
     {4, R"sql(
 ALTER TABLE instances ADD COLUMN last_used_at INTEGER;
 )sql"},
+    // Symlinks a model's file must have, and the manifests of models.
+    {5, R"sql(
+ALTER TABLE items ADD COLUMN links TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE manifests (
+  id          TEXT PRIMARY KEY NOT NULL,
+  name        TEXT NOT NULL,
+  origin      TEXT NOT NULL,
+  content     TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

@@ -78,6 +78,7 @@ struct SqliteJobStore::Impl {
   Statement upsert_job, upsert_item, delete_items_from, delete_job;
   Statement insert_event, trim_events, raise_counter, set_counter, read_counter;
   Statement select_job, select_items_of_job, select_events;
+  Statement upsert_manifest, delete_manifest, select_manifests;
   Statement upsert_instance, delete_instance, select_instances;
   std::array<Statement, kFilterShapes> select_jobs, select_items;
 
@@ -136,9 +137,10 @@ Result<void> SqliteJobStore::Impl::prepare_all() {
       // costs far less than deleting it and inserting it again.
       {&upsert_item,
        "INSERT INTO items (" + item_columns +
-           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (job_id, idx) "
-           "DO UPDATE SET source = ?3, path = ?4, sha256 = ?5, stage = ?6, state = ?7, size = ?8, "
-           "bytes_done = ?9, error_code = ?10, error_message = ?11, resource = ?12"},
+           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (job_id, "
+           "idx) DO UPDATE SET source = ?3, path = ?4, sha256 = ?5, stage = ?6, state = ?7, "
+           "size = ?8, bytes_done = ?9, error_code = ?10, error_message = ?11, resource = ?12, "
+           "links = ?13"},
       {&delete_items_from, "DELETE FROM items WHERE job_id = ?1 AND idx >= ?2"},
       {&delete_job, "DELETE FROM jobs WHERE id = ?1"},
       {&insert_event, "INSERT INTO events (" + event_columns + ") VALUES (?1, ?2, ?3, ?4, ?5)"},
@@ -159,6 +161,13 @@ Result<void> SqliteJobStore::Impl::prepare_all() {
       {&select_instances,
        "SELECT id, ssh_command, ui_home, max_parallel, created_at, last_used_at FROM instances "
        "ORDER BY id"},
+      {&upsert_manifest,
+       "INSERT INTO manifests (id, name, origin, content, created_at, updated_at) VALUES (?1, ?2, "
+       "?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET name = ?2, origin = ?3, content = ?4, "
+       "updated_at = ?6"},
+      {&delete_manifest, "DELETE FROM manifests WHERE id = ?1"},
+      {&select_manifests,
+       "SELECT id, name, origin, content, created_at, updated_at FROM manifests ORDER BY id"},
   };
   for (const Entry& entry : entries) {
     auto prepared = db.prepare(entry.sql, "open database");
@@ -222,6 +231,7 @@ Result<void> SqliteJobStore::Impl::write(const WriteBatch& batch) {
   std::int64_t highest_seq = 0;
   std::string labels_json;
   std::string options_json;
+  std::string links_json;
   for (const core::Job& job : batch.upserts) {
     highest_seq = std::max(highest_seq, job.seq);
     labels_json = labels_to_json(job.labels);
@@ -233,7 +243,8 @@ Result<void> SqliteJobStore::Impl::write(const WriteBatch& batch) {
     }
     for (std::size_t idx = 0; idx < job.items.size(); ++idx) {
       Use use(upsert_item);
-      bind_item(upsert_item, job.id, static_cast<std::int64_t>(idx), job.items[idx]);
+      links_json = strings_to_json(job.items[idx].links);
+      bind_item(upsert_item, job.id, static_cast<std::int64_t>(idx), job.items[idx], links_json);
       if (auto done = db.run(upsert_item, kWrite); !done) return done;
     }
     if (auto done = delete_items_of(job.id, job.items.size()); !done) return done;
@@ -264,6 +275,21 @@ Result<void> SqliteJobStore::Impl::write(const WriteBatch& batch) {
     Use use(delete_instance);
     delete_instance.bind(1, id);
     if (auto done = db.run(delete_instance, kWrite); !done) return done;
+  }
+  for (const StoredManifest& manifest : batch.manifest_upserts) {
+    Use use(upsert_manifest);
+    upsert_manifest.bind(1, manifest.id);
+    upsert_manifest.bind(2, manifest.name);
+    upsert_manifest.bind(3, manifest.origin);
+    upsert_manifest.bind(4, manifest.content);
+    upsert_manifest.bind(5, to_ms(manifest.created_at));
+    upsert_manifest.bind(6, to_ms(manifest.updated_at));
+    if (auto done = db.run(upsert_manifest, kWrite); !done) return done;
+  }
+  for (const std::string& id : batch.manifest_deletes) {
+    Use use(delete_manifest);
+    delete_manifest.bind(1, id);
+    if (auto done = db.run(delete_manifest, kWrite); !done) return done;
   }
   std::int64_t highest_event = 0;
   for (const StoredEvent& event : batch.events) {
@@ -497,6 +523,25 @@ Result<std::vector<core::Instance>> SqliteJobStore::load_instances() {
                    }
                    return instances;
                  });
+}
+
+Result<std::vector<StoredManifest>> SqliteJobStore::load_manifests() {
+  if (auto open = impl_->check_open(); !open) return fail(open.error());
+  return guarded(
+      "cannot read database " + impl_->path.string(), [&]() -> Result<std::vector<StoredManifest>> {
+        Statement& select = impl_->select_manifests;
+        std::vector<StoredManifest> manifests;
+        Use use(select);
+        while (true) {
+          auto row = impl_->db.step(select, kRead);
+          if (!row) return fail(row.error());
+          if (!*row) break;
+          manifests.push_back(StoredManifest{select.text(0), select.text(1), select.text(2),
+                                             select.text(3), from_ms(select.int64(4)),
+                                             from_ms(select.int64(5))});
+        }
+        return manifests;
+      });
 }
 
 Result<std::uint64_t> SqliteJobStore::last_event_id() {

@@ -50,6 +50,7 @@ class SqliteJobStore final : public JobStore {
   Result<std::vector<StoredEvent>> events_after(std::uint64_t after, std::size_t limit) override;
   Result<std::uint64_t> last_event_id() override;
   Result<std::vector<core::Instance>> load_instances() override;
+  Result<std::vector<StoredManifest>> load_manifests() override;
 
  private:
   struct Impl;

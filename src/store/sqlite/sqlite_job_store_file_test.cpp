@@ -86,13 +86,15 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
     apply_ok(*store, WriteBatch{{make_job("old", 1)}, {}, {}});
   }
   // Turn the file back into what version 1 wrote: no source_options column,
-  // no instances, no items.resource.
+  // no instances, no items.resource, no items.links, no manifests.
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw,
                          "ALTER TABLE jobs DROP COLUMN source_options;"
                          "DROP TABLE instances;"
                          "ALTER TABLE items DROP COLUMN resource;"
+                         "ALTER TABLE items DROP COLUMN links;"
+                         "DROP TABLE manifests;"
                          "DELETE FROM schema_version WHERE version > 1;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
@@ -103,10 +105,14 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
   auto jobs = load_ok(*store);
   ASSERT_EQ(ids_of(jobs), (std::vector<std::string>{"old"}));
   EXPECT_TRUE(jobs[0].source_options.empty());
+  EXPECT_TRUE(jobs[0].items.at(0).links.empty());
+  EXPECT_TRUE(store->load_manifests()->empty());
   Job changed = jobs[0];
   changed.source_options = {{"file", "model.safetensors"}};
+  changed.items.at(0).links = {"/ui2/a.bin"};
   apply_ok(*store, WriteBatch{{changed}, {}, {}});
   EXPECT_EQ(load_ok(*store)[0].source_options, changed.source_options);
+  EXPECT_EQ(load_ok(*store)[0].items.at(0).links, changed.items.at(0).links);
 }
 
 TEST_F(SqliteJobStoreTest, RefusesADatabaseFromANewerHaul) {
