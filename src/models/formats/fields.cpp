@@ -14,6 +14,8 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kQuoteLimit = 80;
+// What a relative path or folder may not hold, as messages say it.
+constexpr std::string_view kSegmentRules = R"( (no "..", "." or empty segments, no backslashes))";
 // Sizes above 2^53 cannot come from a JSON number written by JavaScript or
 // Python without rounding; no model file is that large anyway.
 constexpr double kMaxExactDouble = 9007199254740992.0;
@@ -130,8 +132,7 @@ std::string group_problem(std::string_view group) {
   if (group.empty()) return "empty";
   if (has_control_char(group)) return control_problem(group);
   if (is_safe_relative_path(group)) return {};
-  return "expected a relative folder (no \"..\", \".\" or empty segments, no backslashes), got " +
-         in_quotes(group);
+  return "expected a relative folder" + std::string(kSegmentRules) + ", got " + in_quotes(group);
 }
 
 std::string path_problem(std::string_view path, bool absolute_ok) {
@@ -142,7 +143,7 @@ std::string path_problem(std::string_view path, bool absolute_ok) {
   if (is_safe_relative_path(absolute ? path.substr(1) : path)) return {};
   return std::string(absolute_ok ? "expected a relative or absolute path"
                                  : "expected a relative path") +
-         " (no \"..\", \".\" or empty segments, no backslashes), got " + in_quotes(path);
+         std::string(kSegmentRules) + ", got " + in_quotes(path);
 }
 
 std::string sha256_problem(std::string_view sha256) {
