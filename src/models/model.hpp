@@ -21,7 +21,7 @@ struct ModelFile {
   // file but not where it comes from); presence is still checked.
   std::string source;
   // Where the file lives: relative to the group's folder
-  // ("sdxl/juggernaut.safetensors"), or absolute (seed 002's localPath).
+  // ("sdxl/juggernaut.safetensors"), or absolute (only seed 002's localPath).
   std::string path;
   std::optional<std::uint64_t> size;  // bytes, when the manifest says
   std::string sha256;                 // lowercase hex, or empty
