@@ -40,5 +40,27 @@ TEST(Text, ControlCharactersAreFound) {
   EXPECT_TRUE(has_control_char(std::string_view("a\0b", 3)));
 }
 
+TEST(Text, ExpandUserReplacesALeadingTildeOnly) {
+  const std::optional<std::string> home = "/home/u/";
+  EXPECT_EQ(expand_user("~", home), "/home/u");
+  EXPECT_EQ(expand_user("~/models", home), "/home/u/models");
+  EXPECT_EQ(expand_user("~other/models", home), "~other/models");
+  EXPECT_EQ(expand_user("a/~/b", home), "a/~/b");
+  EXPECT_EQ(expand_user("~/x", std::nullopt), "~/x");
+  EXPECT_EQ(expand_user("~/x", std::string("/")), "/x");
+}
+
+TEST(Text, ExpandVarsReplacesSetVariablesOnly) {
+  const EnvLookup getenv = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "A") return "/a";
+    if (name == "B_2") return "b";
+    return std::nullopt;
+  };
+  EXPECT_EQ(expand_vars("$A/x/${B_2}y", getenv), "/a/x/by");
+  EXPECT_EQ(expand_vars("$UNSET/${UNSET}/$/${A", getenv), "$UNSET/${UNSET}/$/${A");
+  EXPECT_EQ(expand_vars("${}$", getenv), "${}$");
+  EXPECT_EQ(expand_vars("$A$A", getenv), "/a/a");
+}
+
 }  // namespace
 }  // namespace haul

@@ -21,57 +21,6 @@ std::optional<std::string> env(const GetEnv& getenv, std::string_view name) {
   return value;
 }
 
-// Python's posixpath.expanduser for "~" and "~/...": $HOME without trailing
-// slashes. "~user" stays as is (no password database here).
-std::string expand_user(const std::string& path, const std::optional<std::string>& home) {
-  if (path.empty() || path[0] != '~' || !home) return path;
-  const auto slash = path.find('/');
-  if (slash != 1 && path.size() != 1) return path;
-  std::string user_home = *home;
-  while (!user_home.empty() && user_home.back() == '/') user_home.pop_back();
-  std::string out = user_home + (slash == std::string::npos ? "" : path.substr(slash));
-  return out.empty() ? "/" : out;
-}
-
-bool is_var_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-// Python's posixpath.expandvars: $NAME and ${NAME} with NAME set are
-// replaced, once; anything else stays.
-std::string expand_vars(const std::string& path, const GetEnv& getenv) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] != '$' || i + 1 >= path.size()) {
-      out.push_back(path[i++]);
-      continue;
-    }
-    std::size_t end = i + 1;
-    std::string name;
-    if (path[end] == '{') {
-      const auto close = path.find('}', end);
-      if (close == std::string::npos) {
-        out.push_back(path[i++]);
-        continue;
-      }
-      name = path.substr(end + 1, close - end - 1);
-      end = close + 1;
-    } else {
-      while (end < path.size() && is_var_char(path[end])) ++end;
-      name = path.substr(i + 1, end - i - 1);
-    }
-    const auto value = name.empty() ? std::nullopt : getenv(name);
-    if (value) {
-      out += *value;
-    } else {
-      out += path.substr(i, end - i);
-    }
-    i = end;
-  }
-  return out;
-}
-
 std::string random_suffix() {
   static thread_local std::mt19937_64 generator{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
