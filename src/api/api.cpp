@@ -10,6 +10,7 @@ void install_routes(Router& router, ApiContext& context) {
   install_status_routes(router, context);
   install_remote_routes(router, context);
   install_docs_routes(router, context);
+  install_model_routes(router, context);
   if (context.socketio != nullptr) context.socketio->install(router);
 }
 

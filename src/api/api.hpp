@@ -19,6 +19,8 @@ namespace haul::api {
 namespace socketio {
 class Server;
 }
+class ModelCatalog;
+class ProgressFiles;
 
 struct ApiContext {
   scheduler::Scheduler& scheduler;
@@ -27,8 +29,13 @@ struct ApiContext {
   LiveFeed& feed;
   socketio::Server* socketio = nullptr;
   const cards::CardLibrary* cards = nullptr;  // resource cards; null: none
+  ModelCatalog* models = nullptr;             // manifests and models; null: no model routes
+  ProgressFiles* progress_files = nullptr;    // sync output files; set with `models`
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::seconds sse_keepalive{15};
+  // GET /api/v1/status: the daemon's settings as people read them
+  // ("data_dir", "store", "listen", "models_roots", ...), in order.
+  std::vector<std::pair<std::string, std::string>> settings{};
 };
 
 void install_job_routes(Router& router, ApiContext& context);
@@ -36,6 +43,7 @@ void install_live_routes(Router& router, ApiContext& context);
 void install_status_routes(Router& router, ApiContext& context);
 void install_remote_routes(Router& router, ApiContext& context);
 void install_docs_routes(Router& router, ApiContext& context);
+void install_model_routes(Router& router, ApiContext& context);
 
 // Every route the daemon serves, Socket.IO's "/socket.io/" included when
 // `context.socketio` is set; src/api/openapi.json documents each of them.

@@ -26,6 +26,19 @@ LiveFeed::~LiveFeed() { bus_.unsubscribe(handle_); }
 
 void LiveFeed::add(Outbox& outbox) { outboxes_.insert(&outbox); }
 void LiveFeed::remove(Outbox& outbox) { outboxes_.erase(&outbox); }
+void LiveFeed::add_models(Outbox& outbox) { model_outboxes_.insert(&outbox); }
+void LiveFeed::remove_models(Outbox& outbox) { model_outboxes_.erase(&outbox); }
+
+void LiveFeed::publish_model(const nlohmann::json& data) {
+  if (downloads_ != nullptr && downloads_->socket_count() > 0) downloads_->emit("model", data);
+  if (model_outboxes_.empty()) return;
+  auto entry = std::make_shared<FeedEntry>();
+  entry->type = "model";
+  entry->json = nlohmann::json{{"channel", "models"}, {"type", "model"}, {"data", data}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  entry->sse = "event: model\ndata: " + entry->json + "\n\n";
+  for (Outbox* outbox : model_outboxes_) outbox->push(entry);
+}
 
 std::optional<Message> LiveFeed::encode(const core::Event& event) {
   return encode(event, download_message(event));

@@ -33,6 +33,12 @@ class LiveFeed {
 
   void add(Outbox& outbox);
   void remove(Outbox& outbox);
+  // The models channel (WebSocket "models"; SSE streams get both): `model`
+  // events, also emitted on Socket.IO "/downloads" as "model".
+  void add_models(Outbox& outbox);
+  void remove_models(Outbox& outbox);
+  // {"channel":"models","type":"model","data": data}.
+  void publish_model(const nlohmann::json& data);
   std::size_t subscribers() const { return outboxes_.size(); }
 
   // The channel's encoding of an event; nullopt for events it does not carry.
@@ -46,6 +52,7 @@ class LiveFeed {
   Recorder recorder_;
   std::uint64_t handle_ = 0;
   std::set<Outbox*> outboxes_;
+  std::set<Outbox*> model_outboxes_;
 };
 
 }  // namespace haul::api

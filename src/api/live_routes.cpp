@@ -72,9 +72,17 @@ Awaitable<HandlerResult> serve_websocket(ApiContext& ctx, Request& request, Stre
       if ((!subscribe && !unsubscribe) || !channel.is_string()) {
         outbox->push(
             system_message("error", {{"message", R"(expected {"subscribe": "download"})"}}));
-      } else if (channel != "download") {
+      } else if (channel != "download" && channel != "models") {
         outbox->push(system_message(
             "error", {{"message", "unknown channel '" + channel.get<std::string>() + "'"}}));
+      } else if (channel == "models") {
+        if (subscribe) {
+          ctx.feed.add_models(*outbox);
+        } else {
+          ctx.feed.remove_models(*outbox);
+        }
+        outbox->push(
+            system_message(subscribe ? "subscribed" : "unsubscribed", {{"channel", "models"}}));
       } else if (subscribe) {
         if (!subscribed) ctx.feed.add(*outbox);
         subscribed = true;
@@ -89,6 +97,7 @@ Awaitable<HandlerResult> serve_websocket(ApiContext& ctx, Request& request, Stre
     // closed by the client or a dead connection
   }
   ctx.feed.remove(*outbox);
+  ctx.feed.remove_models(*outbox);
   outbox->close();
   co_return std::nullopt;
 }
@@ -154,6 +163,7 @@ Awaitable<HandlerResult> serve_events(ApiContext& ctx, Request& request, Stream&
   if (!co_await write_text(stream, head)) co_return std::nullopt;
   auto outbox = std::make_shared<Outbox>(co_await asio::this_coro::executor, kOutboxLimit);
   ctx.feed.add(*outbox);  // before the replay, so nothing falls in between
+  ctx.feed.add_models(*outbox);
   std::uint64_t sent_up_to = 0;
   if (last_id) {
     sent_up_to = *last_id;
@@ -161,6 +171,7 @@ Awaitable<HandlerResult> serve_events(ApiContext& ctx, Request& request, Stream&
     for (const auto& [id, frame] : frames) {
       if (!co_await write_text(stream, frame)) {
         ctx.feed.remove(*outbox);
+        ctx.feed.remove_models(*outbox);
         co_return std::nullopt;
       }
       sent_up_to = std::max(sent_up_to, id);
@@ -179,6 +190,7 @@ Awaitable<HandlerResult> serve_events(ApiContext& ctx, Request& request, Stream&
     if (!co_await write_text(stream, frame)) break;
   }
   ctx.feed.remove(*outbox);
+  ctx.feed.remove_models(*outbox);
   co_return std::nullopt;
 }
 

@@ -1,5 +1,8 @@
 // /healthz and /metrics (Prometheus text format 0.0.4).
 #include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <sstream>
 
 #include "api/api.hpp"
@@ -50,6 +53,12 @@ std::string metrics_text(const ApiContext& ctx) {
   return out.str();
 }
 
+// The environment variables that hold credentials haul uses.
+constexpr const char* kCredentialNames[] = {"HF_TOKEN",          "CIVITAI_TOKEN",
+                                            "CIVITAI_API_KEY",   "AWS_ACCESS_KEY_ID",
+                                            "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                                            "AWS_BUCKET_NAME",   "HAUL_TOKEN"};
+
 }  // namespace
 
 void install_status_routes(Router& router, ApiContext& ctx) {
@@ -72,6 +81,31 @@ void install_status_routes(Router& router, ApiContext& ctx) {
                    {"active_transfers", stats.active_items},
                    {"speed", static_cast<std::uint64_t>(stats.speed)},
                };
+               co_return json_response(http::status::ok, body.dump(), request);
+             });
+  // Settings, queue counts, and which credentials the daemon has: names
+  // only, never a value.
+  router.add(http::verb::get, "/api/v1/status",
+             [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
+               nlohmann::json settings = nlohmann::json::object();
+               for (const auto& [name, value] : ctx.settings) settings[name] = value;
+               nlohmann::json credentials = nlohmann::json::object();
+               for (const char* name : kCredentialNames) {
+                 const char* value = std::getenv(name);
+                 credentials[name] = value != nullptr && *value != '\0' ? "set" : "not set";
+               }
+               const scheduler::SchedulerStats stats = ctx.scheduler.stats();
+               nlohmann::json jobs = nlohmann::json::object();
+               for (core::JobState state : kAllStates) {
+                 auto it = stats.jobs_by_state.find(state);
+                 jobs[std::string(core::state_name(state))] =
+                     it == stats.jobs_by_state.end() ? 0 : it->second;
+               }
+               const nlohmann::json body = {{"version", kVersion},
+                                            {"pid", static_cast<long>(::getpid())},
+                                            {"settings", settings},
+                                            {"credentials", credentials},
+                                            {"jobs", jobs}};
                co_return json_response(http::status::ok, body.dump(), request);
              });
   router.add(http::verb::get, "/metrics",

@@ -11,6 +11,7 @@
 #include "cli/daemon_client.hpp"
 #include "cli/get_command.hpp"
 #include "cli/job_commands.hpp"
+#include "cli/model_commands.hpp"
 #include "cli/remote_commands.hpp"
 #include "cli/worker_command.hpp"
 #include "daemon/serve.hpp"
@@ -76,6 +77,11 @@ void add_serve_options(CLI::App* cmd, daemon::ServeOptions& serve) {
   cmd->add_option("--models-root", serve.models_roots,
                   "Folder downloads may go to (repeatable; the first is the default; default: "
                   "working directory)");
+  cmd->add_option("--comfyui", serve.comfyui_dir,
+                  "A ComfyUI install: models already in its models/ folders (and those of its "
+                  "extra_model_paths.yaml) count as present");
+  cmd->add_option("--extra-model-paths", serve.extra_model_paths,
+                  "A ComfyUI extra_model_paths.yaml to read too (repeatable)");
   cmd->add_option("--max-active", serve.max_active, "Jobs downloading at once")
       ->default_val(3)
       ->check(CLI::Range(1, 256));
@@ -165,6 +171,8 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> ids;
   std::string cancel_path;
+  std::string cancel_group;
+  std::string cancel_model;
   bool cancel_all = false;
   std::vector<std::pair<std::string, CLI::App*>> actions;
   for (const char* action : {"pause", "resume", "retry", "cancel"}) {
@@ -175,8 +183,14 @@ int main(int argc, char** argv) {
       auto* path_option =
           cmd->add_option("--path", cancel_path, "Cancel the jobs writing this file or folder");
       auto* all_option = cmd->add_flag("--all", cancel_all, "Cancel every unfinished job");
-      ids_option->excludes(path_option)->excludes(all_option);
-      path_option->excludes(all_option);
+      auto* group_option =
+          cmd->add_option("--group", cancel_group, "With --model: cancel that model's jobs");
+      auto* model_option = cmd->add_option("--model", cancel_model, "The model's name");
+      group_option->needs(model_option);
+      model_option->needs(group_option);
+      ids_option->excludes(path_option)->excludes(all_option)->excludes(group_option);
+      path_option->excludes(all_option)->excludes(group_option);
+      all_option->excludes(group_option);
     } else {
       ids_option->required();
     }
@@ -184,6 +198,58 @@ int main(int argc, char** argv) {
   }
 
   CLI::App* status_cmd = client_options(app.add_subcommand("status", "Show the daemon's state"));
+  cli::StatusOptions status;
+  status_cmd->add_flag("--debug", status.debug,
+                       "Also its settings, which credentials it has (never their values), its "
+                       "queue by state and its pid file");
+  status_cmd->add_option("--data-dir", status.data_dir,
+                         "Where to look for the pid file (default $HAUL_DATA_DIR or ./data)");
+
+  CLI::App* models_cmd = app.add_subcommand("models", "Models of manifests: sync, status, progress");
+  models_cmd->require_subcommand(1);
+  cli::ModelSyncOptions sync;
+  CLI::App* models_sync = client_options(models_cmd->add_subcommand(
+      "sync", "Queue a manifest's models (seed 002's download_models)"));
+  models_sync
+      ->add_option("--manifest", sync.manifest,
+                   "A manifest file (haul, seed 002 config, ComfyUI workflow, model-list.json) "
+                   "or a registered manifest's id")
+      ->required();
+  models_sync->add_option("--mode", sync.mode, "all, missing, list or single")
+      ->default_val("missing")
+      ->check(CLI::IsMember({"all", "missing", "list", "single"}));
+  models_sync->add_option("--models", sync.models,
+                          "list: a JSON array of names or entries; single: one JSON object");
+  models_sync->add_option("--output", sync.output,
+                          "Progress file the daemon keeps up to date (seed 002's JSON)");
+  models_sync->add_option("--to", sync.to, "Instance to download to (default: this machine)");
+  models_sync->add_flag("--verify", sync.verify, "Hash files to find corrupt ones");
+  models_sync->add_flag("--json", sync.json, "Print the daemon's answer as JSON");
+  cli::ModelStatusOptions model_status;
+  CLI::App* models_status = client_options(
+      models_cmd->add_subcommand("status", "Which models are present, missing, partial, ..."));
+  models_status->add_option("--manifest", model_status.manifest,
+                            "A manifest file or a registered manifest's id (default: all)");
+  models_status->add_option("--state", model_status.state,
+                            "Only models in this state (present, missing, partial, corrupt, "
+                            "downloading)");
+  models_status->add_flag("--verify", model_status.verify, "Compare SHA-256s too");
+  models_status->add_option("--format", model_status.format, "table, json or simple")
+      ->default_val("table")
+      ->check(CLI::IsMember({"table", "json", "simple"}));
+  cli::ModelProgressOptions model_progress;
+  CLI::App* models_progress = client_options(models_cmd->add_subcommand(
+      "progress", "Seed 002's progress JSON: by group and model, by path, or all"));
+  models_progress->add_option("--group", model_progress.group, "The model's group");
+  models_progress->add_option("--model", model_progress.model, "The model's name");
+  models_progress->add_option("--path", model_progress.path, "A file of the model");
+  models_progress->add_flag("--all", model_progress.all, "Every model");
+  models_progress->add_option("--output", model_progress.output,
+                              "Write the JSON to this file (atomically)");
+  models_progress->add_flag("--watch", model_progress.watch,
+                            "With --output: rewrite it every second until nothing is queued or "
+                            "running");
+  models_progress->add_flag("--json", model_progress.json, "Print the JSON");
 
   CLI::App* instances_cmd =
       client_options(app.add_subcommand("instances", "List or register remote instances"));
@@ -277,7 +343,10 @@ int main(int argc, char** argv) {
   cli::DaemonClient client(cli::resolve_address(server, token));
   if (add_cmd->parsed()) return cli::run_add(client, add);
   if (jobs_cmd->parsed()) return cli::run_jobs(client, jobs);
-  if (status_cmd->parsed()) return cli::run_status(client);
+  if (status_cmd->parsed()) return cli::run_status(client, status);
+  if (models_sync->parsed()) return cli::run_models_sync(client, sync);
+  if (models_status->parsed()) return cli::run_models_status(client, model_status);
+  if (models_progress->parsed()) return cli::run_models_progress(client, model_progress);
   if (instances_add->parsed()) return cli::run_instances_add(client, instance);
   if (instances_rm->parsed()) return cli::run_instances_remove(client, instance_name);
   if (instances_prune->parsed()) return cli::run_instances_prune(client, prune_older_than);
@@ -288,8 +357,10 @@ int main(int argc, char** argv) {
     if (action == "cancel" && cancel_all) return cli::run_cancel_all(client);
     if (action == "cancel" && !cancel_path.empty())
       return cli::run_cancel_path(client, cancel_path);
+    if (action == "cancel" && !cancel_group.empty())
+      return cli::run_cancel_model(client, cancel_group, cancel_model);
     if (ids.empty()) {
-      std::fprintf(stderr, "haul cancel: give job ids, --path P or --all\n");
+      std::fprintf(stderr, "haul cancel: give job ids, --group G --model M, --path P or --all\n");
       return 2;
     }
     return cli::run_action(client, action, ids);

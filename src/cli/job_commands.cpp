@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "cli/client_calls.hpp"
 #include "cli/job_table.hpp"
+#include "cli/worker_command.hpp"
 #include "net/url.hpp"
 
 namespace haul::cli {
@@ -12,20 +14,6 @@ namespace haul::cli {
 namespace {
 
 using nlohmann::json;
-
-int report(const Error& error) {
-  std::fprintf(stderr, "haul: %s\n", error.message.c_str());
-  return error.code == ErrorCode::kInvalidArgument && error.http_status == 0 ? 2 : 1;
-}
-
-Result<json> get_json(DaemonClient& client, const std::string& path) {
-  auto body = client.call("GET", path);
-  if (!body) return fail(body.error());
-  auto parsed = json::parse(*body, nullptr, false);
-  if (parsed.is_discarded())
-    return fail(ErrorCode::kProtocol, "the daemon sent something that is not JSON");
-  return parsed;
-}
 
 bool unfinished(const json& job) {
   const std::string state = job.value("state", "");
@@ -147,41 +135,79 @@ int run_action(DaemonClient& client, const std::string& action,
   return failures == 0 ? acted : 1;
 }
 
-int run_cancel_path(DaemonClient& client, const std::string& path) {
-  // The daemon resolves the path as it resolves -d: relative to its models
-  // root, absolute paths as given.
-  auto reply = get_json(client, "/api/v1/jobs?path=" + net::percent_encode(path));
+namespace {
+
+// Cancels every unfinished job GET `query` lists; `what` names them when
+// there is none ("writes /m/x", "of group loras and model x").
+int cancel_listed(DaemonClient& client, const std::string& query, const std::string& what) {
+  auto reply = get_json(client, query);
   if (!reply) return report(reply.error());
   std::vector<std::string> ids;
   for (const json& job : (*reply)["jobs"]) {
     if (unfinished(job)) ids.push_back(job.value("id", ""));
   }
   if (ids.empty()) {
-    std::fprintf(stderr, "haul: no unfinished job writes %s\n", path.c_str());
+    if (what.empty()) {
+      std::printf("nothing to cancel\n");
+      return 0;
+    }
+    std::fprintf(stderr, "haul: no unfinished job %s\n", what.c_str());
     return 1;
   }
   return act_on(client, "cancel", ids);
 }
 
-int run_cancel_all(DaemonClient& client) {
-  auto reply = get_json(client, "/api/v1/jobs");
-  if (!reply) return report(reply.error());
-  std::vector<std::string> ids;
-  for (const json& job : (*reply)["jobs"]) {
-    if (unfinished(job)) ids.push_back(job.value("id", ""));
-  }
-  if (ids.empty()) {
-    std::printf("nothing to cancel\n");
-    return 0;
-  }
-  return act_on(client, "cancel", ids);
+}  // namespace
+
+int run_cancel_path(DaemonClient& client, const std::string& path) {
+  // The daemon resolves the path as it resolves -d: relative to its models
+  // root, absolute paths as given.
+  return cancel_listed(client, "/api/v1/jobs?path=" + net::percent_encode(path), "writes " + path);
 }
 
-int run_status(DaemonClient& client) {
+int run_cancel_model(DaemonClient& client, const std::string& group, const std::string& model) {
+  return cancel_listed(client,
+                       "/api/v1/jobs?group=" + net::percent_encode(group) +
+                           "&name=" + net::percent_encode(model),
+                       "is model " + model + " of group " + group);
+}
+
+int run_cancel_all(DaemonClient& client) { return cancel_listed(client, "/api/v1/jobs", ""); }
+
+int run_status(DaemonClient& client, const StatusOptions& options) {
   auto health = get_json(client, "/healthz");
-  if (!health) return report(health.error());
-  std::fputs(format_status(*health, client.address().url).c_str(), stdout);
-  return 0;
+  if (!options.debug) {
+    if (!health) return report(health.error());
+    std::fputs(format_status(*health, client.address().url).c_str(), stdout);
+    return 0;
+  }
+  // --debug: what the daemon says of itself, then what its pid file says,
+  // which holds even when it does not answer.
+  std::string out;
+  if (health) {
+    out += format_status(*health, client.address().url);
+    auto status = get_json(client, "/api/v1/status");
+    if (status) {
+      out += format_debug_status(*status);
+    } else {
+      out += "details: " + status.error().message + "\n";
+    }
+  } else {
+    out += "daemon: not answering at " + client.address().url + " (" + health.error().message +
+           ")\n";
+  }
+  const std::filesystem::path data_dir = data_dir_or_default(options.data_dir);
+  const PidFileState pid = read_pid_file(data_dir);
+  out += "pid file " + (data_dir / "haul.pid").string() + ": ";
+  if (pid.pid == 0) {
+    out += "none (no daemon runs from this data directory)\n";
+  } else if (pid.alive) {
+    out += "pid " + std::to_string(pid.pid) + ", running\n";
+  } else {
+    out += "pid " + std::to_string(pid.pid) + ", stale (that process is gone)\n";
+  }
+  std::fputs(out.c_str(), stdout);
+  return health ? 0 : 1;
 }
 
 }  // namespace haul::cli

@@ -38,9 +38,15 @@ int run_action(DaemonClient& client, const std::string& action,
 
 // haul cancel --path P: every unfinished job writing P (a file or a folder).
 int run_cancel_path(DaemonClient& client, const std::string& path);
+// haul cancel --group G --model M: the jobs of that model (group and name).
+int run_cancel_model(DaemonClient& client, const std::string& group, const std::string& model);
 // haul cancel --all: every unfinished job.
 int run_cancel_all(DaemonClient& client);
 
-int run_status(DaemonClient& client);
+struct StatusOptions {
+  bool debug = false;    // settings, credentials set (never values), the pid file
+  std::string data_dir;  // where the pid file is; default $HAUL_DATA_DIR or ./data
+};
+int run_status(DaemonClient& client, const StatusOptions& options);
 
 }  // namespace haul::cli

@@ -99,4 +99,18 @@ std::string format_status(const json& health, const std::string& url) {
   return out;
 }
 
+std::string format_debug_status(const json& status) {
+  std::string out = "daemon pid: " + std::to_string(number(status["pid"])) + "\n";
+  out += "settings:\n";
+  for (const auto& [name, value] : status["settings"].items())
+    out += "  " + name + ": " + text(value) + "\n";
+  out += "credentials (the daemon's environment):\n";
+  for (const auto& [name, value] : status["credentials"].items())
+    out += "  " + name + ": " + text(value) + "\n";
+  out += "queue:\n";
+  for (const auto& [state, count] : status["jobs"].items())
+    out += "  " + state + ": " + std::to_string(number(count)) + "\n";
+  return out;
+}
+
 }  // namespace haul::cli

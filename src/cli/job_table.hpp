@@ -15,5 +15,8 @@ std::string format_jobs_table(const nlohmann::json& jobs);
 std::string format_jobs_simple(const nlohmann::json& jobs);
 // The /healthz document as a few lines for people.
 std::string format_status(const nlohmann::json& health, const std::string& url);
+// GET /api/v1/status for `haul status --debug`: the daemon's pid, settings,
+// which credentials it has (set / not set) and its queue by state.
+std::string format_debug_status(const nlohmann::json& status);
 
 }  // namespace haul::cli

@@ -22,18 +22,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-fs::path data_dir_of(const WorkerOptions& options) {
-  if (!options.data_dir.empty()) return fs::absolute(options.data_dir);
-  const char* env = std::getenv("HAUL_DATA_DIR");
-  return fs::absolute(env != nullptr && *env != '\0' ? env : "data");
-}
+fs::path data_dir_of(const WorkerOptions& options) { return data_dir_or_default(options.data_dir); }
 
 // The live daemon's pid from the pid file, or 0.
 pid_t running_pid(const fs::path& data_dir) {
-  std::ifstream in(data_dir / "haul.pid");
-  long pid = 0;
-  if (!(in >> pid) || pid <= 0) return 0;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 ? static_cast<pid_t>(pid) : 0;
+  const PidFileState state = read_pid_file(data_dir);
+  return state.alive ? static_cast<pid_t>(state.pid) : 0;
 }
 
 std::string tail_of(const fs::path& file, std::size_t lines) {
@@ -47,6 +41,20 @@ std::string tail_of(const fs::path& file, std::size_t lines) {
 }
 
 }  // namespace
+
+fs::path data_dir_or_default(const std::string& given) {
+  if (!given.empty()) return fs::absolute(given);
+  const char* env = std::getenv("HAUL_DATA_DIR");
+  return fs::absolute(env != nullptr && *env != '\0' ? env : "data");
+}
+
+PidFileState read_pid_file(const fs::path& data_dir) {
+  PidFileState state;
+  std::ifstream in(data_dir / "haul.pid");
+  if (!(in >> state.pid) || state.pid <= 0) return {};
+  state.alive = ::kill(static_cast<pid_t>(state.pid), 0) == 0;
+  return state;
+}
 
 int run_worker_start(const WorkerOptions& options, const std::string& token) {
   const fs::path dir = data_dir_of(options);

@@ -2,6 +2,8 @@
 // through <data-dir>/haul.pid.
 #pragma once
 
+#include <filesystem>
+
 #include <string>
 #include <vector>
 
@@ -15,6 +17,17 @@ struct WorkerOptions {
   std::vector<std::string> serve_args;  // passed on to `haul serve`
   bool force = false;                   // stop: cancel every download first
 };
+
+// The data directory: `given`, else $HAUL_DATA_DIR, else ./data; absolute.
+std::filesystem::path data_dir_or_default(const std::string& given);
+
+// What <data_dir>/haul.pid says: the pid written there (0: no file) and
+// whether that process is alive (false with a pid: a stale file).
+struct PidFileState {
+  long pid = 0;
+  bool alive = false;
+};
+PidFileState read_pid_file(const std::filesystem::path& data_dir);
 
 // Starts `haul serve` detached, waits until it answers. 0, or 1 with the
 // reason (its log's last lines when it died at start).

@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -25,6 +26,8 @@
 #include "api/api.hpp"
 #include "api/http/http_server.hpp"
 #include "api/live_feed.hpp"
+#include "api/model_catalog.hpp"
+#include "api/progress_files.hpp"
 #include "api/resources_feed.hpp"
 #include "api/socketio/server.hpp"
 #include "base/format.hpp"
@@ -32,6 +35,7 @@
 #include "daemon/job_system.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/service_notify.hpp"
+#include "models/folders.hpp"
 #include "scheduler/event_bus.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/db_worker.hpp"
@@ -208,8 +212,24 @@ int run_serve(ServeOptions options) {
   jobs.scheduler.retry_backoff.max = std::max(*max_retry_delay, *retry_delay);
   jobs.connections = options.connections;
   jobs.transfer_retry.max_retry_after = std::chrono::seconds(options.max_retry_after_s);
-  for (const std::string& root : options.models_roots) jobs.roots.emplace_back(root);
+  for (const std::string& root : options.models_roots) jobs.roots.emplace_back(fs::absolute(root));
   if (jobs.roots.empty()) jobs.roots.push_back(fs::current_path());
+  std::optional<fs::path> comfyui;
+  if (!options.comfyui_dir.empty()) comfyui = fs::absolute(options.comfyui_dir);
+  std::vector<fs::path> yaml_files(options.extra_model_paths.begin(),
+                                   options.extra_model_paths.end());
+  const EnvLookup getenv = [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+  auto folders = models::load_model_folders(jobs.roots, comfyui, yaml_files, getenv);
+  if (!folders) return startup_error(folders.error(), 2);
+  // Models found in the install's folders are fetched again where they are.
+  for (const fs::path& root : folders->allowed_roots()) {
+    if (std::find(jobs.roots.begin(), jobs.roots.end(), root) == jobs.roots.end())
+      jobs.roots.push_back(root);
+  }
   const fs::path library_dir =
       fs::absolute(options.library.empty() ? data_dir / "resources" : fs::path(options.library));
   fs::create_directories(library_dir, ec);
@@ -219,6 +239,7 @@ int run_serve(ServeOptions options) {
   jobs.ssh.policy =
       options.strict_host_keys ? remote::HostKeyPolicy::kStrict : remote::HostKeyPolicy::kAcceptNew;
   jobs.command_timeout = std::chrono::seconds(options.command_timeout_s);
+  const std::vector<fs::path> jobs_roots = jobs.roots;  // before JobSystem takes them
   JobSystem job_system(io, db, bus, std::move(jobs));
   if (auto started = job_system.start(); !started) return startup_error(started.error());
   scheduler::Scheduler& scheduler = job_system.scheduler();
@@ -235,7 +256,31 @@ int run_serve(ServeOptions options) {
 
   api::Router router;
   api::ResourcesFeed resources_feed(bus, socketio.of("/resources"));
+  auto manifests = db.call<std::vector<store::StoredManifest>>(
+      [](store::JobStore& store) { return store.load_manifests(); });
+  if (!manifests) return startup_error(manifests.error());
+  api::ModelCatalog catalog(io.get_executor(), db, scheduler, bus, std::move(*folders),
+                            data_dir / "sha256-cache.txt");
+  catalog.load(*manifests);
+  catalog.on_model_change([&feed](const std::string&, const api::ModelView& view) {
+    feed.publish_model(api::model_event(view));
+  });
+  asio::thread_pool file_writer(1);
+  api::ProgressFiles progress_files(io.get_executor(), file_writer.get_executor(), scheduler, bus);
+
   api::ApiContext context{scheduler, bus, db, feed, &socketio, &library};
+  context.models = &catalog;
+  context.progress_files = &progress_files;
+  std::string roots_text;
+  for (const fs::path& root : jobs_roots) roots_text += (roots_text.empty() ? "" : ", ") + root.string();
+  context.settings = {{"data_dir", data_dir.string()},
+                      {"store", "sqlite:" + db_path.string()},
+                      {"listen", options.listen},
+                      {"models_roots", roots_text},
+                      {"comfyui", comfyui ? comfyui->string() : "(none)"},
+                      {"library", library_dir.string()},
+                      {"max_active", std::to_string(options.max_active)},
+                      {"connections", std::to_string(options.connections)}};
   api::install_routes(router, context);  // Socket.IO's routes too
   api::HttpServer server(
       io, router,

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/files.hpp"
+
 #include "net/sha256.hpp"
 
 namespace haul::models {
@@ -120,22 +122,7 @@ bool HashCache::deserialize(std::string_view text) {
 }
 
 Result<void> HashCache::save(const fs::path& file) const {
-  const std::string text = serialize();
-  fs::path temporary = file;
-  temporary += ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.close();
-    if (!out) return fail(ErrorCode::kIo, "cannot write " + temporary.string());
-  }
-  std::error_code ec;
-  fs::rename(temporary, file, ec);
-  if (ec) {
-    fs::remove(temporary, ec);
-    return fail(ErrorCode::kIo, "cannot rename " + temporary.string() + " to " + file.string());
-  }
-  return {};
+  return write_file_atomically(file, serialize());
 }
 
 bool HashCache::load(const fs::path& file) {

@@ -61,14 +61,19 @@ TEST(HaulManifest, ReadsModelsOfOneAndSeveralFiles) {
   const Model& turbo = manifest->models[0];
   EXPECT_EQ(turbo.id, "z-image-turbo");
   EXPECT_EQ(turbo.name, "Z-Image Turbo (GGUF)");
-  EXPECT_EQ(turbo.group, "diffusion_models/z-image-turbo");
+  EXPECT_EQ(turbo.group, "diffusion_models");
   ASSERT_EQ(turbo.files.size(), 3U);
   EXPECT_EQ(turbo.files[0].source, "hf://leejet/Z-Image-Turbo-GGUF/z_image_turbo-Q8_0.gguf");
   EXPECT_EQ(turbo.files[0].path, "z_image_turbo-Q8_0.gguf");  // defaults to the source's name
   EXPECT_EQ(turbo.files[0].size, 7220000000U);
   EXPECT_EQ(turbo.files[1].sha256,
             "afc8e28272cd15db3919bacdb6918ce9c1ed22e96cb12c4d5ed0fba823529e38");  // lower-cased
-  EXPECT_EQ(turbo.files[2].path, "text_encoder/Qwen3-4B-Instruct-2507-Q8_0.gguf");
+  EXPECT_EQ(turbo.files[0].group, "") << "the model's own folder";
+  EXPECT_EQ(turbo.files[1].group, "vae") << "each file may have its own folder";
+  EXPECT_EQ(group_of(turbo, turbo.files[1]), "vae");
+  EXPECT_EQ(group_of(turbo, turbo.files[0]), "diffusion_models");
+  EXPECT_EQ(turbo.files[2].group, "text_encoders");
+  EXPECT_EQ(turbo.files[2].path, "Qwen3-4B-Instruct-2507-Q8_0.gguf");
   EXPECT_EQ(turbo.files[2].size, std::nullopt);
 
   // The one-file form; the id defaults to group:name.
@@ -116,7 +121,7 @@ TEST(HaulManifest, NamesTheEntryAndFieldOfEachError) {
             "name_number.json: models[0]: name: expected a string, got 12");
   EXPECT_EQ(error_of_sample("haul/invalid/unknown_key.json"),
             "unknown_key.json: models[0] (\"sdxl\"): files[0].sha265: unknown key (expected "
-            "source, path, size, sha256 or symlinks)");
+            "source, path, size, sha256, symlinks or group)");
   EXPECT_EQ(error_of_sample("haul/invalid/bad_source.json"),
             "bad_source.json: models[0] (\"old\"): source: expected a haul source (an http(s) "
             "URL, hf://, s3:// or a CivitAI AIR), got \"ftp://example.com/old.safetensors\"");

@@ -16,6 +16,10 @@ std::string_view manifest_format_name(ManifestFormat format) {
   return "haul";
 }
 
+const std::string& group_of(const Model& model, const ModelFile& file) {
+  return file.group.empty() ? model.group : file.group;
+}
+
 std::string model_id(std::string_view group, std::string_view name) {
   std::string id(group);
   id += ':';

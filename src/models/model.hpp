@@ -28,8 +28,16 @@ struct ModelFile {
   // Extra paths that must be symlinks to this file (the same file seen by a
   // second UI): relative to the models root the file is in, or absolute.
   std::vector<std::string> symlinks;
+  // The folder this file goes to when it is not the model's own (a model of
+  // seed 004 puts its diffusion model, VAE and text encoder each in their
+  // own folder); "" = the model's group.
+  std::string group{};
   friend bool operator==(const ModelFile&, const ModelFile&) = default;
 };
+
+struct Model;
+// The folder `file` of `model` goes to: its own group, else the model's.
+const std::string& group_of(const Model& model, const struct ModelFile& file);
 
 struct Model {
   // Unique within its manifest: the manifest's own id, else

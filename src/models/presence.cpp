@@ -280,7 +280,8 @@ ModelCheck check_with(Scan& scan, const Model& model) {
   ModelCheck out;
   out.id = model.id;
   out.files.reserve(model.files.size());
-  for (const ModelFile& file : model.files) out.files.push_back(scan.check(model.group, file));
+  for (const ModelFile& file : model.files)
+    out.files.push_back(scan.check(group_of(model, file), file));
   out.state = model_presence(out.files);
   return out;
 }

@@ -6,6 +6,7 @@
 #include <system_error>
 #include <vector>
 
+#include "base/files.hpp"
 #include "base/text.hpp"
 
 namespace haul::sources {
@@ -44,21 +45,10 @@ Result<void> write_sidecars(const Plan& plan, const fs::path& destination) {
                   "refusing sidecar path '" + sidecar.relative_path + "'");
     }
     const fs::path target = destination / sidecar.relative_path;
-    const fs::path temp = target.string() + ".tmp" + std::to_string(::getpid());
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
-    {
-      std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-      out << sidecar.content;
-      out.flush();
-      if (!out) return fail(ErrorCode::kIo, "cannot write " + temp.string());
-    }
-    fs::rename(temp, target, ec);
-    if (ec) {
-      const std::string why = ec.message();
-      fs::remove(temp, ec);
-      return fail(ErrorCode::kIo, "cannot write " + target.string() + ": " + why);
-    }
+    if (auto written = write_file_atomically(target, sidecar.content); !written)
+      return fail(written.error());
   }
   return {};
 }

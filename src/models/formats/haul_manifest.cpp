@@ -51,9 +51,15 @@ std::string file_name_of(const std::string& source) {
 
 // One file: the entry of "files", or the model itself in the one-file form.
 Result<ModelFile> read_file(const Fields& fields) {
-  if (auto known = fields.only({"source", "path", "size", "sha256", "symlinks"}); !known)
+  if (auto known = fields.only({"source", "path", "size", "sha256", "symlinks", "group"});
+      !known)
     return fail(std::move(known.error()));
   ModelFile file;
+  if (fields.has("group")) {
+    auto group = fields.group("group");
+    if (!group) return fail(std::move(group.error()));
+    file.group = std::move(*group);
+  }
   auto source = fields.source("source", true);
   if (!source) return fail(std::move(source.error()));
   file.source = std::move(*source);
@@ -80,6 +86,7 @@ Result<ModelFile> read_file(const Fields& fields) {
   return file;
 }
 
+// A file's keys (an entry of "files" may also say its own "group").
 constexpr std::string_view kFileKeys[] = {"source", "path", "size", "sha256", "symlinks"};
 
 // The model's files and the names of their path fields for messages.

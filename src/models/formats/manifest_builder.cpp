@@ -6,7 +6,7 @@ namespace haul::models::formats {
 
 std::string destination(const Model& model, const ModelFile& file) {
   if (!file.path.empty() && file.path.front() == '/') return file.path;
-  return model.group + '/' + file.path;
+  return group_of(model, file) + '/' + file.path;
 }
 
 ManifestBuilder::ManifestBuilder(ManifestFormat format, std::string_view label) : label_(label) {

@@ -42,8 +42,8 @@ TEST_F(DbWorkerTest, MergedWritesKeepJobsInstancesManifestsAndDeletes) {
     second.upserts = {make_job("j1", 1, core::JobState::kQueued)};
     a.ui_home = "/root/ComfyUI";
     second.instance_upserts = {a};
-    worker.write(second);
     second.manifest_upserts = {StoredManifest{"m1", "new", "", "[1]", at_ms(1), at_ms(2)}};
+    worker.write(second);
     WriteBatch third;
     third.instance_deletes = {"gpu-2"};
     third.manifest_deletes = {"m2"};
