@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "models/extra_model_paths.hpp"
@@ -93,13 +94,29 @@ void fuzz_yaml(std::string_view text) {
   check_sections(*sections, text);
 }
 
+// A private directory for the YAML file, removed when the process exits.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    path_ = fs::temp_directory_path() / ("haul-fuzz-model-paths-" + std::to_string(::getpid()));
+    fs::create_directories(path_);
+    path_ = fs::canonical(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
 void fuzz_yaml_file(std::string_view text) {
-  static const fs::path dir = [] {
-    fs::path made =
-        fs::temp_directory_path() / ("haul-fuzz-model-paths-" + std::to_string(::getpid()));
-    fs::create_directories(made);
-    return fs::canonical(made);
-  }();
+  static const ScratchDir scratch;
+  const fs::path& dir = scratch.path();
   const fs::path file = dir / "extra_model_paths.yaml";
   {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
