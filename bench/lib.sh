@@ -6,7 +6,10 @@ root=$(dirname "$here")
 haul=${HAUL:-$root/build/release/src/app/haul}
 work=${BENCH_DIR:-/var/tmp/haul-bench}
 results=${BENCH_RESULTS:-$here/RESULTS.md}
-[ -x "$haul" ] || { echo "bench: $haul is missing (./dev bench builds it)" >&2; exit 1; }
+# bench_uses_haul=no (set before sourcing): a benchmark of a library target.
+if [ "${bench_uses_haul:-yes}" = yes ]; then
+  [ -x "$haul" ] || { echo "bench: $haul is missing (./dev bench builds it)" >&2; exit 1; }
+fi
 
 require_tools() {
   for tool in "$@"; do

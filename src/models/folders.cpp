@@ -52,7 +52,8 @@ std::vector<std::string> group_dirs(std::string_view canonical) {
   return {std::string(canonical)};
 }
 
-ModelFolders::ModelFolders(std::vector<fs::path> roots, std::optional<fs::path> comfyui_dir,
+ModelFolders::ModelFolders(const std::vector<fs::path>& roots,
+                           const std::optional<fs::path>& comfyui_dir,
                            std::vector<ExtraPathsSection> extra)
     : comfyui_dir_(comfyui_dir ? std::optional(normal_path(comfyui_dir->string())) : std::nullopt),
       extra_(std::move(extra)) {
@@ -116,6 +117,7 @@ Result<ModelFolders> load_model_folders(const std::vector<fs::path>& roots,
     return ec ? path : out;
   };
   std::vector<fs::path> absolute_roots;
+  absolute_roots.reserve(roots.size());
   for (const fs::path& root : roots) absolute_roots.push_back(absolute(root));
   std::optional<fs::path> install;
   std::vector<ExtraPathsSection> extra;
@@ -136,7 +138,7 @@ Result<ModelFolders> load_model_folders(const std::vector<fs::path>& roots,
   for (const fs::path& file : yaml_files) {
     if (auto done = read(file); !done) return fail(done.error());
   }
-  return ModelFolders(std::move(absolute_roots), std::move(install), std::move(extra));
+  return ModelFolders(absolute_roots, install, std::move(extra));
 }
 
 }  // namespace haul::models

@@ -51,8 +51,8 @@ class ModelFolders {
   // `roots` and `comfyui_dir` must be absolute (they are normalised: no
   // "..", no trailing '/'). `extra`: the sections of every
   // extra_model_paths.yaml in effect, in reading order.
-  ModelFolders(std::vector<std::filesystem::path> roots,
-               std::optional<std::filesystem::path> comfyui_dir,
+  ModelFolders(const std::vector<std::filesystem::path>& roots,
+               const std::optional<std::filesystem::path>& comfyui_dir,
                std::vector<ExtraPathsSection> extra);
 
   // The candidate directories for `group`, first = where downloads go;

@@ -97,7 +97,9 @@ TEST(HashCache, SeveralThreadsShareIt) {
         const std::string path = "/m/" + std::to_string(t) + "/" + std::to_string(i);
         cache.put(path, static_cast<std::uint64_t>(i), i, kShaA);
         EXPECT_EQ(cache.find(path, static_cast<std::uint64_t>(i), i), kShaA);
-        if (i % 100 == 0) EXPECT_FALSE(cache.serialize().empty());
+        if (i % 100 == 0) {
+          EXPECT_FALSE(cache.serialize().empty());
+        }
       }
     });
   }
