@@ -19,6 +19,8 @@
 #include <string>
 
 #include "api/api.hpp"
+#include "api/model_catalog.hpp"
+#include "api/progress_files.hpp"
 #include "api/openapi.hpp"
 #include "api/socketio/server.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
@@ -42,7 +44,12 @@ class DaemonRoutes : public ::testing::Test {
         clock_(io_),
         scheduler_(db_, bus_, clock_, scheduler::SchedulerOptions{}),
         feed_(bus_, &socketio_.of("/downloads")),
+        catalog_(io_.get_executor(), db_, scheduler_, bus_, models::ModelFolders(),
+                 std::filesystem::temp_directory_path() / "haul-docs-routes-test-no-cache.txt"),
+        progress_files_(io_.get_executor(), io_.get_executor(), scheduler_, bus_),
         context_{scheduler_, bus_, db_, feed_, &socketio_, nullptr} {
+    context_.models = &catalog_;
+    context_.progress_files = &progress_files_;
     install_routes(router_, context_);
   }
 
@@ -63,6 +70,8 @@ class DaemonRoutes : public ::testing::Test {
   scheduler::Scheduler scheduler_;
   socketio::Server socketio_{io_};
   LiveFeed feed_;
+  ModelCatalog catalog_;
+  ProgressFiles progress_files_;
   ApiContext context_;
   Router router_;
 };

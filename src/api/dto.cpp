@@ -154,6 +154,11 @@ void write_item(JsonWriter& w, const core::Item& item, std::size_t index) {
   }
   w.key("stage").value(item.stage);
   w.key("state").value(core::item_state_name(item.state));
+  if (!item.links.empty()) {
+    w.key("links").begin_array();
+    for (const std::string& link : item.links) w.value(link);
+    w.end_array();
+  }
   w.key("error");
   write_error(w, item.error);
   w.end_object();

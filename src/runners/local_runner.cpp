@@ -69,7 +69,7 @@ bool LocalRunner::accepts(const core::JobRequest& request) const {
 bool LocalRunner::runs(const Job& job) const { return job.target == "local"; }
 
 Result<fs::path> LocalRunner::confine(const std::string& what, const std::string& given,
-                                      const fs::path& base) const {
+                                      const fs::path& base, bool file) const {
   fs::path path(given);
   for (const fs::path& part : path) {
     if (part == "..")
@@ -78,9 +78,11 @@ Result<fs::path> LocalRunner::confine(const std::string& what, const std::string
   if (path.empty()) path = base;
   if (path.is_relative()) path = base / path;
   // Symlinks are resolved as far as the path exists, so a link pointing out
-  // of a root is caught too.
+  // of a root is caught too; a file's own name is kept (it may itself be a
+  // symlink: one the job makes or repairs).
   std::error_code ec;
-  const fs::path resolved = fs::weakly_canonical(path, ec);
+  const fs::path resolved = file ? fs::weakly_canonical(path.parent_path(), ec) / path.filename()
+                                 : fs::weakly_canonical(path, ec);
   if (ec) return fail(ErrorCode::kPermissionDenied, what + " '" + given + "': " + ec.message());
   for (const fs::path& root : options_.roots) {
     if (is_within(resolved, root)) return resolved;
@@ -97,11 +99,9 @@ Result<void> LocalRunner::prepare(Job& job, const core::JobRequest& request) con
   // No destination given: a CivitAI model goes to the folder of its type.
   if (request.dest.empty() && request.files.empty()) job.source_options["auto_folder"] = "1";
   const auto place = [&](const std::string& path) -> Result<std::string> {
-    auto placed = confine("path", path, *destination);
+    auto placed = confine("path", path, *destination, /*file=*/true);
     if (!placed) return fail(placed.error());
-    // A symlink at the file's own place is followed by weakly_canonical; the
-    // file itself must keep the name asked for.
-    return (placed->parent_path() / fs::path(path).filename()).string();
+    return placed->string();
   };
   if (auto added = add_source_items(job, request, options_.getenv, place); !added)
     return fail(added.error());

@@ -74,9 +74,10 @@ class LocalRunner final : public scheduler::JobRunner, public transfer::Transfer
   };
 
   // `given` (relative to `base`, or absolute) made absolute and checked to
-  // lie inside a root; errors name it as `what`.
+  // lie inside a root; errors name it as `what`. A `file` keeps its own name
+  // unresolved (only its folder's symlinks are followed).
   Result<std::filesystem::path> confine(const std::string& what, const std::string& given,
-                                        const std::filesystem::path& base) const;
+                                        const std::filesystem::path& base, bool file = false) const;
   // Makes or repairs the symlinks a complete item must have.
   Result<void> make_links(const core::Item& item) const;
   void handle_plan(const std::string& job_id, std::uint64_t token, Result<sources::Plan> plan);
