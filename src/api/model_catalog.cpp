@@ -4,9 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <atomic>
 #include <unordered_map>
 
 #include "models/manifest.hpp"
+#include "models/remote_presence.hpp"
+#include "remote/remote_runner.hpp"
 #include "store/db_worker.hpp"
 
 namespace haul::api {
@@ -30,14 +33,16 @@ std::optional<std::string> manifest_id_from_name(const std::string& name) {
 
 ModelCatalog::ModelCatalog(asio::any_io_executor control, store::DbWorker& db,
                            scheduler::Scheduler& scheduler, scheduler::EventBus& bus,
-                           models::ModelFolders folders, std::filesystem::path hash_cache_file)
+                           models::ModelFolders folders, std::filesystem::path hash_cache_file,
+                           remote::SessionOptions ssh)
     : control_(std::move(control)),
       db_(db),
       scheduler_(scheduler),
       bus_(bus),
       folders_(std::move(folders)),
       cache_(std::make_shared<models::HashCache>()),
-      cache_file_(std::move(hash_cache_file)) {
+      cache_file_(std::move(hash_cache_file)),
+      ssh_(std::move(ssh)) {
   // Loaded on the worker: the file may be large; checks queue behind it.
   asio::post(worker_, [cache = cache_, file = cache_file_] { cache->load(file); });
   bus_handle_ = bus_.subscribe([this](const core::Event& event) {
@@ -50,6 +55,7 @@ ModelCatalog::~ModelCatalog() {
   bus_.unsubscribe(bus_handle_);
   *alive_ = false;
   worker_.join();
+  remote_worker_.join();
 }
 
 void ModelCatalog::load(const std::vector<store::StoredManifest>& stored) {
@@ -134,16 +140,89 @@ void ModelCatalog::check(std::string manifest_id, std::vector<models::Model> mod
     asio::post(control_, [this, alive, owned, checks, manifest_id = std::move(manifest_id),
                           done = std::move(done)] {
       if (!*alive) return;
-      std::vector<ModelView> views;
-      for (std::size_t i = 0; i < owned->size() && i < checks->size(); ++i) {
-        ModelView view;
-        view.manifest = manifest_id;
-        view.model = (*owned)[i];
-        view.check = std::move((*checks)[i]);
-        views.push_back(std::move(view));
+      done(views_of(manifest_id, std::move(*owned), std::move(*checks)));
+    });
+  });
+}
+
+std::vector<ModelView> ModelCatalog::views_of(const std::string& manifest_id,
+                                              std::vector<models::Model> models,
+                                              std::vector<models::ModelCheck> checks) const {
+  std::vector<ModelView> views;
+  for (std::size_t i = 0; i < models.size() && i < checks.size(); ++i) {
+    ModelView view;
+    view.manifest = manifest_id;
+    view.model = std::move(models[i]);
+    view.check = std::move(checks[i]);
+    views.push_back(std::move(view));
+  }
+  overlay_jobs(views);
+  return views;
+}
+
+std::string ModelCatalog::remote_models_dir(const core::Instance& instance) {
+  const std::string home = instance.ui_home.empty() ? core::kDefaultUiHome : instance.ui_home;
+  return (home.ends_with('/') ? home : home + "/") + "models";
+}
+
+void ModelCatalog::check_remote(const core::Instance& instance, std::string manifest_id,
+                                std::vector<models::Model> models, bool verify,
+                                std::function<void(Result<std::vector<ModelView>>)> done) {
+  // Where each file may be there: its group's folders under UI_HOME/models.
+  const std::string base = remote_models_dir(instance);
+  auto queries = std::make_shared<std::vector<models::RemoteFileQuery>>();
+  for (const models::Model& model : models) {
+    for (const models::ModelFile& file : model.files) {
+      models::RemoteFileQuery query;
+      if (file.path.starts_with('/')) {
+        query.candidates.push_back(file.path);
+      } else {
+        const std::string group = models::canonical_group(models::group_of(model, file));
+        for (const std::string& dir : models::group_dirs(group))
+          query.candidates.push_back(base + "/" + dir + "/" + file.path);
       }
-      overlay_jobs(views);
-      done(std::move(views));
+      query.size = file.size;
+      query.sha256 = file.sha256;
+      queries->push_back(std::move(query));
+    }
+  }
+  auto owned = std::make_shared<std::vector<models::Model>>(std::move(models));
+  asio::post(remote_worker_, [this, alive = alive_, ssh_command = instance.ssh_command, queries,
+                              owned, verify, manifest_id = std::move(manifest_id),
+                              done = std::move(done)]() mutable {
+    auto checked = [&]() -> Result<std::vector<models::FileCheck>> {
+      auto endpoint = remote::endpoint_from_command(ssh_command);
+      if (!endpoint) return fail(endpoint.error());
+      auto session = remote::SshSession::connect(*endpoint, ssh_);
+      if (!session) return fail(session.error());
+      remote::CommandSpec spec;
+      spec.command = models::presence_script(*queries, verify);
+      spec.timeout = std::chrono::minutes(verify ? 60 : 2);
+      std::string output;
+      const std::atomic<bool> never{false};
+      auto ran = (*session)->run(
+          spec, [&](std::string_view chunk, bool is_stderr) {
+            if (!is_stderr) output.append(chunk);
+          },
+          never);
+      if (!ran) return fail(ran.error());
+      return models::parse_presence_output(output, *queries);
+    }();
+    asio::post(control_, [this, alive, owned, checked = std::move(checked),
+                          manifest_id = std::move(manifest_id), done = std::move(done)]() mutable {
+      if (!*alive) return;
+      if (!checked) return done(fail(checked.error()));
+      std::vector<models::ModelCheck> checks;
+      std::size_t next = 0;
+      for (const models::Model& model : *owned) {
+        models::ModelCheck check;
+        check.id = model.id;
+        for (std::size_t f = 0; f < model.files.size() && next < checked->size(); ++f)
+          check.files.push_back(std::move((*checked)[next++]));
+        check.state = models::model_presence(check.files);
+        checks.push_back(std::move(check));
+      }
+      done(views_of(manifest_id, std::move(*owned), std::move(checks)));
     });
   });
 }
@@ -175,10 +254,10 @@ void ModelCatalog::overlay_jobs(std::vector<ModelView>& views) const {
   }
 }
 
-std::vector<std::string> ModelCatalog::live_paths() const {
+std::vector<std::string> ModelCatalog::live_paths(const std::string& target) const {
   std::vector<std::string> paths;
   for (const core::Job* job : scheduler_.list()) {
-    if (core::is_finished(job->state)) continue;
+    if (core::is_finished(job->state) || job->target != target) continue;
     for (const core::Item& item : job->items) {
       if (!item.path.empty()) paths.push_back(item.path);
     }

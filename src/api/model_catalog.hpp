@@ -21,10 +21,12 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "core/instance.hpp"
 #include "models/folders.hpp"
 #include "models/hash_cache.hpp"
 #include "models/model.hpp"
 #include "models/presence.hpp"
+#include "remote/ssh_session.hpp"
 #include "scheduler/event_bus.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/job_store.hpp"
@@ -53,8 +55,8 @@ class ModelCatalog {
  public:
   ModelCatalog(boost::asio::any_io_executor control, store::DbWorker& db,
                scheduler::Scheduler& scheduler, scheduler::EventBus& bus,
-               models::ModelFolders folders,
-               std::filesystem::path hash_cache_file);
+               models::ModelFolders folders, std::filesystem::path hash_cache_file,
+               remote::SessionOptions ssh = {});
   ~ModelCatalog();
   ModelCatalog(const ModelCatalog&) = delete;
   ModelCatalog& operator=(const ModelCatalog&) = delete;
@@ -79,8 +81,19 @@ class ModelCatalog {
   void check(std::string manifest_id, std::vector<models::Model> models, bool verify,
              std::function<void(std::vector<ModelView>)> done);
 
-  // Every file path a live job writes (a sync does not queue those again).
-  std::vector<std::string> live_paths() const;
+  // Presence on an instance: one batched POSIX sh script over SSH (on a
+  // worker of its own), each file looked for in UI_HOME/models/<its group's
+  // folders>. Errors: the connection's, or kProtocol for output cut short.
+  void check_remote(const core::Instance& instance, std::string manifest_id,
+                    std::vector<models::Model> models, bool verify,
+                    std::function<void(Result<std::vector<ModelView>>)> done);
+
+  // The folder an instance's models live in: UI_HOME/models.
+  static std::string remote_models_dir(const core::Instance& instance);
+
+  // Every file path a live job for `target` writes (a sync does not queue
+  // those again).
+  std::vector<std::string> live_paths(const std::string& target) const;
 
   const models::ModelFolders& folders() const { return folders_; }
 
@@ -93,6 +106,8 @@ class ModelCatalog {
  private:
   // Marks files live jobs write as downloading (with their bytes done).
   void overlay_jobs(std::vector<ModelView>& views) const;
+  std::vector<ModelView> views_of(const std::string& manifest_id, std::vector<models::Model> models,
+                                  std::vector<models::ModelCheck> checks) const;
   void job_changed(const core::Job& job);
 
   boost::asio::any_io_executor control_;
@@ -107,7 +122,9 @@ class ModelCatalog {
   std::function<void(const std::string&, const ModelView&)> changed_;
   std::uint64_t bus_handle_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  remote::SessionOptions ssh_;
   boost::asio::thread_pool worker_{1};
+  boost::asio::thread_pool remote_worker_{2};  // SSH round trips, apart from disk checks
 };
 
 // The `model` event's data and the models routes' JSON of one model:

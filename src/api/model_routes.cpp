@@ -168,28 +168,57 @@ Result<std::vector<std::pair<std::string, std::vector<models::Model>>>> models_o
   return out;
 }
 
-// Checks the models of several manifests, one after another.
+// Checks the models of several manifests, one after another: here, or on
+// `instance` (null: here).
 void check_all(ApiContext& ctx,
-               std::vector<std::pair<std::string, std::vector<models::Model>>> sets, bool verify,
-               std::function<void(std::vector<ModelView>)> done) {
-  auto gathered = std::make_shared<std::vector<ModelView>>();
-  auto remaining = std::make_shared<decltype(sets)>(std::move(sets));
+               std::vector<std::pair<std::string, std::vector<models::Model>>> sets,
+               const core::Instance* instance, bool verify,
+               std::function<void(Result<std::vector<ModelView>>)> done) {
+  struct Walk {
+    std::vector<ModelView> gathered;
+    std::vector<std::pair<std::string, std::vector<models::Model>>> remaining;
+    std::optional<core::Instance> instance;
+    std::function<void(Result<std::vector<ModelView>>)> done;
+  };
+  auto walk = std::make_shared<Walk>();
+  walk->remaining = std::move(sets);
+  if (instance != nullptr) walk->instance = *instance;
+  walk->done = std::move(done);
   auto step = std::make_shared<std::function<void()>>();
-  *step = [&ctx, verify, gathered, remaining, step, done = std::move(done)]() {
-    if (remaining->empty()) {
-      done(std::move(*gathered));
+  *step = [&ctx, verify, walk, step]() {
+    if (walk->remaining.empty()) {
+      walk->done(std::move(walk->gathered));
       *step = nullptr;  // breaks the cycle
       return;
     }
-    auto [id, models] = std::move(remaining->front());
-    remaining->erase(remaining->begin());
-    ctx.models->check(id, std::move(models), verify,
-                      [gathered, step](std::vector<ModelView> views) {
-                        for (ModelView& view : views) gathered->push_back(std::move(view));
-                        (*step)();
-                      });
+    auto [id, models] = std::move(walk->remaining.front());
+    walk->remaining.erase(walk->remaining.begin());
+    auto add = [walk, step](Result<std::vector<ModelView>> views) {
+      if (!views) {
+        walk->done(fail(views.error()));
+        *step = nullptr;
+        return;
+      }
+      for (ModelView& view : *views) walk->gathered.push_back(std::move(view));
+      (*step)();
+    };
+    if (walk->instance) {
+      ctx.models->check_remote(*walk->instance, id, std::move(models), verify, std::move(add));
+    } else {
+      ctx.models->check(id, std::move(models), verify,
+                        [add](std::vector<ModelView> views) { add(std::move(views)); });
+    }
   };
   (*step)();
+}
+
+// The instance a `target` names: null for "" and "local". Errors: kNotFound.
+Result<const core::Instance*> target_instance(ApiContext& ctx, const std::optional<std::string>& target) {
+  if (!target || target->empty() || *target == "local") return nullptr;
+  const core::Instance* instance = ctx.scheduler.instances().find(*target);
+  if (instance == nullptr)
+    return fail(ErrorCode::kNotFound, "no instance '" + *target + "'");
+  return instance;
 }
 
 Result<bool> verify_param(const RouteParams& params) {
@@ -200,13 +229,14 @@ Result<bool> verify_param(const RouteParams& params) {
 }
 
 Awaitable<HandlerResult> list_models(ApiContext& ctx, Request& request, RouteParams& params) {
-  static constexpr std::string_view kKnown[] = {"manifest", "state", "verify", "access_token"};
+  static constexpr std::string_view kKnown[] = {"manifest", "state", "verify", "target",
+                                                "access_token"};
   std::string unknown;
   for (const auto& [name, value] : params.query) {
     if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) unknown = name;
   }
   if (!unknown.empty())
-    co_return bad_request("unknown query parameter '" + unknown + "' (known: manifest, state, verify)",
+    co_return bad_request("unknown query parameter '" + unknown + "' (known: manifest, state, verify, target)",
                           request);
   std::optional<models::Presence> state;
   const auto state_text = params.query_value("state");
@@ -221,13 +251,16 @@ Awaitable<HandlerResult> list_models(ApiContext& ctx, Request& request, RoutePar
   if (manifest && manifest->empty()) manifest.reset();
   auto sets = models_of(ctx, manifest);
   if (!sets) co_return from_error(sets.error(), request);
+  const auto instance = target_instance(ctx, params.query_value("target"));
+  if (!instance) co_return from_error(instance.error(), request);
   const auto executor = co_await asio::this_coro::executor;
-  auto start = [&ctx, &sets, &verify](auto done) {
-    check_all(ctx, std::move(*sets), *verify, std::move(done));
+  auto start = [&ctx, &sets, &verify, &instance](auto done) {
+    check_all(ctx, std::move(*sets), *instance, *verify, std::move(done));
   };
-  auto views = co_await await_callback<std::vector<ModelView>>(executor, start);
+  auto views = co_await await_callback<Result<std::vector<ModelView>>>(executor, start);
+  if (!views) co_return from_error(views.error(), request);
   json list = json::array();
-  for (const ModelView& view : views) {
+  for (const ModelView& view : *views) {
     if (!state || view.check.state == *state) list.push_back(model_json(view));
   }
   const std::size_t count = list.size();
@@ -253,12 +286,15 @@ Awaitable<HandlerResult> get_model(ApiContext& ctx, Request& request, RouteParam
   }
   if (wanted.empty()) co_return error_response(http::status::not_found, "not_found",
                                                "no model '" + id + "'", request);
+  const auto instance = target_instance(ctx, params.query_value("target"));
+  if (!instance) co_return from_error(instance.error(), request);
   const auto executor = co_await asio::this_coro::executor;
-  auto start = [&ctx, &wanted, &verify](auto done) {
-    check_all(ctx, std::move(wanted), *verify, std::move(done));
+  auto start = [&ctx, &wanted, &verify, &instance](auto done) {
+    check_all(ctx, std::move(wanted), *instance, *verify, std::move(done));
   };
-  auto views = co_await await_callback<std::vector<ModelView>>(executor, start);
-  co_return json_response(http::status::ok, dump(model_json(views.at(0))), request);
+  auto views = co_await await_callback<Result<std::vector<ModelView>>>(executor, start);
+  if (!views) co_return from_error(views.error(), request);
+  co_return json_response(http::status::ok, dump(model_json(views->at(0))), request);
 }
 
 // POST /api/v1/models/sync, parsed.
@@ -361,40 +397,28 @@ class SyncRun : public std::enable_shared_from_this<SyncRun> {
     if (!chosen) return done_(fail(chosen.error()));
     models_ = std::move(*chosen);
     auto self = shared_from_this();
-    if (sync_.target != "local") {
-      // The instance's own fetch skips files already complete there.
-      std::vector<models::ModelCheck> unknown;
-      for (const models::Model& model : models_) unknown.push_back(remote_guess(model));
-      return plan(std::move(unknown));
-    }
-    ctx_.models->check(*sync_.manifest_id, models_, sync_.verify,
-                       [self](std::vector<ModelView> views) {
-                         std::vector<models::ModelCheck> checks;
-                         for (ModelView& view : views) checks.push_back(std::move(view.check));
-                         self->plan(std::move(checks));
-                       });
-  }
-
-  // On an instance: each file where the instance keeps its group
-  // (UI_HOME/models/<group>/<path>, relative to the job's destination).
-  static models::ModelCheck remote_guess(const models::Model& model) {
-    models::ModelCheck check;
-    check.id = model.id;
-    for (const models::ModelFile& file : model.files) {
-      models::FileCheck found;
-      found.path = file.path.starts_with('/') ? file.path : models::group_of(model, file) + "/" + file.path;
-      check.files.push_back(std::move(found));
-    }
-    return check;
+    auto instance = target_instance(ctx_, sync_.target);
+    if (!instance) return done_(fail(instance.error()));
+    if (*instance != nullptr) roots_ = {ModelCatalog::remote_models_dir(**instance)};
+    check_all(ctx_, {{*sync_.manifest_id, models_}}, *instance, sync_.verify,
+              [self](Result<std::vector<ModelView>> views) {
+                if (!views) return self->done_(fail(views.error()));
+                std::vector<models::ModelCheck> checks;
+                for (ModelView& view : *views) checks.push_back(std::move(view.check));
+                self->plan(std::move(checks));
+              });
   }
 
   void plan(std::vector<models::ModelCheck> checks) {
     models::SyncContext context;
     context.target = sync_.target;
     context.manifest = *sync_.manifest_id;
-    for (std::string& path : ctx_.models->live_paths()) context.live_paths.insert(std::move(path));
-    for (const fs::path& root : ctx_.models->folders().allowed_roots())
-      context.roots.push_back(root.string());
+    for (std::string& path : ctx_.models->live_paths(sync_.target)) context.live_paths.insert(std::move(path));
+    context.roots = roots_;
+    if (context.roots.empty()) {
+      for (const fs::path& root : ctx_.models->folders().allowed_roots())
+        context.roots.push_back(root.string());
+    }
     plan_ = models::plan_sync(models_, checks, sync_.mode, context);
     if (plan_.requests.empty()) return finish({});
     auto self = shared_from_this();
@@ -432,6 +456,7 @@ class SyncRun : public std::enable_shared_from_this<SyncRun> {
   SyncRequest sync_;
   std::function<void(Result<json>)> done_;
   std::vector<models::Model> models_;
+  std::vector<std::string> roots_;  // an instance's UI_HOME/models; empty: this machine's roots
   models::SyncPlan plan_;
 };
 

@@ -240,6 +240,7 @@ int run_serve(ServeOptions options) {
       options.strict_host_keys ? remote::HostKeyPolicy::kStrict : remote::HostKeyPolicy::kAcceptNew;
   jobs.command_timeout = std::chrono::seconds(options.command_timeout_s);
   const std::vector<fs::path> jobs_roots = jobs.roots;  // before JobSystem takes them
+  const remote::SessionOptions ssh_options = jobs.ssh;
   JobSystem job_system(io, db, bus, std::move(jobs));
   if (auto started = job_system.start(); !started) return startup_error(started.error());
   scheduler::Scheduler& scheduler = job_system.scheduler();
@@ -260,7 +261,7 @@ int run_serve(ServeOptions options) {
       [](store::JobStore& store) { return store.load_manifests(); });
   if (!manifests) return startup_error(manifests.error());
   api::ModelCatalog catalog(io.get_executor(), db, scheduler, bus, std::move(*folders),
-                            data_dir / "sha256-cache.txt");
+                            data_dir / "sha256-cache.txt", ssh_options);
   catalog.load(*manifests);
   catalog.on_model_change([&feed](const std::string&, const api::ModelView& view) {
     feed.publish_model(api::model_event(view));

@@ -261,5 +261,59 @@ TEST_F(DaemonRemoteSourcesTest, BadRemoteRequestsAreRefusedBeforeQueueing) {
   EXPECT_EQ(daemon->call("GET", "/api/v1/jobs").json().at("count"), 0);
 }
 
+
+// Issue 12: presence on an instance is checked there in one batched command,
+// and a sync to the instance fetches only what is missing there, to its
+// UI_HOME/models folders, links included.
+TEST_F(DaemonRemoteSourcesTest, ModelsArePresentOrMissingOnTheInstanceAndSyncFetchesTheMissing) {
+  const std::string have = random_bytes(100000, 70);
+  const std::string need = random_bytes(150000, 71);
+  files.add("/files/have.safetensors", Resource{.body = have});
+  files.add("/files/need.safetensors", Resource{.body = need});
+  write_file(ui_home() / "models/checkpoints/have.safetensors", have);
+  const json manifest = {
+      {"haul_manifest", 1},
+      {"models",
+       {{{"name", "have"},
+         {"group", "checkpoints"},
+         {"source", files.url("/files/have.safetensors")},
+         {"size", have.size()}},
+        {{"name", "need"},
+         {"group", "loras"},
+         {"source", files.url("/files/need.safetensors")},
+         {"sha256", fake::sha256_hex(need)},
+         {"symlinks", {"Lora/need.safetensors"}}}}}};
+  auto daemon = start();
+  ASSERT_EQ(daemon->call("POST", "/api/v1/manifests",
+                         json{{"name", "remote"}, {"content", manifest}}.dump())
+                .status,
+            201);
+  const json there = daemon->call("GET", "/api/v1/models?manifest=remote&target=gpu1").json();
+  ASSERT_EQ(there.at("count"), 2) << there.dump();
+  EXPECT_EQ(there.at("models").at(0).at("state"), "present") << there.dump();
+  EXPECT_EQ(there.at("models").at(1).at("state"), "missing") << there.dump();
+  EXPECT_EQ(there.at("models").at(1).at("files").at(0).at("path"),
+            (ui_home() / "models/loras/need.safetensors").string());
+  const json here = daemon->call("GET", "/api/v1/models?manifest=remote").json();
+  EXPECT_EQ(here.at("models").at(0).at("state"), "missing") << "this machine has neither";
+  EXPECT_EQ(daemon->call("GET", "/api/v1/models?target=nowhere").status, 404);
+
+  const HttpReply synced =
+      daemon->call("POST", "/api/v1/models/sync",
+                   json{{"manifest", "remote"}, {"mode", "missing"}, {"target", "gpu1"}}.dump());
+  ASSERT_EQ(synced.status, 201) << synced.body;
+  const json reply = synced.json();
+  ASSERT_EQ(reply.at("jobs").size(), 1u) << reply.dump();
+  const json done = daemon->wait_for_state(reply.at("jobs").at(0).at("id"), "completed");
+  ASSERT_EQ(done.at("state"), "completed") << done.dump();
+  EXPECT_TRUE(read_file(ui_home() / "models/loras/need.safetensors") == need);
+  const fs::path link = ui_home() / "models/Lora/need.safetensors";
+  ASSERT_TRUE(fs::is_symlink(link));
+  EXPECT_TRUE(read_file(link) == need);
+  EXPECT_EQ(daemon->call("GET", "/api/v1/models/loras:need?target=gpu1").json().at("state"),
+            "present");
+  EXPECT_FALSE(fs::exists(models() / "loras")) << "nothing lands locally";
+}
+
 }  // namespace
 }  // namespace haul::testing
