@@ -20,8 +20,8 @@
 
 #include "api/api.hpp"
 #include "api/model_catalog.hpp"
-#include "api/progress_files.hpp"
 #include "api/openapi.hpp"
+#include "api/progress_files.hpp"
 #include "api/socketio/server.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
 

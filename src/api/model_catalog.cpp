@@ -3,8 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/post.hpp>
 #include <atomic>
+#include <boost/asio/post.hpp>
 #include <unordered_map>
 
 #include "models/manifest.hpp"
@@ -22,8 +22,8 @@ std::optional<std::string> manifest_id_from_name(const std::string& name) {
     base = base.substr(0, dot);
   std::string id;
   for (char c : base) {
-    const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                      c == '-';
+    const bool keep =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
     id += keep ? c : '-';
   }
   if (id.empty() || id.size() > 128 || id.find_first_not_of("-.") == std::string::npos)
@@ -72,7 +72,7 @@ void ModelCatalog::load(const std::vector<store::StoredManifest>& stored) {
   }
 }
 
-void ModelCatalog::add(std::string name, std::string origin, std::string content,
+void ModelCatalog::add(const std::string& name, std::string origin, std::string content,
                        std::function<void(Result<const RegisteredManifest*>)> done) {
   const auto id = manifest_id_from_name(name);
   if (!id) {
@@ -83,21 +83,22 @@ void ModelCatalog::add(std::string name, std::string origin, std::string content
   if (!manifest) return done(fail(manifest.error()));
   auto registered = std::make_unique<RegisteredManifest>();
   const auto now = core::Clock::now();
-  registered->stored = {*id, name, origin, std::move(content), now, now};
+  registered->stored = {*id, name, std::move(origin), std::move(content), now, now};
   if (auto earlier = manifests_.find(*id); earlier != manifests_.end())
     registered->stored.created_at = earlier->second->stored.created_at;
   registered->manifest = std::move(*manifest);
   store::WriteBatch batch;
   batch.manifest_upserts.push_back(registered->stored);
-  db_.write(std::move(batch), [this, alive = alive_, registered = std::shared_ptr<RegisteredManifest>(
-                                                       std::move(registered)),
-                               done = std::move(done)](Result<void> written) mutable {
-    if (!*alive) return;
-    if (!written) return done(fail(written.error()));
-    auto& slot = manifests_[registered->stored.id];
-    slot = std::make_unique<RegisteredManifest>(std::move(*registered));
-    done(slot.get());
-  });
+  db_.write(std::move(batch),
+            [this, alive = alive_,
+             registered = std::shared_ptr<RegisteredManifest>(std::move(registered)),
+             done = std::move(done)](Result<void> written) mutable {
+              if (!*alive) return;
+              if (!written) return done(fail(written.error()));
+              auto& slot = manifests_[registered->stored.id];
+              slot = std::make_unique<RegisteredManifest>(std::move(*registered));
+              done(slot.get());
+            });
 }
 
 void ModelCatalog::remove(const std::string& id, std::function<void(Result<void>)> done) {
@@ -131,8 +132,8 @@ void ModelCatalog::check(std::string manifest_id, std::vector<models::Model> mod
                        done = std::move(done)]() mutable {
     const models::PresenceChecker checker(folders_, cache_.get());
     const std::uint64_t version = cache_->version();
-    auto checks = std::make_shared<std::vector<models::ModelCheck>>(
-        checker.check_models(*owned, verify));
+    auto checks =
+        std::make_shared<std::vector<models::ModelCheck>>(checker.check_models(*owned, verify));
     if (cache_->version() != version) {
       if (auto saved = cache_->save(cache_file_); !saved)
         spdlog::warn("hash cache {}: {}", cache_file_.string(), saved.error().message);
@@ -201,7 +202,8 @@ void ModelCatalog::check_remote(const core::Instance& instance, std::string mani
       std::string output;
       const std::atomic<bool> never{false};
       auto ran = (*session)->run(
-          spec, [&](std::string_view chunk, bool is_stderr) {
+          spec,
+          [&](std::string_view chunk, bool is_stderr) {
             if (!is_stderr) output.append(chunk);
           },
           never);

@@ -68,7 +68,7 @@ class ModelCatalog {
   // Reads and registers a manifest (replacing one of the same id); persisted
   // before `done`. `name` gives the id (its letters, digits, '.', '_', '-').
   // Errors: kInvalidArgument (the reader's one line, or a bad name).
-  void add(std::string name, std::string origin, std::string content,
+  void add(const std::string& name, std::string origin, std::string content,
            std::function<void(Result<const RegisteredManifest*>)> done);
   // Errors: kNotFound.
   void remove(const std::string& id, std::function<void(Result<void>)> done);

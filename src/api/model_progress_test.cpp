@@ -31,7 +31,8 @@ core::Job model_job(std::string group, std::string name, core::JobState state, s
 }
 
 TEST(ModelProgress, HasTheSeedsShapeAndStatusWords) {
-  const core::Job running = model_job("checkpoints", "model.safetensors", core::JobState::kRunning, 1);
+  const core::Job running =
+      model_job("checkpoints", "model.safetensors", core::JobState::kRunning, 1);
   const core::Job queued = model_job("loras", "a.safetensors", core::JobState::kPaused, 2);
   core::Job unnamed = model_job("loras", "", core::JobState::kQueued, 3);
   const auto now = core::TimePoint(std::chrono::milliseconds(1752489999000));

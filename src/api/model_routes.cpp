@@ -72,14 +72,10 @@ json model_event(const ModelView& view) {
     if (check.verified) entry["verified"] = true;
     files.push_back(std::move(entry));
   }
-  json out = {{"id", view.model.id},
-              {"modelId", view.model.id},
-              {"name", view.model.name},
-              {"group", view.model.group},
-              {"manifest", view.manifest},
-              {"state", models::presence_name(view.check.state)},
-              {"allPresent", all_present},
-              {"files", std::move(files)}};
+  json out = {{"id", view.model.id},       {"modelId", view.model.id},
+              {"name", view.model.name},   {"group", view.model.group},
+              {"manifest", view.manifest}, {"state", models::presence_name(view.check.state)},
+              {"allPresent", all_present}, {"files", std::move(files)}};
   out["job_id"] = view.job_id ? json(*view.job_id) : json(nullptr);
   return out;
 }
@@ -123,8 +119,9 @@ Result<ManifestInput> manifest_input(const json& body) {
       return fail(ErrorCode::kInvalidArgument, "unknown field '" + key + "'");
   }
   if (body.contains("path") == body.contains("content"))
-    return fail(ErrorCode::kInvalidArgument, "give 'path' (a file on the daemon's machine) or "
-                                             "'content' (the manifest itself)");
+    return fail(ErrorCode::kInvalidArgument,
+                "give 'path' (a file on the daemon's machine) or "
+                "'content' (the manifest itself)");
   if (body.contains("name") && !body.at("name").is_string())
     return fail(ErrorCode::kInvalidArgument, "'name' must be a string");
   if (body.contains("path")) {
@@ -213,11 +210,11 @@ void check_all(ApiContext& ctx,
 }
 
 // The instance a `target` names: null for "" and "local". Errors: kNotFound.
-Result<const core::Instance*> target_instance(ApiContext& ctx, const std::optional<std::string>& target) {
+Result<const core::Instance*> target_instance(ApiContext& ctx,
+                                              const std::optional<std::string>& target) {
   if (!target || target->empty() || *target == "local") return nullptr;
   const core::Instance* instance = ctx.scheduler.instances().find(*target);
-  if (instance == nullptr)
-    return fail(ErrorCode::kNotFound, "no instance '" + *target + "'");
+  if (instance == nullptr) return fail(ErrorCode::kNotFound, "no instance '" + *target + "'");
   return instance;
 }
 
@@ -236,15 +233,16 @@ Awaitable<HandlerResult> list_models(ApiContext& ctx, Request& request, RoutePar
     if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) unknown = name;
   }
   if (!unknown.empty())
-    co_return bad_request("unknown query parameter '" + unknown + "' (known: manifest, state, verify, target)",
-                          request);
+    co_return bad_request(
+        "unknown query parameter '" + unknown + "' (known: manifest, state, verify, target)",
+        request);
   std::optional<models::Presence> state;
   const auto state_text = params.query_value("state");
   if (state_text && !state_text->empty()) state = models::parse_presence(*state_text);
   if (state_text && !state_text->empty() && !state)
-    co_return bad_request("unknown state '" + *state_text +
-                              "' (present, missing, partial, corrupt, downloading)",
-                          request);
+    co_return bad_request(
+        "unknown state '" + *state_text + "' (present, missing, partial, corrupt, downloading)",
+        request);
   const auto verify = verify_param(params);
   if (!verify) co_return bad_request(verify.error().message, request);
   auto manifest = params.query_value("manifest");
@@ -284,8 +282,9 @@ Awaitable<HandlerResult> get_model(ApiContext& ctx, Request& request, RouteParam
         wanted.emplace_back(manifest_id, std::vector<models::Model>{model});
     }
   }
-  if (wanted.empty()) co_return error_response(http::status::not_found, "not_found",
-                                               "no model '" + id + "'", request);
+  if (wanted.empty())
+    co_return error_response(http::status::not_found, "not_found", "no model '" + id + "'",
+                             request);
   const auto instance = target_instance(ctx, params.query_value("target"));
   if (!instance) co_return from_error(instance.error(), request);
   const auto executor = co_await asio::this_coro::executor;
@@ -299,8 +298,8 @@ Awaitable<HandlerResult> get_model(ApiContext& ctx, Request& request, RouteParam
 
 // POST /api/v1/models/sync, parsed.
 struct SyncRequest {
-  std::optional<std::string> manifest_id;   // a registered manifest
-  std::optional<ManifestInput> registering; // a file or inline manifest to register first
+  std::optional<std::string> manifest_id;    // a registered manifest
+  std::optional<ManifestInput> registering;  // a file or inline manifest to register first
   models::SyncMode mode = models::SyncMode::kMissing;
   std::string selection;  // JSON text of "models" (list and single)
   std::string target = "local";
@@ -379,8 +378,7 @@ class SyncRun : public std::enable_shared_from_this<SyncRun> {
   void start() {
     if (!sync_.registering) return with_manifest();
     auto self = shared_from_this();
-    ctx_.models->add(sync_.registering->name, sync_.registering->origin,
-                     sync_.registering->content,
+    ctx_.models->add(sync_.registering->name, sync_.registering->origin, sync_.registering->content,
                      [self](Result<const RegisteredManifest*> added) {
                        if (!added) return self->done_(fail(added.error()));
                        self->sync_.manifest_id = (*added)->stored.id;
@@ -405,15 +403,16 @@ class SyncRun : public std::enable_shared_from_this<SyncRun> {
                 if (!views) return self->done_(fail(views.error()));
                 std::vector<models::ModelCheck> checks;
                 for (ModelView& view : *views) checks.push_back(std::move(view.check));
-                self->plan(std::move(checks));
+                self->plan(checks);
               });
   }
 
-  void plan(std::vector<models::ModelCheck> checks) {
+  void plan(const std::vector<models::ModelCheck>& checks) {
     models::SyncContext context;
     context.target = sync_.target;
     context.manifest = *sync_.manifest_id;
-    for (std::string& path : ctx_.models->live_paths(sync_.target)) context.live_paths.insert(std::move(path));
+    for (std::string& path : ctx_.models->live_paths(sync_.target))
+      context.live_paths.insert(std::move(path));
     context.roots = roots_;
     if (context.roots.empty()) {
       for (const fs::path& root : ctx_.models->folders().allowed_roots())
@@ -422,14 +421,13 @@ class SyncRun : public std::enable_shared_from_this<SyncRun> {
     plan_ = models::plan_sync(models_, checks, sync_.mode, context);
     if (plan_.requests.empty()) return finish({});
     auto self = shared_from_this();
-    ctx_.scheduler.add(plan_.requests,
-                       [self](Result<std::vector<scheduler::AddResult>> added) {
-                         if (!added) return self->done_(fail(added.error()));
-                         self->finish(std::move(*added));
-                       });
+    ctx_.scheduler.add(plan_.requests, [self](Result<std::vector<scheduler::AddResult>> added) {
+      if (!added) return self->done_(fail(added.error()));
+      self->finish(*added);
+    });
   }
 
-  void finish(std::vector<scheduler::AddResult> added) {
+  void finish(const std::vector<scheduler::AddResult>& added) {
     json jobs = json::array();
     std::vector<std::string> ids;
     for (const scheduler::AddResult& result : added) {
@@ -501,8 +499,9 @@ Response progress(ApiContext& ctx, Request& request, RouteParams& params) {
 
 void install_model_routes(Router& router, ApiContext& ctx) {
   if (ctx.models == nullptr) return;
-  router.add(http::verb::post, "/api/v1/manifests",
-             [&ctx](Request& request, Stream&, RouteParams&) { return add_manifest(ctx, request); });
+  router.add(
+      http::verb::post, "/api/v1/manifests",
+      [&ctx](Request& request, Stream&, RouteParams&) { return add_manifest(ctx, request); });
   router.add(http::verb::get, "/api/v1/manifests",
              [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
                json list = json::array();

@@ -14,7 +14,7 @@ namespace haul::api {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
-ProgressFiles::ProgressFiles(asio::any_io_executor control, asio::any_io_executor io,
+ProgressFiles::ProgressFiles(const asio::any_io_executor& control, asio::any_io_executor io,
                              scheduler::Scheduler& scheduler, scheduler::EventBus& bus)
     : io_(std::move(io)), scheduler_(scheduler), bus_(bus), timer_(control) {
   handle_ = bus_.subscribe([this](const core::Event& event) { on_event(event); });

@@ -21,7 +21,7 @@ namespace haul::api {
 
 class ProgressFiles {
  public:
-  ProgressFiles(boost::asio::any_io_executor control, boost::asio::any_io_executor io,
+  ProgressFiles(const boost::asio::any_io_executor& control, boost::asio::any_io_executor io,
                 scheduler::Scheduler& scheduler, scheduler::EventBus& bus);
   ~ProgressFiles();
   ProgressFiles(const ProgressFiles&) = delete;

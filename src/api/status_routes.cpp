@@ -1,8 +1,8 @@
 // /healthz and /metrics (Prometheus text format 0.0.4).
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "api/api.hpp"
@@ -54,10 +54,14 @@ std::string metrics_text(const ApiContext& ctx) {
 }
 
 // The environment variables that hold credentials haul uses.
-constexpr const char* kCredentialNames[] = {"HF_TOKEN",          "CIVITAI_TOKEN",
-                                            "CIVITAI_API_KEY",   "AWS_ACCESS_KEY_ID",
-                                            "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                                            "AWS_BUCKET_NAME",   "HAUL_TOKEN"};
+constexpr const char* kCredentialNames[] = {"HF_TOKEN",
+                                            "CIVITAI_TOKEN",
+                                            "CIVITAI_API_KEY",
+                                            "AWS_ACCESS_KEY_ID",
+                                            "AWS_SECRET_ACCESS_KEY",
+                                            "AWS_SESSION_TOKEN",
+                                            "AWS_BUCKET_NAME",
+                                            "HAUL_TOKEN"};
 
 }  // namespace
 

@@ -205,11 +205,12 @@ int main(int argc, char** argv) {
   status_cmd->add_option("--data-dir", status.data_dir,
                          "Where to look for the pid file (default $HAUL_DATA_DIR or ./data)");
 
-  CLI::App* models_cmd = app.add_subcommand("models", "Models of manifests: sync, status, progress");
+  CLI::App* models_cmd =
+      app.add_subcommand("models", "Models of manifests: sync, status, progress");
   models_cmd->require_subcommand(1);
   cli::ModelSyncOptions sync;
-  CLI::App* models_sync = client_options(models_cmd->add_subcommand(
-      "sync", "Queue a manifest's models (seed 002's download_models)"));
+  CLI::App* models_sync = client_options(
+      models_cmd->add_subcommand("sync", "Queue a manifest's models (seed 002's download_models)"));
   models_sync
       ->add_option("--manifest", sync.manifest,
                    "A manifest file (haul, seed 002 config, ComfyUI workflow, model-list.json) "

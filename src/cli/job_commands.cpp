@@ -166,10 +166,10 @@ int run_cancel_path(DaemonClient& client, const std::string& path) {
 }
 
 int run_cancel_model(DaemonClient& client, const std::string& group, const std::string& model) {
-  return cancel_listed(client,
-                       "/api/v1/jobs?group=" + net::percent_encode(group) +
-                           "&name=" + net::percent_encode(model),
-                       "is model " + model + " of group " + group);
+  return cancel_listed(
+      client,
+      "/api/v1/jobs?group=" + net::percent_encode(group) + "&name=" + net::percent_encode(model),
+      "is model " + model + " of group " + group);
 }
 
 int run_cancel_all(DaemonClient& client) { return cancel_listed(client, "/api/v1/jobs", ""); }
@@ -193,8 +193,8 @@ int run_status(DaemonClient& client, const StatusOptions& options) {
       out += "details: " + status.error().message + "\n";
     }
   } else {
-    out += "daemon: not answering at " + client.address().url + " (" + health.error().message +
-           ")\n";
+    out +=
+        "daemon: not answering at " + client.address().url + " (" + health.error().message + ")\n";
   }
   const std::filesystem::path data_dir = data_dir_or_default(options.data_dir);
   const PidFileState pid = read_pid_file(data_dir);

@@ -57,8 +57,7 @@ std::string model_line(const json& model, bool simple) {
     present += file.value("exists", false) ? 1 : 0;
     size += file.value("size", std::uint64_t{0});
   }
-  const std::string files =
-      std::to_string(present) + "/" + std::to_string(model["files"].size());
+  const std::string files = std::to_string(present) + "/" + std::to_string(model["files"].size());
   char line[512];
   if (simple) {
     std::snprintf(line, sizeof line, "%s %s %s\n", model.value("state", "").c_str(),
@@ -134,8 +133,8 @@ int run_models_status(DaemonClient& client, const ModelStatusOptions& options) {
   std::string out;
   if (options.format == "table") {
     char header[256];
-    std::snprintf(header, sizeof header, "%-12s %-18s %-40s %7s %10s\n", "STATE", "GROUP",
-                  "MODEL", "FILES", "SIZE");
+    std::snprintf(header, sizeof header, "%-12s %-18s %-40s %7s %10s\n", "STATE", "GROUP", "MODEL",
+                  "FILES", "SIZE");
     out += header;
   }
   for (const json& model : models) out += model_line(model, options.format == "simple");
@@ -147,8 +146,7 @@ int run_models_status(DaemonClient& client, const ModelStatusOptions& options) {
 int run_models_progress(DaemonClient& client, const ModelProgressOptions& options) {
   const int selectors = (!options.group.empty() || !options.model.empty() ? 1 : 0) +
                         (!options.path.empty() ? 1 : 0) + (options.all ? 1 : 0);
-  if (selectors != 1)
-    return report(usage("give --group G --model M, --path P, or --all"));
+  if (selectors != 1) return report(usage("give --group G --model M, --path P, or --all"));
   if (options.model.empty() != options.group.empty())
     return report(usage("--group and --model go together"));
   if (options.watch && options.output.empty()) return report(usage("--watch needs --output FILE"));

@@ -12,7 +12,7 @@
 namespace haul::cli {
 
 struct ModelSyncOptions {
-  std::string manifest;  // a file here, or a registered manifest's id
+  std::string manifest;          // a file here, or a registered manifest's id
   std::string mode = "missing";  // all | missing | list | single
   std::string models;            // JSON: an array (list) or an object (single)
   std::string output;            // progress file the daemon keeps (seed 002's output_file)

@@ -273,7 +273,8 @@ int run_serve(ServeOptions options) {
   context.models = &catalog;
   context.progress_files = &progress_files;
   std::string roots_text;
-  for (const fs::path& root : jobs_roots) roots_text += (roots_text.empty() ? "" : ", ") + root.string();
+  for (const fs::path& root : jobs_roots)
+    roots_text += (roots_text.empty() ? "" : ", ") + root.string();
   context.settings = {{"data_dir", data_dir.string()},
                       {"store", "sqlite:" + db_path.string()},
                       {"listen", options.listen},

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "base/files.hpp"
-
 #include "net/sha256.hpp"
 
 namespace haul::models {

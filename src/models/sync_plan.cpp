@@ -71,8 +71,7 @@ Result<std::vector<Model>> select_models(const Manifest& manifest, SyncMode mode
                                          std::string_view selection_json) {
   if (mode == SyncMode::kAll || mode == SyncMode::kMissing) return manifest.models;
   const json selection = json::parse(selection_json, nullptr, false);
-  if (selection.is_discarded())
-    return fail(ErrorCode::kInvalidArgument, "models: not JSON");
+  if (selection.is_discarded()) return fail(ErrorCode::kInvalidArgument, "models: not JSON");
   if (mode == SyncMode::kList && !selection.is_array())
     return fail(ErrorCode::kInvalidArgument, "models: list mode takes a JSON array");
   if (mode == SyncMode::kSingle && !selection.is_object() && !selection.is_string())
@@ -119,8 +118,7 @@ SyncPlan plan_sync(const std::vector<Model>& models, const std::vector<ModelChec
     request.labels["model"] = model.id;
     if (!context.manifest.empty()) request.labels["manifest"] = context.manifest;
     std::string skip;
-    for (std::size_t f = 0; f < model.files.size() && f < check.files.size() && skip.empty();
-         ++f) {
+    for (std::size_t f = 0; f < model.files.size() && f < check.files.size() && skip.empty(); ++f) {
       const ModelFile& file = model.files[f];
       const FileCheck& found = check.files[f];
       const bool present = found.state == Presence::kPresent;

@@ -53,9 +53,9 @@ Result<void> add_source_items(core::Job& job, const core::JobRequest& request,
       item.size = spec.size;
       if (spec.sha256) {
         if (!net::is_sha256_hex(*spec.sha256)) {
-          return fail(ErrorCode::kInvalidArgument,
-                      spec.path + ": sha256 must be 64 hex digits, got '" +
-                          spec.sha256->substr(0, 80) + "'");
+          return fail(ErrorCode::kInvalidArgument, spec.path +
+                                                       ": sha256 must be 64 hex digits, got '" +
+                                                       spec.sha256->substr(0, 80) + "'");
         }
         item.sha256 = to_lower(*spec.sha256);
       }

@@ -93,8 +93,9 @@ class DaemonModelsTest : public DaemonTest {
 
 TEST_F(DaemonModelsTest, MissingFetchesWhatIsMissingOnceAndNoMore) {
   auto daemon = start_daemon({}, env());
-  const HttpReply registered = daemon->call(
-      "POST", "/api/v1/manifests", json{{"name", "studio.json"}, {"content", haul_manifest()}}.dump());
+  const HttpReply registered =
+      daemon->call("POST", "/api/v1/manifests",
+                   json{{"name", "studio.json"}, {"content", haul_manifest()}}.dump());
   ASSERT_EQ(registered.status, 201) << registered.body;
   EXPECT_EQ(registered.json().at("id"), "studio");
   EXPECT_EQ(registered.json().at("format"), "haul");
@@ -104,12 +105,13 @@ TEST_F(DaemonModelsTest, MissingFetchesWhatIsMissingOnceAndNoMore) {
   EXPECT_EQ(model(*daemon, "checkpoints:a").at("state"), "present");
   EXPECT_EQ(model(*daemon, "diffusion_models:duo").at("state"), "missing");
 
-  const json first = sync(*daemon, {{"manifest", "studio"}, {"mode", "missing"}, {"models", nullptr}},
-                          422);
+  const json first =
+      sync(*daemon, {{"manifest", "studio"}, {"mode", "missing"}, {"models", nullptr}}, 422);
   EXPECT_TRUE(contains(first.dump(), "'models' goes with list or single")) << first.dump();
   const json queued = sync(*daemon, {{"manifest", "studio"}, {"mode", "missing"}}, 201);
   ASSERT_EQ(queued.at("jobs").size(), 2u) << queued.dump();
-  EXPECT_EQ(queued.at("skipped"), json::array({{{"model", "checkpoints:a"}, {"reason", "present"}}}));
+  EXPECT_EQ(queued.at("skipped"),
+            json::array({{{"model", "checkpoints:a"}, {"reason", "present"}}}));
   const json duo = queued.at("jobs").at(0);
   EXPECT_EQ(duo.at("name"), "duo");
   EXPECT_EQ(duo.at("items").size(), 2u) << "one job, one item per file";
@@ -129,14 +131,15 @@ TEST_F(DaemonModelsTest, ListAndSingleSelectAndAllFetchesNothingPresentAgain) {
   auto daemon = start_daemon({}, env());
   const fs::path file = dir / "manifests" / "studio.json";
   write_file(file, haul_manifest().dump());
-  const json listed =
-      sync(*daemon, {{"manifest", file.string()}, {"mode", "list"}, {"models", {"a", "nope"}}}, 422);
+  const json listed = sync(
+      *daemon, {{"manifest", file.string()}, {"mode", "list"}, {"models", {"a", "nope"}}}, 422);
   EXPECT_EQ(listed.at("error").at("message"), "models[1]: no model named 'nope' in the manifest");
   const json one =
       sync(*daemon, {{"manifest", "studio"}, {"mode", "list"}, {"models", {"checkpoints:a"}}}, 201);
   ASSERT_EQ(one.at("jobs").size(), 1u);
   wait_all(*daemon, one);
-  const json single = sync(*daemon, {{"manifest", "studio"}, {"mode", "single"}, {"models", "duo"}});
+  const json single =
+      sync(*daemon, {{"manifest", "studio"}, {"mode", "single"}, {"models", "duo"}});
   ASSERT_EQ(single.at("jobs").size(), 1u);
   wait_all(*daemon, single);
   const std::size_t served = server.requests().size();
@@ -164,17 +167,18 @@ TEST_F(DaemonModelsTest, ASecondSyncWhileOneRunsQueuesNothingAndCancelByGroupAnd
     const json m = model(*daemon, "loras:slow");
     return m.at("state") == "downloading" && m.at("files").at(0).at("bytes_done") > 0;
   })) << model(*daemon, "loras:slow").dump();
-  const json twice = sync(*daemon, {{"manifest", "studio"}, {"mode", "list"}, {"models", {"slow"}}});
+  const json twice =
+      sync(*daemon, {{"manifest", "studio"}, {"mode", "list"}, {"models", {"slow"}}});
   EXPECT_TRUE(twice.at("jobs").empty()) << twice.dump();
   EXPECT_EQ(twice.at("skipped").at(0).at("reason"), "already downloading");
 
-  const auto cancelled = run_haul(
-      {"cancel", "--group", "loras", "--model", "slow", "--server", daemon->url()});
+  const auto cancelled =
+      run_haul({"cancel", "--group", "loras", "--model", "slow", "--server", daemon->url()});
   ASSERT_EQ(cancelled.exit_code, 0) << cancelled.err;
   EXPECT_EQ(daemon->wait_for_state(id, "cancelled").at("state"), "cancelled");
   EXPECT_FALSE(fs::exists(models() / "loras" / "slow.safetensors"));
-  const auto none = run_haul(
-      {"cancel", "--group", "loras", "--model", "slow", "--server", daemon->url()});
+  const auto none =
+      run_haul({"cancel", "--group", "loras", "--model", "slow", "--server", daemon->url()});
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_TRUE(contains(none.err, "no unfinished job is model slow of group loras")) << none.err;
 }
@@ -182,8 +186,9 @@ TEST_F(DaemonModelsTest, ASecondSyncWhileOneRunsQueuesNothingAndCancelByGroupAnd
 TEST_F(DaemonModelsTest, VerificationFindsACorruptFileAndMissingFetchesItAgain) {
   auto daemon = start_daemon({}, env());
   const json manifest = haul_manifest();
-  ASSERT_EQ(daemon->call("POST", "/api/v1/manifests",
-                         json{{"name", "studio"}, {"content", manifest}}.dump())
+  ASSERT_EQ(daemon
+                ->call("POST", "/api/v1/manifests",
+                       json{{"name", "studio"}, {"content", manifest}}.dump())
                 .status,
             201);
   const json fetched = sync(*daemon, {{"manifest", "studio"}, {"mode", "all"}});
@@ -194,7 +199,8 @@ TEST_F(DaemonModelsTest, VerificationFindsACorruptFileAndMissingFetchesItAgain) 
   EXPECT_EQ(model(*daemon, "checkpoints:a").at("state"), "present") << "size alone";
   const json verified = model(*daemon, "checkpoints:a", "?verify=true");
   EXPECT_EQ(verified.at("state"), "corrupt") << verified.dump();
-  EXPECT_TRUE(contains(verified.at("files").at(0).value("reason", ""), "sha256")) << verified.dump();
+  EXPECT_TRUE(contains(verified.at("files").at(0).value("reason", ""), "sha256"))
+      << verified.dump();
   const json again = sync(*daemon, {{"manifest", "studio"}, {"mode", "missing"}, {"verify", true}});
   ASSERT_EQ(again.at("jobs").size(), 1u) << again.dump();
   EXPECT_EQ(again.at("jobs").at(0).at("name"), "a");
@@ -205,8 +211,9 @@ TEST_F(DaemonModelsTest, VerificationFindsACorruptFileAndMissingFetchesItAgain) 
 
 TEST_F(DaemonModelsTest, APartialFileCountsAsMissingAndIsResumed) {
   auto daemon = start_daemon({}, env());
-  ASSERT_EQ(daemon->call("POST", "/api/v1/manifests",
-                         json{{"name", "studio"}, {"content", haul_manifest()}}.dump())
+  ASSERT_EQ(daemon
+                ->call("POST", "/api/v1/manifests",
+                       json{{"name", "studio"}, {"content", haul_manifest()}}.dump())
                 .status,
             201);
   write_file(models() / "loras" / "slow.safetensors.part", slow.substr(0, 1000));
@@ -289,13 +296,13 @@ TEST_F(DaemonModelsTest, TheProgressFileHasTheSeedsShapeAtEveryUpdate) {
                                   "--json", "--server", daemon->url()});
   ASSERT_EQ(by_model.exit_code, 0) << by_model.err;
   EXPECT_EQ(json::parse(by_model.out).at("loras").at("slow").at("status"), "completed");
-  const auto by_path = run_haul({"models", "progress", "--path",
-                                 (models() / "vae" / "a-vae.safetensors").string(), "--json",
-                                 "--server", daemon->url()});
+  const auto by_path =
+      run_haul({"models", "progress", "--path", (models() / "vae" / "a-vae.safetensors").string(),
+                "--json", "--server", daemon->url()});
   EXPECT_EQ(json::parse(by_path.out).at("diffusion_models").at("duo").at("status"), "completed");
   const fs::path all_file = dir / "all.json";
-  const auto all = run_haul({"models", "progress", "--all", "--output", all_file.string(),
-                             "--server", daemon->url()});
+  const auto all = run_haul(
+      {"models", "progress", "--all", "--output", all_file.string(), "--server", daemon->url()});
   ASSERT_EQ(all.exit_code, 0) << all.err;
   EXPECT_EQ(json::parse(read_file(all_file)).size(), 3u);
   const auto wrong = run_haul({"models", "progress", "--model", "x", "--server", daemon->url()});
@@ -327,9 +334,9 @@ TEST_F(DaemonModelsTest, AComfyUiWorkflowsModelsFoundInTheInstallAreNotFetched) 
         {{"id", 3}, {"type", "VAELoader"}, {"widgets_values", {"unknown_vae.safetensors"}}}}}};
   write_file(dir / "manifests" / "flow.json", workflow.dump());
   auto daemon = start_daemon({"--comfyui", comfy.string()}, env());
-  const auto status = run_haul({"models", "status", "--manifest",
-                                (dir / "manifests" / "flow.json").string(), "--format", "simple",
-                                "--server", daemon->url()});
+  const auto status =
+      run_haul({"models", "status", "--manifest", (dir / "manifests" / "flow.json").string(),
+                "--format", "simple", "--server", daemon->url()});
   ASSERT_EQ(status.exit_code, 0) << status.err;
   EXPECT_TRUE(contains(status.out, "missing checkpoints need.safetensors")) << status.out;
   EXPECT_TRUE(contains(status.out, "present loras have.safetensors")) << status.out;
@@ -408,8 +415,9 @@ TEST_F(DaemonModelsTest, InvalidManifestsAreNamedPreciselyAndManifestsOutliveARe
                                          json{{"path", (dir / "nope.json").string()}}.dump());
   EXPECT_EQ(missing.status, 422);
   EXPECT_TRUE(contains(missing.body, "nope.json")) << missing.body;
-  ASSERT_EQ(daemon->call("POST", "/api/v1/manifests",
-                         json{{"name", "studio.json"}, {"content", haul_manifest()}}.dump())
+  ASSERT_EQ(daemon
+                ->call("POST", "/api/v1/manifests",
+                       json{{"name", "studio.json"}, {"content", haul_manifest()}}.dump())
                 .status,
             201);
   daemon->stop();
@@ -423,8 +431,9 @@ TEST_F(DaemonModelsTest, InvalidManifestsAreNamedPreciselyAndManifestsOutliveARe
 
 TEST_F(DaemonModelsTest, ModelEventsTellWhenAModelsPresenceChanges) {
   auto daemon = start_daemon({}, env());
-  ASSERT_EQ(daemon->call("POST", "/api/v1/manifests",
-                         json{{"name", "studio"}, {"content", haul_manifest()}}.dump())
+  ASSERT_EQ(daemon
+                ->call("POST", "/api/v1/manifests",
+                       json{{"name", "studio"}, {"content", haul_manifest()}}.dump())
                 .status,
             201);
   WsClient ws(daemon->url());
@@ -447,8 +456,8 @@ TEST_F(DaemonModelsTest, StatusDebugSaysWhichCredentialsAreSetNeverTheirValues) 
   std::vector<std::string> environment = env();
   environment.push_back("CIVITAI_TOKEN=civitai-secret-value");
   auto daemon = start_daemon({}, environment);
-  const auto status = run_haul({"status", "--debug", "--data-dir", (dir / "data").string(),
-                                "--server", daemon->url()});
+  const auto status = run_haul(
+      {"status", "--debug", "--data-dir", (dir / "data").string(), "--server", daemon->url()});
   ASSERT_EQ(status.exit_code, 0) << status.err;
   EXPECT_TRUE(contains(status.out, "CIVITAI_TOKEN: set")) << status.out;
   EXPECT_TRUE(contains(status.out, "CIVITAI_API_KEY: not set")) << status.out;

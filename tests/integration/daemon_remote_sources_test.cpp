@@ -261,7 +261,6 @@ TEST_F(DaemonRemoteSourcesTest, BadRemoteRequestsAreRefusedBeforeQueueing) {
   EXPECT_EQ(daemon->call("GET", "/api/v1/jobs").json().at("count"), 0);
 }
 
-
 // Issue 12: presence on an instance is checked there in one batched command,
 // and a sync to the instance fetches only what is missing there, to its
 // UI_HOME/models folders, links included.
@@ -271,21 +270,21 @@ TEST_F(DaemonRemoteSourcesTest, ModelsArePresentOrMissingOnTheInstanceAndSyncFet
   files.add("/files/have.safetensors", Resource{.body = have});
   files.add("/files/need.safetensors", Resource{.body = need});
   write_file(ui_home() / "models/checkpoints/have.safetensors", have);
-  const json manifest = {
-      {"haul_manifest", 1},
-      {"models",
-       {{{"name", "have"},
-         {"group", "checkpoints"},
-         {"source", files.url("/files/have.safetensors")},
-         {"size", have.size()}},
-        {{"name", "need"},
-         {"group", "loras"},
-         {"source", files.url("/files/need.safetensors")},
-         {"sha256", fake::sha256_hex(need)},
-         {"symlinks", {"Lora/need.safetensors"}}}}}};
+  const json manifest = {{"haul_manifest", 1},
+                         {"models",
+                          {{{"name", "have"},
+                            {"group", "checkpoints"},
+                            {"source", files.url("/files/have.safetensors")},
+                            {"size", have.size()}},
+                           {{"name", "need"},
+                            {"group", "loras"},
+                            {"source", files.url("/files/need.safetensors")},
+                            {"sha256", fake::sha256_hex(need)},
+                            {"symlinks", {"Lora/need.safetensors"}}}}}};
   auto daemon = start();
-  ASSERT_EQ(daemon->call("POST", "/api/v1/manifests",
-                         json{{"name", "remote"}, {"content", manifest}}.dump())
+  ASSERT_EQ(daemon
+                ->call("POST", "/api/v1/manifests",
+                       json{{"name", "remote"}, {"content", manifest}}.dump())
                 .status,
             201);
   const json there = daemon->call("GET", "/api/v1/models?manifest=remote&target=gpu1").json();

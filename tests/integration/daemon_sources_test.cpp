@@ -203,8 +203,7 @@ TEST_F(DaemonSourcesTest, AModelFromThreeReposIsOneJobWithAnItemPerFile) {
                                           "text_encoders/Qwen3-4B-Instruct-2507-Q8_0.gguf"};
   json files = json::array();
   for (std::size_t i = 0; i < repos.size(); ++i) {
-    json file = {{"source", "hf://" + repos[i].first + "/" + repos[i].second},
-                 {"path", paths[i]}};
+    json file = {{"source", "hf://" + repos[i].first + "/" + repos[i].second}, {"path", paths[i]}};
     if (i == 1) file["links"] = {"flux/ae.safetensors"};
     files.push_back(file);
   }

@@ -51,8 +51,7 @@ std::string file_name_of(const std::string& source) {
 
 // One file: the entry of "files", or the model itself in the one-file form.
 Result<ModelFile> read_file(const Fields& fields) {
-  if (auto known = fields.only({"source", "path", "size", "sha256", "symlinks", "group"});
-      !known)
+  if (auto known = fields.only({"source", "path", "size", "sha256", "symlinks", "group"}); !known)
     return fail(std::move(known.error()));
   ModelFile file;
   if (fields.has("group")) {
