@@ -44,6 +44,7 @@ void install_status_routes(Router& router, ApiContext& context);
 void install_remote_routes(Router& router, ApiContext& context);
 void install_docs_routes(Router& router, ApiContext& context);
 void install_model_routes(Router& router, ApiContext& context);
+void install_output_routes(Router& router, ApiContext& context);
 
 // Every route the daemon serves, Socket.IO's "/socket.io/" included when
 // `context.socketio` is set; src/api/openapi.json documents each of them.

@@ -130,7 +130,7 @@ void write_optional(JsonWriter& w, const std::optional<T>& value) {
   }
 }
 
-void write_item(JsonWriter& w, const core::Item& item, std::size_t index) {
+void write_item(JsonWriter& w, const core::Item& item, std::size_t index, bool with_output) {
   w.begin_object();
   w.key("index").value(static_cast<std::uint64_t>(index));
   w.key("source").value(net::redact_secrets(item.source));
@@ -159,6 +159,7 @@ void write_item(JsonWriter& w, const core::Item& item, std::size_t index) {
     for (const std::string& link : item.links) w.value(link);
     w.end_array();
   }
+  if (with_output) w.key("output_tail").value(item.output_tail);
   w.key("error");
   write_error(w, item.error);
   w.end_object();
@@ -169,7 +170,7 @@ void write_item(JsonWriter& w, const core::Item& item, std::size_t index) {
 // Written straight into a string: GET /api/v1/jobs/{id} and the job lists
 // spend most of their time here, and a document tree would cost more than
 // the HTTP exchange around it.
-std::string job_json_text(const core::Job& job) {
+std::string job_json_text(const core::Job& job, bool with_output) {
   std::string out;
   out.reserve(640 + 360 * job.items.size());
   JsonWriter w(out);
@@ -210,7 +211,7 @@ std::string job_json_text(const core::Job& job) {
   for (const auto& [label, text] : job.labels) w.key(label).value(text);
   w.end_object();
   w.key("items").begin_array();
-  for (std::size_t i = 0; i < job.items.size(); ++i) write_item(w, job.items[i], i);
+  for (std::size_t i = 0; i < job.items.size(); ++i) write_item(w, job.items[i], i, with_output);
   w.end_array();
   w.end_object();
   return out;

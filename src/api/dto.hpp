@@ -17,7 +17,9 @@ namespace haul::api {
 std::string iso_time(core::TimePoint at);
 
 // GET /api/v1/jobs/{id}: every field of the job; URLs with secrets masked.
-std::string job_json_text(const core::Job& job);
+// `with_output` (?output=1) adds each item's output_tail (what its command
+// printed last).
+std::string job_json_text(const core::Job& job, bool with_output = false);
 // The same as a document, for answers that add to it.
 nlohmann::json job_json(const core::Job& job);
 

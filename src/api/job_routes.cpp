@@ -110,10 +110,12 @@ Response list_jobs(ApiContext& ctx, Request& request, RouteParams& params) {
   const std::size_t first = std::min(offset->value_or(0), jobs.size());
   const std::size_t last = std::min(jobs.size(), first + limit->value_or(jobs.size()));
   // `count` is every job that matches, so a client can page with offset.
-  return json_response(http::status::ok,
-                       "{\"jobs\":" + json_array(jobs, first, last, job_json_text) +
-                           ",\"count\":" + std::to_string(jobs.size()) + "}",
-                       request);
+  return json_response(
+      http::status::ok,
+      "{\"jobs\":" +
+          json_array(jobs, first, last, [](const core::Job& job) { return job_json_text(job); }) +
+          ",\"count\":" + std::to_string(jobs.size()) + "}",
+      request);
 }
 
 Awaitable<HandlerResult> act(ApiContext& ctx, Request& request, const std::string& id,
@@ -143,7 +145,10 @@ void install_job_routes(Router& router, ApiContext& ctx) {
                  co_return error_response(http::status::not_found, "not_found",
                                           "no job " + params.path[0], request);
                }
-               co_return json_response(http::status::ok, job_json_text(*job), request);
+               const auto output = params.query_value("output").value_or("0");
+               co_return json_response(http::status::ok,
+                                       job_json_text(*job, output == "1" || output == "true"),
+                                       request);
              });
   for (core::Action action :
        {core::Action::kPause, core::Action::kResume, core::Action::kRetry, core::Action::kCancel}) {

@@ -197,6 +197,13 @@ int main(int argc, char** argv) {
     actions.emplace_back(action, cmd);
   }
 
+  std::string logs_id;
+  bool logs_follow = false;
+  CLI::App* logs_cmd = client_options(
+      app.add_subcommand("logs", "What a job's commands printed (the last 200 lines of each)"));
+  logs_cmd->add_option("id", logs_id, "The job (id or unique prefix)")->required();
+  logs_cmd->add_flag("-f,--follow", logs_follow, "Keep printing new lines until the job ends");
+
   CLI::App* status_cmd = client_options(app.add_subcommand("status", "Show the daemon's state"));
   cli::StatusOptions status;
   status_cmd->add_flag("--debug", status.debug,
@@ -345,6 +352,7 @@ int main(int argc, char** argv) {
   if (add_cmd->parsed()) return cli::run_add(client, add);
   if (jobs_cmd->parsed()) return cli::run_jobs(client, jobs);
   if (status_cmd->parsed()) return cli::run_status(client, status);
+  if (logs_cmd->parsed()) return cli::run_logs(client, logs_id, logs_follow);
   if (models_sync->parsed()) return cli::run_models_sync(client, sync);
   if (models_status->parsed()) return cli::run_models_status(client, model_status);
   if (models_progress->parsed()) return cli::run_models_progress(client, model_progress);

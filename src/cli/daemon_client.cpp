@@ -12,8 +12,23 @@ namespace haul::cli {
 
 namespace {
 
+// Where a reply's body goes: a successful one to `sink` as it arrives (when
+// set), anything else into `body`.
+struct BodyTarget {
+  CURL* curl = nullptr;
+  std::string* body = nullptr;
+  const std::function<void(std::string_view)>* sink = nullptr;
+};
+
 std::size_t collect(char* data, std::size_t size, std::size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
+  auto* target = static_cast<BodyTarget*>(user);
+  long status = 0;
+  curl_easy_getinfo(target->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (target->sink != nullptr && *target->sink && status > 0 && status < 400) {
+    (*target->sink)(std::string_view(data, size * count));
+  } else {
+    target->body->append(data, size * count);
+  }
   return size * count;
 }
 
@@ -40,6 +55,20 @@ DaemonClient::DaemonClient(DaemonAddress address) : address_(std::move(address))
 
 Result<Reply> DaemonClient::request(std::string_view method, std::string_view path,
                                     std::string_view body) {
+  return perform(method, path, body, {});
+}
+
+Result<void> DaemonClient::stream(std::string_view path,
+                                  const std::function<void(std::string_view)>& on_body) {
+  auto reply = perform("GET", path, {}, on_body);
+  if (!reply) return fail(reply.error());
+  if (reply->status >= 400) return fail(ErrorCode::kNotFound, error_message(*reply), reply->status);
+  return {};
+}
+
+Result<Reply> DaemonClient::perform(std::string_view method, std::string_view path,
+                                    std::string_view body,
+                                    const std::function<void(std::string_view)>& sink) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   const std::string url = address_.url + std::string(path);
   Reply reply;
@@ -59,11 +88,13 @@ Result<Reply> DaemonClient::request(std::string_view method, std::string_view pa
     curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body_text.c_str());
     curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body_text.size()));
   }
+  BodyTarget target{curl.get(), &reply.body, &sink};
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &reply.body);
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &target);
   curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, 60000L);
+  // A stream lasts as long as what it follows.
+  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, sink ? 0L : 60000L);
   curl_easy_setopt(curl.get(), CURLOPT_NOPROXY,
                    "*");  // the daemon is never behind the user's proxy
   curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, ("haul/" + std::string(kVersion)).c_str());

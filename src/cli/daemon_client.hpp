@@ -2,6 +2,7 @@
 // daemon (haul add, jobs, pause, ...). One request at a time; main thread.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -34,9 +35,16 @@ class DaemonClient {
   Result<std::string> call(std::string_view method, std::string_view path,
                            std::string_view body = {});
 
+  // GET `path`, its body handed to `on_body` as it arrives (a followed
+  // stream). Errors: as call().
+  Result<void> stream(std::string_view path, const std::function<void(std::string_view)>& on_body);
+
   const DaemonAddress& address() const { return address_; }
 
  private:
+  Result<Reply> perform(std::string_view method, std::string_view path, std::string_view body,
+                        const std::function<void(std::string_view)>& sink);
+
   DaemonAddress address_;
 };
 

@@ -174,6 +174,19 @@ int run_cancel_model(DaemonClient& client, const std::string& group, const std::
 
 int run_cancel_all(DaemonClient& client) { return cancel_listed(client, "/api/v1/jobs", ""); }
 
+int run_logs(DaemonClient& client, const std::string& given, bool follow) {
+  json cache;
+  auto id = resolve_id(client, given, &cache);
+  if (!id) return report(id.error());
+  const std::string path = "/api/v1/jobs/" + *id + "/output" + (follow ? "?follow=1" : "");
+  auto streamed = client.stream(path, [](std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  });
+  if (!streamed) return report(streamed.error());
+  return 0;
+}
+
 int run_status(DaemonClient& client, const StatusOptions& options) {
   auto health = get_json(client, "/healthz");
   if (!options.debug) {

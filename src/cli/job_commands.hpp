@@ -43,6 +43,10 @@ int run_cancel_model(DaemonClient& client, const std::string& group, const std::
 // haul cancel --all: every unfinished job.
 int run_cancel_all(DaemonClient& client);
 
+// haul logs JOB [-f]: what the job's commands printed (the tail kept with
+// each item); with `follow`, new lines as they come until the job ends.
+int run_logs(DaemonClient& client, const std::string& id, bool follow);
+
 struct StatusOptions {
   bool debug = false;    // settings, credentials set (never values), the pid file
   std::string data_dir;  // where the pid file is; default $HAUL_DATA_DIR or ./data

@@ -41,6 +41,12 @@ struct Item {
   // Paths that must be symlinks to this file once it is complete (a model's
   // file seen by a second UI); absolute, made when the item completes.
   std::vector<std::string> links{};
+  // The tail of what the item's command printed (remote commands): ANSI
+  // removed, redraws folded, secrets masked; see remote/output_tail.hpp.
+  std::string output_tail{};
+  // Lines the command has printed so far, kept or not (live only): where a
+  // follower of the output is.
+  std::uint64_t output_lines = 0;
   friend bool operator==(const Item&, const Item&) = default;
 };
 

@@ -44,6 +44,27 @@ Result<std::string> curl_config(const RemoteFetch& fetch) {
   return config;
 }
 
+// The values a fetch carries that the output it leaves must not show.
+std::vector<std::string> secrets_of(const RemoteFetch& fetch) {
+  std::vector<std::string> secrets;
+  for (const std::string& header : fetch.headers) {
+    const std::size_t colon = header.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string value(trim(std::string_view(header).substr(colon + 1)));
+    secrets.push_back(value);  // "Bearer hf_..."
+    if (const std::size_t space = value.rfind(' '); space != std::string::npos)
+      secrets.push_back(value.substr(space + 1));  // "hf_..."
+  }
+  if (const std::size_t query = fetch.url.find('?'); query != std::string::npos)
+    secrets.push_back(fetch.url.substr(query + 1));  // a signed URL's signature
+  if (!fetch.aws_user.empty()) {
+    secrets.push_back(fetch.aws_user);
+    if (const std::size_t colon = fetch.aws_user.find(':'); colon != std::string::npos)
+      secrets.push_back(fetch.aws_user.substr(colon + 1));  // the secret key alone
+  }
+  return secrets;
+}
+
 // The directory as a shell word: absolute as is, relative under "$UI_HOME".
 std::string directory_word(const std::string& directory) {
   if (directory.empty()) return "\"$UI_HOME\"";
@@ -70,6 +91,7 @@ Result<FetchCommand> build_fetch_command(const RemoteFetch& fetch) {
 
   FetchCommand out;
   out.env["HAUL_CURL_CONFIG"] = *config;
+  out.secrets = secrets_of(fetch);
   const std::string size = fetch.size ? std::to_string(*fetch.size) : "";
   std::string script =
       "set -e\n"

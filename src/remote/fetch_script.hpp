@@ -46,6 +46,9 @@ struct RemoteFetch {
 struct FetchCommand {
   std::string command;                     // for RemoteStep::command
   std::map<std::string, std::string> env;  // for RemoteStep::env (secrets)
+  // What must never show in the command's output as kept (RemoteStep::
+  // secrets): header values and their tokens, a signed URL's query, S3 keys.
+  std::vector<std::string> secrets;
 };
 
 // Errors (kInvalidArgument, naming the field, never a header's value): an

@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 
+#include "remote/output_tail.hpp"
 #include "remote/progress/progress_parser.hpp"
 #include "support/fake_common.hpp"
 #include "support/test_http_server.hpp"
@@ -120,6 +121,26 @@ TEST_F(FetchScriptTest, SecretsTravelInTheEnvironmentNotTheCommand) {
   const auto requests = server.requests_for("/model.safetensors");
   ASSERT_FALSE(requests.empty());
   EXPECT_EQ(requests.back().headers.at("authorization"), "Bearer hf_secret\"quoted\\token");
+}
+
+// Issue 16: a command printing its own secrets (curl -v shows headers) keeps
+// none of them in the output haul keeps.
+TEST_F(FetchScriptTest, TheKeptOutputMasksEverySecretTheFetchCarries) {
+  RemoteFetch fetch = fetch_of("/model.safetensors");
+  fetch.url += "?X-Amz-Signature=abcdef0123456789";
+  fetch.headers = {"Authorization: Bearer hf_printedsecret"};
+  fetch.aws_user = "AKIDPRINTED:s3cr3tprinted";
+  auto command = build_fetch_command(fetch);
+  ASSERT_TRUE(command);
+  std::vector<std::string> secrets = command->secrets;
+  for (const auto& [name, value] : command->env) secrets.push_back(value);
+  OutputTail tail(secrets);
+  tail.feed("> Authorization: Bearer hf_printedsecret\r\n> GET " + fetch.url +
+            "\nkey AKIDPRINTED:s3cr3tprinted, secret s3cr3tprinted\n");
+  const std::string kept = tail.text();
+  for (const char* secret : {"hf_printedsecret", "abcdef0123456789", "s3cr3tprinted"})
+    EXPECT_EQ(kept.find(secret), std::string::npos) << secret << " in " << kept;
+  EXPECT_NE(kept.find("Authorization: ***"), std::string::npos) << kept;
 }
 
 TEST_F(FetchScriptTest, ResumesAPartialFileWithARangeRequest) {

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 
 #include "remote/command_failure.hpp"
 #include "remote/output_paths.hpp"
+#include "remote/output_tail.hpp"
 #include "remote/progress/progress_parser.hpp"
 #include "remote/ssh_command.hpp"
 #include "remote/ssh_script.hpp"
@@ -32,6 +34,8 @@ std::string last_line(std::string_view text) {
 // step, and per command text, so that a step whose command changed (a source
 // resolved to another file) never attaches to the old one.
 constexpr std::string_view kRunsRoot = ".cache/haul/runs/";
+// How often a running step's output tail is reported.
+constexpr std::chrono::milliseconds kOutputInterval{500};
 
 std::string job_run_root(const std::string& job_id) {
   std::string safe;
@@ -207,6 +211,15 @@ Result<void> RemoteRunner::Worker::run_job(const RemoteJob& job, RemoteObserver&
     spec.watch = plan.files;
     OutputPathLearner learner(plan.tool_dir);
     auto parser = progress::parser_for_command(step.command);
+    std::vector<std::string> secrets;
+    for (const auto& [name, value] : step.env) secrets.push_back(value);
+    secrets.insert(secrets.end(), step.secrets.begin(), step.secrets.end());
+    OutputTail tail(std::move(secrets));
+    auto last_output = std::chrono::steady_clock::now();
+    auto report_output = [&] {
+      last_output = std::chrono::steady_clock::now();
+      observer.on_step_output(job.job_id, i, tail.text(), tail.lines_total());
+    };
     std::string tool_error;  // the first failure the tool itself reported
     bool completed = false;  // the tool said a file or model is done
     auto deliver = [&](const std::vector<progress::ProgressUpdate>& updates) {
@@ -221,11 +234,14 @@ Result<void> RemoteRunner::Worker::run_job(const RemoteJob& job, RemoteObserver&
         spec,
         [&](std::string_view chunk, bool) {
           learner.feed(chunk);
+          tail.feed(chunk);
           deliver(parser->feed(chunk));
+          if (std::chrono::steady_clock::now() - last_output >= kOutputInterval) report_output();
         },
         cancel_running);
     learner.finish();
     deliver(parser->finish());
+    report_output();
     const std::string what =
         "command " + std::to_string(i + 1) + " of " + std::to_string(job.steps.size());
     auto verdict = judge_step(result, what, job.timeout, parser->tool(), completed, tool_error);

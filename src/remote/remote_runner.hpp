@@ -42,6 +42,8 @@ namespace haul::remote {
 struct RemoteStep {
   std::string command;                     // a shell command line
   std::map<std::string, std::string> env;  // exported besides UI_HOME (tokens), never in argv
+  // Masked in the output kept of the command, besides `env`'s values.
+  std::vector<std::string> secrets{};
 };
 
 struct RemoteJob {
@@ -67,6 +69,13 @@ class RemoteObserver {
                                 const progress::ProgressUpdate& update) = 0;
   virtual void on_step_finished(const std::string& job_id, std::size_t step,
                                 const Result<CommandResult>& result) = 0;
+  // The tail of what the step printed (OutputTail: secrets masked), at most
+  // twice a second while it runs and once when it ends; `lines` counts every
+  // line printed so far.
+  virtual void on_step_output(const std::string& job_id, std::size_t step, const std::string& tail,
+                              std::uint64_t lines) {
+    (void)job_id, (void)step, (void)tail, (void)lines;
+  }
   // Every step done (success), or the first failure: kUnavailable (SSH
   // connection), kCancelled, kInvalidArgument (bad SSH command) or, for a
   // failed command, command_failure_code() of its reason (kCommandFailed,

@@ -150,7 +150,8 @@ void FetchRunner::submit(const std::string& job_id, sources::Plan plan) {
     fetch.links = item.links;
     auto command = remote::build_fetch_command(fetch);
     if (!command) return host_.run_finished(job_id, fail(command.error()));
-    steps.push_back(remote::RemoteStep{std::move(command->command), std::move(command->env)});
+    steps.push_back(remote::RemoteStep{std::move(command->command), std::move(command->env),
+                                       std::move(command->secrets)});
     fetches.push_back(std::move(fetch));
   }
   const bool unnamed = job->name == net::redact_url(job->source);

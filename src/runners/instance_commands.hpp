@@ -47,6 +47,8 @@ class InstanceCommands final : public remote::RemoteObserver {
   void on_step_finished(const std::string& job_id, std::size_t step,
                         const Result<remote::CommandResult>& result) override;
   void on_job_finished(const std::string& job_id, const Result<void>& result) override;
+  void on_step_output(const std::string& job_id, std::size_t step, const std::string& tail,
+                      std::uint64_t lines) override;
 
  private:
   struct Running {

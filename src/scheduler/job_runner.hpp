@@ -60,6 +60,10 @@ class RunHost {
   // (kCancelled: it may resume later).
   virtual void item_finished(const std::string& job_id, std::size_t item,
                              const Result<ItemOutcome>& outcome) = 0;
+  // What the item's command printed last (its tail) and how many lines it
+  // has printed; kept with the item.
+  virtual void item_output(const std::string& job_id, std::size_t item, std::string tail,
+                           std::uint64_t lines) = 0;
   // Seed 001's stream (resource_install_progress) for remote commands.
   virtual void install_progress(const core::InstallProgress& progress) = 0;
   // The attempt is over: every item done, or the first failure, or

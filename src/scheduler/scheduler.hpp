@@ -133,6 +133,8 @@ class Scheduler final : public RunHost {
   void item_finished(const std::string& job_id, std::size_t item,
                      const Result<ItemOutcome>& outcome) override;
   void install_progress(const core::InstallProgress& progress) override;
+  void item_output(const std::string& job_id, std::size_t item, std::string tail,
+                   std::uint64_t lines) override;
   void run_finished(const std::string& job_id, const Result<void>& outcome) override;
 
  private:

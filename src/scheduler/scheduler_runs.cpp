@@ -140,6 +140,16 @@ void Scheduler::item_started(const std::string& job_id, std::size_t index) {
   item->percent.reset();
 }
 
+void Scheduler::item_output(const std::string& job_id, std::size_t index, std::string tail,
+                            std::uint64_t lines) {
+  core::Item* item = item_of(job_id, index);
+  if (item == nullptr) return;
+  item->output_tail = std::move(tail);
+  item->output_lines = lines;
+  // Stored with the next progress or the item's end (which follows the last
+  // report), not on its own.
+}
+
 void Scheduler::item_progress(const std::string& job_id, std::size_t index,
                               const ItemProgress& progress) {
   core::Item* item = item_of(job_id, index);

@@ -231,6 +231,45 @@ TEST_F(DaemonRemoteTest, AFailingCommandFailsTheJobWithTheToolsReason) {
   EXPECT_TRUE(contains(message, "404")) << message;
   EXPECT_TRUE(contains(message, "exited with status 8")) << "wget's exit code: " << message;
   EXPECT_EQ(status_of(*daemon, "7")[0].at("status"), "FAILED");
+
+  // Issue 16: what wget printed before it failed is kept with the job.
+  const json with_output =
+      daemon->call("GET", "/api/v1/jobs/" + std::string(entry.at("id")) + "?output=1").json();
+  const std::string tail = with_output.at("items").at(0).at("output_tail");
+  EXPECT_TRUE(contains(tail, "Connecting to 127.0.0.1")) << tail;
+  EXPECT_TRUE(contains(tail, "404")) << tail;
+  EXPECT_FALSE(contains(tail, "\x1b")) << "colours stripped";
+  EXPECT_FALSE(daemon->job(entry.at("id")).at("items").at(0).contains("output_tail"))
+      << "only when asked for";
+  const HttpReply text =
+      daemon->call("GET", "/api/v1/jobs/" + std::string(entry.at("id")) + "/output");
+  EXPECT_EQ(text.status, 200);
+  EXPECT_EQ(text.headers.at("content-type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(text.body, tail.ends_with('\n') ? tail : tail + "\n");
+  const auto logs =
+      run_haul({"logs", std::string(entry.at("id")).substr(0, 8), "--server", daemon->url()});
+  EXPECT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_EQ(logs.out, text.body);
+}
+
+// Issue 16: `haul logs -f` follows a running command's output until it ends.
+TEST_F(DaemonRemoteTest, LogsFollowARunningCommand) {
+  card("misc/chatty.md", "Chatty", "for i in 1 2 3 4 5 6; do echo \"step $i\"; sleep 0.4; done");
+  auto daemon = start();
+  const HttpReply registered = daemon->call(
+      "POST", "/api/v1/instances",
+      json{{"id", "gpu1"}, {"ssh_command", sshd.ssh_command()}, {"ui_home", ui_home().string()}}
+          .dump());
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  const json added = daemon->add({{"sources", {"misc/chatty.md"}}, {"target", "gpu1"}});
+  const std::string id = added.at("id");
+  const auto followed = run_haul({"logs", "-f", id, "--server", daemon->url()});
+  ASSERT_EQ(followed.exit_code, 0) << followed.err;
+  const json done = daemon->job(id);
+  EXPECT_EQ(done.at("state"), "completed") << "-f returns when the job ends: " << done.dump();
+  for (int i = 1; i <= 6; ++i)
+    EXPECT_TRUE(contains(followed.out, "step " + std::to_string(i))) << followed.out;
+  EXPECT_EQ(lines_of(followed.out).size(), 6u) << followed.out;
 }
 
 TEST_F(DaemonRemoteTest, CancelKillsTheRemoteProcess) {

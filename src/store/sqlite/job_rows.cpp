@@ -135,6 +135,7 @@ void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx, con
   bind_error(stmt, 10, item.error);  // 10, 11
   stmt.bind(12, item.resource);
   stmt.bind(13, links_json);
+  stmt.bind(14, item.output_tail);
 }
 
 Result<void> bind_event(Statement& stmt, const StoredEvent& event) {
@@ -208,6 +209,7 @@ Result<core::Item> read_item(const Statement& stmt) {
                   "a link of an item of job " + stmt.text(0) + " is not a string");
     item.links.push_back(link.get<std::string>());
   }
+  item.output_tail = stmt.text(13);
   return item;
 }
 

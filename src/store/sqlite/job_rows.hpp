@@ -32,8 +32,8 @@ inline constexpr int kJobColumnCount = 19;
 // The columns of `items` (?1..?13), likewise.
 inline constexpr std::string_view kItemColumns =
     "job_id, idx, source, path, sha256, stage, state, size, bytes_done, error_code, error_message, "
-    "resource, links";
-inline constexpr int kItemColumnCount = 13;
+    "resource, links, output_tail";
+inline constexpr int kItemColumnCount = 14;
 
 // The columns of `events` (?1..?5), likewise.
 inline constexpr std::string_view kEventColumns = "id, type, job_id, at, payload";

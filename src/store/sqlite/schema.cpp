@@ -106,6 +106,10 @@ CREATE TABLE manifests (
   updated_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    // What a command printed last (the failed step of a card job).
+    {6, R"sql(
+ALTER TABLE items ADD COLUMN output_tail TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

@@ -137,10 +137,10 @@ Result<void> SqliteJobStore::Impl::prepare_all() {
       // costs far less than deleting it and inserting it again.
       {&upsert_item,
        "INSERT INTO items (" + item_columns +
-           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (job_id, "
-           "idx) DO UPDATE SET source = ?3, path = ?4, sha256 = ?5, stage = ?6, state = ?7, "
-           "size = ?8, bytes_done = ?9, error_code = ?10, error_message = ?11, resource = ?12, "
-           "links = ?13"},
+           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT "
+           "(job_id, idx) DO UPDATE SET source = ?3, path = ?4, sha256 = ?5, stage = ?6, "
+           "state = ?7, size = ?8, bytes_done = ?9, error_code = ?10, error_message = ?11, "
+           "resource = ?12, links = ?13, output_tail = ?14"},
       {&delete_items_from, "DELETE FROM items WHERE job_id = ?1 AND idx >= ?2"},
       {&delete_job, "DELETE FROM jobs WHERE id = ?1"},
       {&insert_event, "INSERT INTO events (" + event_columns + ") VALUES (?1, ?2, ?3, ?4, ?5)"},

@@ -86,7 +86,8 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
     apply_ok(*store, WriteBatch{{make_job("old", 1)}, {}, {}});
   }
   // Turn the file back into what version 1 wrote: no source_options column,
-  // no instances, no items.resource, no items.links, no manifests.
+  // no instances, no items.resource, no items.links, no manifests, no
+  // items.output_tail.
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw,
@@ -94,6 +95,7 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
                          "DROP TABLE instances;"
                          "ALTER TABLE items DROP COLUMN resource;"
                          "ALTER TABLE items DROP COLUMN links;"
+                         "ALTER TABLE items DROP COLUMN output_tail;"
                          "DROP TABLE manifests;"
                          "DELETE FROM schema_version WHERE version > 1;",
                          nullptr, nullptr, nullptr),
@@ -110,9 +112,11 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
   Job changed = jobs[0];
   changed.source_options = {{"file", "model.safetensors"}};
   changed.items.at(0).links = {"/ui2/a.bin"};
+  changed.items.at(0).output_tail = "Connecting...\nERROR 404: Not Found.\n";
   apply_ok(*store, WriteBatch{{changed}, {}, {}});
   EXPECT_EQ(load_ok(*store)[0].source_options, changed.source_options);
   EXPECT_EQ(load_ok(*store)[0].items.at(0).links, changed.items.at(0).links);
+  EXPECT_EQ(load_ok(*store)[0].items.at(0).output_tail, changed.items.at(0).output_tail);
 }
 
 TEST_F(SqliteJobStoreTest, RefusesADatabaseFromANewerHaul) {
