@@ -118,6 +118,25 @@ void write_error(JsonWriter& w, const std::optional<core::JobError>& error) {
     return;
   }
   w.begin_object().key("code").value(error->code).key("message").value(error->message);
+  // Where it happened (issue 16): the file, the stage and the attempt.
+  w.key("file");
+  if (error->file.empty()) {
+    w.null();
+  } else {
+    w.value(error->file);
+  }
+  w.key("stage");
+  if (error->stage.empty()) {
+    w.null();
+  } else {
+    w.value(error->stage);
+  }
+  w.key("attempt");
+  if (error->attempt > 0) {
+    w.value(error->attempt);
+  } else {
+    w.null();
+  }
   w.end_object();
 }
 
@@ -239,6 +258,10 @@ json download_status(const core::Job& job) {
       {"eta", job.eta_seconds ? json(*job.eta_seconds) : json(nullptr)},
       {"status", channel_status(job.state)},
       {"error", job.error ? json(job.error->message) : json(nullptr)},
+      // Where the error happened (issue 16): its file and stage.
+      {"errorFile", job.error && !job.error->file.empty() ? json(job.error->file) : json(nullptr)},
+      {"errorStage",
+       job.error && !job.error->stage.empty() ? json(job.error->stage) : json(nullptr)},
       {"attempt", job.attempts},
       {"maxAttempts", job.max_attempts},
       {"nextAttemptAt", job.next_attempt_at ? json(iso_time(*job.next_attempt_at)) : json(nullptr)},

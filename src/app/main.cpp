@@ -118,6 +118,10 @@ void add_serve_options(CLI::App* cmd, daemon::ServeOptions& serve) {
       ->default_val(3600)
       ->check(CLI::Range(1, 7 * 86400));
   cmd->add_flag("--quiet", serve.quiet, "Log to DATA_DIR/logs/downloads.log only");
+  cmd->add_option("--log-format", serve.log_format,
+                  "text, or json: one object per line with job, stage, file, attempt, code")
+      ->default_val("text")
+      ->check(CLI::IsMember({"text", "json"}));
 }
 
 }  // namespace

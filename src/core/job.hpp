@@ -21,6 +21,12 @@ using TimePoint = Clock::time_point;
 struct JobError {
   std::string code;  // error_code_name() of the cause ("not_found", "no_space", ...)
   std::string message;
+  // Where it happened: the file (its name, or the command's card), the stage
+  // (error_context.hpp: resolve, connect, transfer, verify, finalize,
+  // "command N of M") and the attempt (1-based; 0: unknown). Empty: unknown.
+  std::string file{};
+  std::string stage{};
+  int attempt = 0;
   friend bool operator==(const JobError&, const JobError&) = default;
 };
 

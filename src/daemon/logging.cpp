@@ -4,9 +4,11 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "daemon/log_format.hpp"
+
 namespace haul::daemon {
 
-Result<void> setup_logging(const std::filesystem::path& log_dir, bool console) {
+Result<void> setup_logging(const std::filesystem::path& log_dir, bool console, bool json) {
   std::error_code ec;
   std::filesystem::create_directories(log_dir, ec);
   if (ec)
@@ -21,7 +23,11 @@ Result<void> setup_logging(const std::filesystem::path& log_dir, bool console) {
   }
   if (console) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   auto logger = std::make_shared<spdlog::logger>("haul", sinks.begin(), sinks.end());
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  if (json) {
+    logger->set_formatter(make_json_formatter());
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  }
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
   return {};

@@ -8,7 +8,8 @@
 
 namespace haul::daemon {
 
+// `json`: one JSON object per line (log_format.hpp) instead of text.
 // Errors: kIo when the log directory cannot be created.
-Result<void> setup_logging(const std::filesystem::path& log_dir, bool console);
+Result<void> setup_logging(const std::filesystem::path& log_dir, bool console, bool json = false);
 
 }  // namespace haul::daemon

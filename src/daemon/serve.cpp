@@ -178,7 +178,12 @@ int run_serve(ServeOptions options) {
   }
   auto pid_file = PidFile::claim(data_dir / "haul.pid");
   if (!pid_file) return startup_error(pid_file.error());
-  if (auto logging = setup_logging(data_dir / "logs", !options.quiet); !logging)
+  if (options.log_format != "text" && options.log_format != "json")
+    return startup_error(Error{ErrorCode::kInvalidArgument,
+                               "--log-format '" + options.log_format + "': text or json"},
+                         2);
+  if (auto logging = setup_logging(data_dir / "logs", !options.quiet, options.log_format == "json");
+      !logging)
     return startup_error(logging.error());
 
   raise_open_file_limit();

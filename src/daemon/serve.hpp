@@ -17,6 +17,7 @@ struct ServeOptions {
   bool strict_host_keys = false;          // refuse unknown instances instead of accept-new
   int command_timeout_s = 3600;           // per remote command
   std::vector<std::string> models_roots;  // allowed destinations; default: the working directory
+  std::string log_format = "text";        // text | json (one object per line)
   std::string comfyui_dir;  // a ComfyUI install: its models/ and extra_model_paths.yaml
   std::vector<std::string> extra_model_paths;  // more extra_model_paths.yaml files
   int max_active = 3;

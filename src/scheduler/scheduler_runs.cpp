@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/error_context.hpp"
 #include "scheduler/run_state.hpp"
 #include "scheduler/scheduler.hpp"
 
@@ -207,9 +208,10 @@ void Scheduler::item_finished(const std::string& job_id, std::size_t index,
     item->error.reset();
     spdlog::info("job {}: {} done", job_id, item->path.empty() ? item->source : item->path);
   } else if (event == core::ItemEvent::kFailed) {
-    item->error =
-        core::JobError{std::string(error_code_name(outcome.error().code)), outcome.error().message};
-    spdlog::warn("job {}: {}", job_id, outcome.error().message);
+    item->error = core::item_error(jobs_.at(job_id), index,
+                                   std::string(error_code_name(outcome.error().code)),
+                                   outcome.error().message);
+    spdlog::warn("job {}: {}", job_id, core::describe(*item->error));
   }
   persist(jobs_.at(job_id));
 }
@@ -256,7 +258,7 @@ void Scheduler::conclude(Job& job, const Result<void>& outcome) {
     const Error failure =
         outcome ? Error{ErrorCode::kInternal, "the attempt ended with files still missing"}
                 : outcome.error();
-    job.error = core::JobError{std::string(error_code_name(failure.code)), failure.message};
+    job.error = core::job_error(job, std::string(error_code_name(failure.code)), failure.message);
     int& mismatches = hash_mismatches_[job.id];
     if (failure.code == ErrorCode::kDataLoss) ++mismatches;
     event = core::failure_event(failure.code, job.attempts, job.max_attempts, mismatches);
@@ -266,10 +268,10 @@ void Scheduler::conclude(Job& job, const Result<void>& outcome) {
       // A server's Retry-After wins over a shorter backoff of our own.
       const auto delay = std::max(backoff(job.attempts), failure.retry_after);
       job.next_attempt_at = clock_.now() + delay;
-      spdlog::warn("job {}: attempt {} failed ({}); retrying in {} ms", job.id, job.attempts,
-                   failure.message, delay.count());
+      spdlog::warn("job {}: attempt {} failed, retrying in {} ms: {}", job.id, job.attempts,
+                   delay.count(), core::describe(*job.error));
     } else {
-      spdlog::error("job {}: failed: {}", job.id, job.error->message);
+      spdlog::error("job {}: failed: {}", job.id, core::describe(*job.error));
     }
   }
   if (event == JobEvent::kSucceeded) spdlog::info("job {}: completed", job.id);

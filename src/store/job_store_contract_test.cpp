@@ -64,7 +64,8 @@ TEST_P(JobStoreContract, RoundTripsAFullyPopulatedJob) {
   job.attempts = 2;
   job.max_attempts = 9;
   job.next_attempt_at = at_ms(1'700'000'123'456);
-  job.error = JobError{"unavailable", "HTTP 503 from example.com"};
+  job.error =
+      JobError{"unavailable", "HTTP 503 from example.com", "a \"b\".safetensors", "transfer", 2};
   job.created_at = at_ms(1'700'000'000'001);
   job.started_at = at_ms(1'700'000'000'999);
   job.finished_at = at_ms(-1'234);  // before the epoch: floor, not truncation
@@ -86,7 +87,7 @@ TEST_P(JobStoreContract, RoundTripsAFullyPopulatedJob) {
            std::nullopt,
            {"/ui2/models/a.bin", "/ui3/a \"q\".bin"}},
       Item{"https://a/2", "", "", "images", "loras/x.md", core::ItemState::kFailed, std::nullopt, 7,
-           0, JobError{"data_loss", "sha256 mismatch"}},
+           0, JobError{"data_loss", "sha256 mismatch", "loras/x.md", "command 2 of 3", 1}},
       Item{"https://a/3", "/x/c", "cd34", "cache", "", core::ItemState::kRunning,
            std::numeric_limits<std::uint64_t>::max(), std::numeric_limits<std::uint64_t>::max() - 1,
            1.0, JobError{"", ""}},

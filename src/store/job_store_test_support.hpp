@@ -58,7 +58,10 @@ inline StoredEvent make_event(std::uint64_t id, std::string job_id = "job") {
 inline Job without_live_figures(Job job) {
   job.speed = 0;
   job.eta_seconds.reset();
-  for (Item& item : job.items) item.speed = 0;
+  for (Item& item : job.items) {
+    item.speed = 0;
+    item.output_lines = 0;
+  }
   return job;
 }
 

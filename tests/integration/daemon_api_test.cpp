@@ -916,6 +916,49 @@ TEST_F(DaemonApiTest, PermanentFailureEndsFailedAndRetryRunsItAgain) {
   EXPECT_EQ(read_file(models() / "later.bin"), body);
 }
 
+// Issue 16: an error says which file, stage and attempt, in the job JSON,
+// the download channel, a restart later, and the JSON log.
+TEST_F(DaemonApiTest, AnErrorSaysWhereItHappenedInTheJobEventsAndAJsonLog) {
+  const std::string body = random_bytes(25'000, 72);
+  server.add("/gone.bin", {.body = body, .fail_status = 404, .fail_times = -1});
+  server.add("/bad.bin", {.body = body});
+  auto daemon = start_daemon({"--log-format", "json"});
+  const std::string gone = daemon->add({{"source", server.url("/gone.bin")}})["id"];
+  const std::string bad = daemon->add({{"source", server.url("/bad.bin")},
+                                       {"sha256", std::string(64, 'a')},
+                                       {"max_attempts", 1}})["id"];
+  const json failed = daemon->wait_for_state(gone, "failed");
+  EXPECT_EQ(failed["error"]["file"], "gone.bin") << failed.dump();
+  EXPECT_EQ(failed["error"]["stage"], "connect") << failed.dump();
+  EXPECT_EQ(failed["error"]["attempt"], 1);
+  EXPECT_EQ(failed["items"][0]["error"]["stage"], "connect") << failed.dump();
+  const json mismatch = daemon->wait_for_state(bad, "failed");
+  EXPECT_EQ(mismatch["error"]["code"], "data_loss") << mismatch.dump();
+  EXPECT_EQ(mismatch["error"]["stage"], "verify") << mismatch.dump();
+  const json status = daemon->call("GET", "/api/models/download/status/" + gone).json();
+  EXPECT_EQ(status["errorStage"], "connect") << status.dump();
+  EXPECT_EQ(status["errorFile"], "gone.bin");
+
+  // One JSON object per line, the failure's fields lifted out.
+  bool found = false;
+  for (const std::string& line : lines_of(daemon->log())) {
+    const json entry = json::parse(line, nullptr, false);
+    ASSERT_TRUE(entry.is_object()) << line;
+    if (entry.value("job", "") == gone && entry.value("level", "") == "error") {
+      found = true;
+      EXPECT_EQ(entry.value("stage", ""), "connect") << line;
+      EXPECT_EQ(entry.value("file", ""), "gone.bin") << line;
+      EXPECT_EQ(entry.value("code", ""), "not_found") << line;
+      EXPECT_EQ(entry.value("attempt", 0), 1) << line;
+    }
+  }
+  EXPECT_TRUE(found) << daemon->log();
+
+  daemon->stop();
+  daemon = start_daemon();
+  EXPECT_EQ(daemon->job(gone)["error"]["stage"], "connect") << "kept across a restart";
+}
+
 TEST_F(DaemonApiTest, TransientFailuresGoThroughRetryingAndThenComplete) {
   const std::string body = random_bytes(25'000, 71);
   // With --max-retry-after 0 each Retry-After ends the attempt at once; the job

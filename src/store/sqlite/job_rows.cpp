@@ -37,6 +37,17 @@ std::optional<core::JobError> read_error(const Statement& stmt, int code_column)
   return core::JobError{stmt.text(code_column), stmt.optional_text(code_column + 1).value_or("")};
 }
 
+// Adds the stored context to `error` (a damaged one is ignored: it is only
+// for people).
+void read_error_context(std::optional<core::JobError>& error, const std::string& text) {
+  if (!error || text.empty()) return;
+  const nlohmann::json context = nlohmann::json::parse(text, nullptr, false);
+  if (!context.is_object()) return;
+  error->file = context.value("file", "");
+  error->stage = context.value("stage", "");
+  error->attempt = context.value("attempt", 0);
+}
+
 // `owner` names the row's job in the error; it is only read on failure.
 Result<core::JobState> read_state(const Statement& stmt, int column, std::string_view kind,
                                   int owner_column) {
@@ -52,6 +63,13 @@ std::int64_t as_stored(std::uint64_t value) { return static_cast<std::int64_t>(v
 std::uint64_t as_loaded(std::int64_t value) { return static_cast<std::uint64_t>(value); }
 
 }  // namespace
+
+// Where an error happened, as a JSON object ("" without an error or context).
+std::string error_context_json(const std::optional<core::JobError>& error) {
+  if (!error || (error->file.empty() && error->stage.empty() && error->attempt == 0)) return "";
+  return nlohmann::json{{"file", error->file}, {"stage", error->stage}, {"attempt", error->attempt}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 std::int64_t to_ms(core::TimePoint at) {
   return std::chrono::floor<milliseconds>(at.time_since_epoch()).count();
@@ -91,7 +109,7 @@ static Result<std::map<std::string, std::string>> read_string_map(const std::str
 }
 
 void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_json,
-              const std::string& source_options_json) {
+              const std::string& source_options_json, const std::string& error_context_json) {
   stmt.bind(1, job.id);
   stmt.bind(2, job.seq);
   stmt.bind(3, job.source);
@@ -110,6 +128,7 @@ void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_j
   stmt.bind_optional(17, optional_ms(job.finished_at));
   stmt.bind(18, labels_json);
   stmt.bind(19, source_options_json);
+  stmt.bind(20, error_context_json);
 }
 
 std::string strings_to_json(const std::vector<std::string>& strings) {
@@ -118,7 +137,7 @@ std::string strings_to_json(const std::vector<std::string>& strings) {
 }
 
 void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx, const core::Item& item,
-               const std::string& links_json) {
+               const std::string& links_json, const std::string& error_context_json) {
   stmt.bind(1, job_id);
   stmt.bind(2, idx);
   stmt.bind(3, item.source);
@@ -136,6 +155,7 @@ void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx, con
   stmt.bind(12, item.resource);
   stmt.bind(13, links_json);
   stmt.bind(14, item.output_tail);
+  stmt.bind(15, error_context_json);
 }
 
 Result<void> bind_event(Statement& stmt, const StoredEvent& event) {
@@ -179,6 +199,7 @@ Result<core::Job> read_job(const Statement& stmt) {
   auto options = read_string_map(stmt.text(18), "source options", job.id);
   if (!options) return fail(options.error());
   job.source_options = std::move(*options);
+  read_error_context(job.error, stmt.text(19));
   return job;
 }
 
@@ -210,6 +231,7 @@ Result<core::Item> read_item(const Statement& stmt) {
     item.links.push_back(link.get<std::string>());
   }
   item.output_tail = stmt.text(13);
+  read_error_context(item.error, stmt.text(14));
   return item;
 }
 

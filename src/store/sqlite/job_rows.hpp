@@ -26,14 +26,14 @@ core::TimePoint from_ms(std::int64_t ms);
 inline constexpr std::string_view kJobColumns =
     "id, seq, source, target, destination, group_name, name, priority, state, attempts, "
     "max_attempts, next_attempt_at, error_code, error_message, created_at, started_at, "
-    "finished_at, labels, source_options";
-inline constexpr int kJobColumnCount = 19;
+    "finished_at, labels, source_options, error_context";
+inline constexpr int kJobColumnCount = 20;
 
 // The columns of `items` (?1..?13), likewise.
 inline constexpr std::string_view kItemColumns =
     "job_id, idx, source, path, sha256, stage, state, size, bytes_done, error_code, error_message, "
-    "resource, links, output_tail";
-inline constexpr int kItemColumnCount = 14;
+    "resource, links, output_tail, error_context";
+inline constexpr int kItemColumnCount = 15;
 
 // The columns of `events` (?1..?5), likewise.
 inline constexpr std::string_view kEventColumns = "id, type, job_id, at, payload";
@@ -45,15 +45,19 @@ std::string labels_to_json(const std::map<std::string, std::string>& labels);
 // is bound without copying: `job`, `labels_json` (labels_to_json(job.labels))
 // and `source_options_json` (likewise, of job.source_options), owned by the
 // caller, must outlive the statement's next reset.
+// The texts are bound without a copy: they must live until the statement
+// has run.
 void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_json,
-              const std::string& source_options_json);
+              const std::string& source_options_json, const std::string& error_context_json);
+// Where an error happened, as stored: {"file", "stage", "attempt"}, or "".
+std::string error_context_json(const std::optional<core::JobError>& error);
 // Strings as a JSON array. Throws nothing.
 std::string strings_to_json(const std::vector<std::string>& strings);
 
 // Same contract as bind_job for one item at position `idx` of job `job_id`;
 // `links_json` is strings_to_json(item.links).
 void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx, const core::Item& item,
-               const std::string& links_json);
+               const std::string& links_json, const std::string& error_context_json);
 // Errors: kInvalidArgument when the id does not fit SQLite's signed 64 bits.
 Result<void> bind_event(Statement& stmt, const StoredEvent& event);
 

@@ -106,9 +106,12 @@ CREATE TABLE manifests (
   updated_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql"},
-    // What a command printed last (the failed step of a card job).
+    // What a command printed last (the failed step of a card job), and where
+    // errors happened ({"file", "stage", "attempt"}).
     {6, R"sql(
 ALTER TABLE items ADD COLUMN output_tail TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN error_context TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN error_context TEXT NOT NULL DEFAULT '';
 )sql"},
 };
 

@@ -127,20 +127,20 @@ Result<void> SqliteJobStore::Impl::prepare_all() {
       {&upsert_job,
        "INSERT INTO jobs (" + job_columns +
            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-           "?18, ?19) ON CONFLICT (id) DO UPDATE SET seq = ?2, source = ?3, target = ?4, "
+           "?18, ?19, ?20) ON CONFLICT (id) DO UPDATE SET seq = ?2, source = ?3, target = ?4, "
            "destination = ?5, group_name = ?6, name = ?7, priority = ?8, state = ?9, "
            "attempts = ?10, max_attempts = ?11, next_attempt_at = ?12, error_code = ?13, "
            "error_message = ?14, created_at = ?15, started_at = ?16, finished_at = ?17, "
-           "labels = ?18, source_options = ?19"},
+           "labels = ?18, source_options = ?19, error_context = ?20"},
       // Items are rewritten in place by (job_id, idx) and only the surplus
       // deleted: a progress update keeps the item count, and updating a row
       // costs far less than deleting it and inserting it again.
       {&upsert_item,
        "INSERT INTO items (" + item_columns +
-           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT "
-           "(job_id, idx) DO UPDATE SET source = ?3, path = ?4, sha256 = ?5, stage = ?6, "
+           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON "
+           "CONFLICT (job_id, idx) DO UPDATE SET source = ?3, path = ?4, sha256 = ?5, stage = ?6, "
            "state = ?7, size = ?8, bytes_done = ?9, error_code = ?10, error_message = ?11, "
-           "resource = ?12, links = ?13, output_tail = ?14"},
+           "resource = ?12, links = ?13, output_tail = ?14, error_context = ?15"},
       {&delete_items_from, "DELETE FROM items WHERE job_id = ?1 AND idx >= ?2"},
       {&delete_job, "DELETE FROM jobs WHERE id = ?1"},
       {&insert_event, "INSERT INTO events (" + event_columns + ") VALUES (?1, ?2, ?3, ?4, ?5)"},
@@ -232,19 +232,23 @@ Result<void> SqliteJobStore::Impl::write(const WriteBatch& batch) {
   std::string labels_json;
   std::string options_json;
   std::string links_json;
+  std::string context_json;
   for (const core::Job& job : batch.upserts) {
     highest_seq = std::max(highest_seq, job.seq);
     labels_json = labels_to_json(job.labels);
     options_json = labels_to_json(job.source_options);
     {
       Use use(upsert_job);
-      bind_job(upsert_job, job, labels_json, options_json);
+      context_json = error_context_json(job.error);
+      bind_job(upsert_job, job, labels_json, options_json, context_json);
       if (auto done = db.run(upsert_job, kWrite); !done) return done;
     }
     for (std::size_t idx = 0; idx < job.items.size(); ++idx) {
       Use use(upsert_item);
       links_json = strings_to_json(job.items[idx].links);
-      bind_item(upsert_item, job.id, static_cast<std::int64_t>(idx), job.items[idx], links_json);
+      context_json = error_context_json(job.items[idx].error);
+      bind_item(upsert_item, job.id, static_cast<std::int64_t>(idx), job.items[idx], links_json,
+                context_json);
       if (auto done = db.run(upsert_item, kWrite); !done) return done;
     }
     if (auto done = delete_items_of(job.id, job.items.size()); !done) return done;

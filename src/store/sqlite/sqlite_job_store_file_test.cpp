@@ -96,6 +96,8 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
                          "ALTER TABLE items DROP COLUMN resource;"
                          "ALTER TABLE items DROP COLUMN links;"
                          "ALTER TABLE items DROP COLUMN output_tail;"
+                         "ALTER TABLE items DROP COLUMN error_context;"
+                         "ALTER TABLE jobs DROP COLUMN error_context;"
                          "DROP TABLE manifests;"
                          "DELETE FROM schema_version WHERE version > 1;",
                          nullptr, nullptr, nullptr),
