@@ -1,5 +1,6 @@
 #include "transfer/disk_pipeline.hpp"
 
+#include <utility>
 #include <vector>
 
 #include "base/format.hpp"
@@ -437,22 +438,32 @@ void DiskPipeline::verify_existing(const std::shared_ptr<PartFile>& part) {
 }
 
 void DiskPipeline::stop(const std::shared_ptr<PartFile>& part, bool keep) {
+  // Through each disk thread in turn, so that whatever they had queued for
+  // this file has run before it closes.
   writer_.post([this, part, keep] {
-    syncer_.post([this, part, keep] {
-      // Best effort: after a disk error the written ranges are still good.
-      if (keep) (void)save_checkpoint(*part);
-      bool ours = false;
-      {
-        std::lock_guard lock(part->mutex);
-        part->closed = true;
-        drop_kept(*part);
-        ours = part->fd >= 0;  // opened and locked by us, not another process
-      }
-      if (!keep && ours) {
-        fs_->remove(part->part);
-        fs_->remove(part->state);
-      }
-      sink_(PartEvent{PartEvent::Kind::kClosed, part->owner, FinalizedFile{}});
+    hasher_.post([this, part, keep] {
+      syncer_.post([this, part, keep] {
+        // Best effort: after a disk error the written ranges are still good.
+        if (keep) (void)save_checkpoint(*part);
+        int fd = -1;
+        int direct_fd = -1;
+        {
+          std::lock_guard lock(part->mutex);
+          part->closed = true;
+          drop_kept(*part);
+          fd = std::exchange(part->fd, -1);  // opened and locked by us, not another process
+          direct_fd = std::exchange(part->direct_fd, -1);
+        }
+        if (!keep && fd >= 0) {
+          fs_->remove(part->part);
+          fs_->remove(part->state);
+        }
+        // Closed (and so unlocked) before the transfer says it has ended: a
+        // retry that starts at once must find the file free.
+        if (direct_fd >= 0) fs_->close(direct_fd);
+        if (fd >= 0) fs_->close(fd);
+        sink_(PartEvent{PartEvent::Kind::kClosed, part->owner, FinalizedFile{}});
+      });
     });
   });
 }

@@ -230,6 +230,8 @@ TEST_F(DaemonRemoteTest, AFailingCommandFailsTheJobWithTheToolsReason) {
   const std::string message = job.at("error").at("message");
   EXPECT_TRUE(contains(message, "404")) << message;
   EXPECT_TRUE(contains(message, "exited with status 8")) << "wget's exit code: " << message;
+  EXPECT_EQ(job.at("error").at("stage"), "command 1 of 1") << job.dump();
+  EXPECT_EQ(job.at("error").at("file"), "loras/missing.md") << job.dump();
   EXPECT_EQ(status_of(*daemon, "7")[0].at("status"), "FAILED");
 
   // Issue 16: what wget printed before it failed is kept with the job.
