@@ -1,5 +1,6 @@
 #include "cards/script_commands.hpp"
 
+#include <algorithm>
 #include <deque>
 
 #include "base/text.hpp"
@@ -25,6 +26,8 @@ struct QuoteState {
 struct ScannedLine {
   std::string_view code;         // the line without a trailing comment
   bool escaped_newline = false;  // ends with a backslash that escapes the line break
+  std::size_t escaped_end = 0;   // just past the last backslash-escaped character: `a\ ` keeps
+                                 // its blank, and `\|` is no operator
 };
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -34,8 +37,8 @@ std::string_view ltrim(std::string_view text) {
   return text;
 }
 
-std::string_view rtrim(std::string_view text) {
-  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
+std::string_view rtrim(std::string_view text, std::size_t keep = 0) {
+  while (text.size() > keep && is_blank(text.back())) text.remove_suffix(1);
   return text;
 }
 
@@ -82,6 +85,7 @@ ScannedLine scan_line(std::string_view line, QuoteState& state, std::deque<Hered
     const char c = line[i];
     if (state.escape) {
       state.escape = false;
+      result.escaped_end = i + 1;
     } else if (state.single) {
       state.single = c != '\'';
     } else if (state.dollar) {
@@ -96,7 +100,7 @@ ScannedLine scan_line(std::string_view line, QuoteState& state, std::deque<Hered
       (i > 0 && line[i - 1] == '$' ? state.dollar : state.single) = true;
     } else if (c == '"') {
       state.double_ = true;
-    } else if (c == '#' && (i == 0 || is_word_end(line[i - 1]))) {
+    } else if (c == '#' && (i == 0 || (is_word_end(line[i - 1]) && result.escaped_end != i))) {
       result.code = line.substr(0, i);
       return result;
     } else if (c == '<' && i + 1 < line.size() && line[i + 1] == '<') {
@@ -151,11 +155,17 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
   QuoteState quotes;
   std::deque<Heredoc> heredocs;
   bool in_heredoc_body = false;
+  std::size_t escaped_end = 0;  // in `command`, just past its last backslash-escaped character
 
   auto finish = [&] {
-    const std::string_view text = trim(command);
+    // Trimmed, but a blank a backslash escapes stays (`a\ `).
+    const std::string_view trimmed = trim(command);
+    const std::size_t start = trimmed.empty() ? 0 : trimmed.data() - command.data();
+    const std::size_t end = std::max(start + trimmed.size(), escaped_end);
+    const std::string_view text = std::string_view(command).substr(start, end - start);
     if (!text.empty()) commands.emplace_back(text);
     command.clear();
+    escaped_end = 0;
     join = Join::kStart;
   };
 
@@ -225,10 +235,11 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
       if (quotes.open()) {
         join = Join::kQuotedEscape;
       } else {
-        space_before_backslash = !code.empty() && is_blank(code.back());
-        code = rtrim(code);
+        space_before_backslash = code.size() > scanned.escaped_end && is_blank(code.back());
+        code = rtrim(code, scanned.escaped_end);
         join = Join::kBackslash;
       }
+      if (scanned.escaped_end > 0) escaped_end = command.size() + scanned.escaped_end;
       command += code;
       continue;
     }
@@ -237,9 +248,11 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
       join = Join::kNewline;
       continue;
     }
-    code = rtrim(code);
+    code = rtrim(code, scanned.escaped_end);
+    if (scanned.escaped_end > 0) escaped_end = command.size() + scanned.escaped_end;
     command += code;
-    if (ends_with(code, "&&") || ends_with(code, "||") || ends_with(code, "|")) {
+    if (code.size() > scanned.escaped_end &&
+        (ends_with(code, "&&") || ends_with(code, "||") || ends_with(code, "|"))) {
       join = Join::kOperator;
       continue;
     }

@@ -140,5 +140,18 @@ TEST(SplitScriptCommands, RejectsATrailingOperator) {
             "command 'mkdir d &&' ends with an operator and nothing follows");
 }
 
+// Found by the cards fuzz target: a blank escaped with a backslash at the end
+// of a line was trimmed like any other, leaving a lone backslash ("\ " became
+// "\", which then swallowed the line break). An escaped blank, '#' after it
+// and an escaped '|' are all plain characters, as in sh.
+TEST(SplitScriptCommands, EscapedCharactersAtTheEndOfALineAreKept) {
+  EXPECT_THAT(must_split("\\ "), ElementsAre("\\ "));
+  EXPECT_THAT(must_split("mkdir my\\ \necho b\n"), ElementsAre("mkdir my\\ ", "echo b"));
+  EXPECT_THAT(must_split("echo a\\ \\\nb\n"), ElementsAre("echo a\\ b"));
+  EXPECT_THAT(must_split("echo a\\ #not a comment\n"), ElementsAre("echo a\\ #not a comment"));
+  EXPECT_THAT(must_split("echo a \\|\necho b\n"), ElementsAre("echo a \\|", "echo b"));
+  EXPECT_THAT(must_split("echo a # comment\\ \n"), ElementsAre("echo a"));
+}
+
 }  // namespace
 }  // namespace haul::cards
