@@ -1,6 +1,5 @@
 #include "cards/script_commands.hpp"
 
-#include <algorithm>
 #include <deque>
 
 #include "base/text.hpp"
@@ -158,15 +157,20 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
   std::size_t escaped_end = 0;  // in `command`, just past its last backslash-escaped character
 
   auto finish = [&] {
-    // Trimmed, but a blank a backslash escapes stays (`a\ `).
-    const std::string_view trimmed = trim(command);
-    const std::size_t start = trimmed.empty() ? 0 : trimmed.data() - command.data();
-    const std::size_t end = std::max(start + trimmed.size(), escaped_end);
-    const std::string_view text = std::string_view(command).substr(start, end - start);
+    // Blanks (space and tab, as for sh) trimmed, but one a backslash escapes
+    // stays (`a\ `); other white space like '\v' is a word character to sh.
+    const std::string_view text = ltrim(rtrim(command, escaped_end));
     if (!text.empty()) commands.emplace_back(text);
     command.clear();
     escaped_end = 0;
     join = Join::kStart;
+  };
+  // `&&`, `||` or `|` ends the command so far (not an escaped `\|`), blanks
+  // aside: `a | \` and a comment line go on like `a |`.
+  auto ends_with_operator = [&] {
+    const std::string_view text = rtrim(command, escaped_end);
+    return text.size() > escaped_end &&
+           (ends_with(text, "&&") || ends_with(text, "||") || ends_with(text, "|"));
   };
 
   std::size_t pos = 0;
@@ -207,7 +211,11 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
       case Join::kBackslash:
         piece = ltrim(line);
         if (trim(piece).empty()) {  // the continuation joined an empty line
-          finish();
+          if (ends_with_operator()) {
+            join = Join::kOperator;  // `a &&\` and a blank line: sh reads on
+          } else {
+            finish();
+          }
           continue;
         }
         if (space_before_backslash || piece.size() != line.size()) command += ' ';
@@ -222,6 +230,7 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
       case Join::kOperator: {
         const std::string_view text = trim(line);
         if (text.empty() || text.front() == '#') continue;  // sh skips these too
+        command.resize(rtrim(command, escaped_end).size());
         command += ' ';
         piece = ltrim(line);
         break;
@@ -251,8 +260,7 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
     code = rtrim(code, scanned.escaped_end);
     if (scanned.escaped_end > 0) escaped_end = command.size() + scanned.escaped_end;
     command += code;
-    if (code.size() > scanned.escaped_end &&
-        (ends_with(code, "&&") || ends_with(code, "||") || ends_with(code, "|"))) {
+    if (ends_with_operator()) {
       join = Join::kOperator;
       continue;
     }
@@ -263,7 +271,7 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
     finish();
   }
 
-  if (in_heredoc_body) {
+  if (!heredocs.empty()) {  // in its body, or the script ended first (`cat <<EOF \`)
     return fail(ErrorCode::kInvalidArgument, "the here-document '" + heredocs.front().delimiter +
                                                  "' of command '" + preview(trim(command)) +
                                                  "' is never ended");
@@ -272,7 +280,7 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
     return fail(ErrorCode::kInvalidArgument,
                 "command '" + preview(trim(command)) + "' has a quote that is never closed");
   }
-  if (join == Join::kOperator) {
+  if (join == Join::kOperator || (join == Join::kBackslash && ends_with_operator())) {
     return fail(ErrorCode::kInvalidArgument, "command '" + preview(trim(command)) +
                                                  "' ends with an operator and nothing follows");
   }
