@@ -160,7 +160,7 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
     // Blanks (space and tab, as for sh) trimmed, but one a backslash escapes
     // stays (`a\ `); other white space like '\v' is a word character to sh.
     const std::string_view text = ltrim(rtrim(command, escaped_end));
-    if (!text.empty()) commands.emplace_back(text);
+    if (!trim(text).empty()) commands.emplace_back(text);  // not only white space ("\v")
     command.clear();
     escaped_end = 0;
     join = Join::kStart;

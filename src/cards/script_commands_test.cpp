@@ -179,6 +179,8 @@ TEST(SplitScriptCommands, BackslashContinuationsKeepOperatorsAndHereDocumentsOpe
 // trimmed, as sh separates words only at those.
 TEST(SplitScriptCommands, OnlyBlanksAreTrimmed) {
   EXPECT_THAT(must_split("  a ||\v\t\nb\n"), ElementsAre("a ||\v", "b"));
+  // A command of white space alone is none, as a line of it is skipped.
+  EXPECT_TRUE(must_split("\v \\").empty());
 }
 
 }  // namespace
