@@ -78,7 +78,17 @@ Result<Url> resolve_location(const Url& base, std::string_view location) {
     return fail(ErrorCode::kProtocol, "bad redirect Location '" + redact_url(location) + "' from " +
                                           redact_url(base.text) + ": " + curl_url_strerror(rc));
   }
-  return from_handle(handle.get(), location);
+  auto url = from_handle(handle.get(), location);
+  if (!url) return url;
+  // libcurl leaves a host it percent-decoded while resolving as it is
+  // ("//%34/x" gives host "4"), where parsing the URL gives "0.0.0.4": parse
+  // it once more so both roads give one spelling (and one origin).
+  auto canonical = parse_url(url->text);
+  if (!canonical) {
+    return fail(ErrorCode::kProtocol, "bad redirect Location '" + redact_url(location) + "' from " +
+                                          redact_url(base.text) + ": " + canonical.error().message);
+  }
+  return canonical;
 }
 
 std::string redact_url(std::string_view text) {

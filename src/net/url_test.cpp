@@ -173,6 +173,18 @@ TEST(ParseUrl, RefusesANulByte) {
   EXPECT_EQ(location.error().code, ErrorCode::kProtocol);
 }
 
+// Found by the user_input fuzz target: libcurl resolved "//%34/x" to the host
+// "4", which parse_url spells "0.0.0.4"; a resolved URL is now as parsed.
+TEST(ResolveLocation, GivesTheSpellingParseUrlGives) {
+  const Url base = must_parse("https://example.com/a");
+  auto resolved = resolve_location(base, "//%34/x");
+  ASSERT_TRUE(resolved.has_value()) << resolved.error().message;
+  const Url parsed = must_parse(resolved->text);
+  EXPECT_EQ(resolved->host, parsed.host);
+  EXPECT_EQ(resolved->text, parsed.text);
+  EXPECT_EQ(resolved->origin(), parsed.origin());
+}
+
 // ---- redact_url -------------------------------------------------------------------
 
 TEST(RedactUrl, DropsTheQueryString) {
