@@ -115,7 +115,8 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   }
   const double bytes = number * multiplier;
   if (!std::isfinite(bytes) || bytes >= 1.8e19) return bad();
-  return static_cast<std::uint64_t>(std::llround(bytes));
+  // Not llround: sizes past 2^63 (up to the 1.8e19 cap) do not fit its long long.
+  return static_cast<std::uint64_t>(std::round(bytes));
 }
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {

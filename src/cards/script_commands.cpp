@@ -25,6 +25,8 @@ struct QuoteState {
 struct ScannedLine {
   std::string_view code;         // the line without a trailing comment
   bool escaped_newline = false;  // ends with a backslash that escapes the line break
+  std::size_t escaped_end = 0;   // just past the last backslash-escaped character: `a\ ` keeps
+                                 // its blank, and `\|` is no operator
 };
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -34,8 +36,8 @@ std::string_view ltrim(std::string_view text) {
   return text;
 }
 
-std::string_view rtrim(std::string_view text) {
-  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
+std::string_view rtrim(std::string_view text, std::size_t keep = 0) {
+  while (text.size() > keep && is_blank(text.back())) text.remove_suffix(1);
   return text;
 }
 
@@ -82,6 +84,7 @@ ScannedLine scan_line(std::string_view line, QuoteState& state, std::deque<Hered
     const char c = line[i];
     if (state.escape) {
       state.escape = false;
+      result.escaped_end = i + 1;
     } else if (state.single) {
       state.single = c != '\'';
     } else if (state.dollar) {
@@ -96,7 +99,7 @@ ScannedLine scan_line(std::string_view line, QuoteState& state, std::deque<Hered
       (i > 0 && line[i - 1] == '$' ? state.dollar : state.single) = true;
     } else if (c == '"') {
       state.double_ = true;
-    } else if (c == '#' && (i == 0 || is_word_end(line[i - 1]))) {
+    } else if (c == '#' && (i == 0 || (is_word_end(line[i - 1]) && result.escaped_end != i))) {
       result.code = line.substr(0, i);
       return result;
     } else if (c == '<' && i + 1 < line.size() && line[i + 1] == '<') {
@@ -151,12 +154,23 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
   QuoteState quotes;
   std::deque<Heredoc> heredocs;
   bool in_heredoc_body = false;
+  std::size_t escaped_end = 0;  // in `command`, just past its last backslash-escaped character
 
   auto finish = [&] {
-    const std::string_view text = trim(command);
-    if (!text.empty()) commands.emplace_back(text);
+    // Blanks (space and tab, as for sh) trimmed, but one a backslash escapes
+    // stays (`a\ `); other white space like '\v' is a word character to sh.
+    const std::string_view text = ltrim(rtrim(command, escaped_end));
+    if (!trim(text).empty()) commands.emplace_back(text);  // not only white space ("\v")
     command.clear();
+    escaped_end = 0;
     join = Join::kStart;
+  };
+  // `&&`, `||` or `|` ends the command so far (not an escaped `\|`), blanks
+  // aside: `a | \` and a comment line go on like `a |`.
+  auto ends_with_operator = [&] {
+    const std::string_view text = rtrim(command, escaped_end);
+    return text.size() > escaped_end &&
+           (ends_with(text, "&&") || ends_with(text, "||") || ends_with(text, "|"));
   };
 
   std::size_t pos = 0;
@@ -197,7 +211,11 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
       case Join::kBackslash:
         piece = ltrim(line);
         if (trim(piece).empty()) {  // the continuation joined an empty line
-          finish();
+          if (ends_with_operator()) {
+            join = Join::kOperator;  // `a &&\` and a blank line: sh reads on
+          } else {
+            finish();
+          }
           continue;
         }
         if (space_before_backslash || piece.size() != line.size()) command += ' ';
@@ -212,6 +230,7 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
       case Join::kOperator: {
         const std::string_view text = trim(line);
         if (text.empty() || text.front() == '#') continue;  // sh skips these too
+        command.resize(rtrim(command, escaped_end).size());
         command += ' ';
         piece = ltrim(line);
         break;
@@ -225,10 +244,11 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
       if (quotes.open()) {
         join = Join::kQuotedEscape;
       } else {
-        space_before_backslash = !code.empty() && is_blank(code.back());
-        code = rtrim(code);
+        space_before_backslash = code.size() > scanned.escaped_end && is_blank(code.back());
+        code = rtrim(code, scanned.escaped_end);
         join = Join::kBackslash;
       }
+      if (scanned.escaped_end > 0) escaped_end = command.size() + scanned.escaped_end;
       command += code;
       continue;
     }
@@ -237,9 +257,10 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
       join = Join::kNewline;
       continue;
     }
-    code = rtrim(code);
+    code = rtrim(code, scanned.escaped_end);
+    if (scanned.escaped_end > 0) escaped_end = command.size() + scanned.escaped_end;
     command += code;
-    if (ends_with(code, "&&") || ends_with(code, "||") || ends_with(code, "|")) {
+    if (ends_with_operator()) {
       join = Join::kOperator;
       continue;
     }
@@ -250,7 +271,7 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
     finish();
   }
 
-  if (in_heredoc_body) {
+  if (!heredocs.empty()) {  // in its body, or the script ended first (`cat <<EOF \`)
     return fail(ErrorCode::kInvalidArgument, "the here-document '" + heredocs.front().delimiter +
                                                  "' of command '" + preview(trim(command)) +
                                                  "' is never ended");
@@ -259,7 +280,7 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
     return fail(ErrorCode::kInvalidArgument,
                 "command '" + preview(trim(command)) + "' has a quote that is never closed");
   }
-  if (join == Join::kOperator) {
+  if (join == Join::kOperator || (join == Join::kBackslash && ends_with_operator())) {
     return fail(ErrorCode::kInvalidArgument, "command '" + preview(trim(command)) +
                                                  "' ends with an operator and nothing follows");
   }

@@ -25,7 +25,9 @@ namespace haul::cards {
 //    line break (a multi-line string);
 //  - a here-document (`<<EOF`, `<<-EOF`, `<<'EOF'`) keeps its body lines,
 //    joined with '\n', up to the delimiter line.
-// Leading indentation of a command's first line is dropped.
+// Leading indentation of a command's first line is dropped, and so are
+// blanks at the end of a line, but for one a backslash escapes (`my\ `): an
+// escaped blank, '#' or operator is an ordinary character, as in sh.
 // Errors (kInvalidArgument, naming the start of the command): a quote that is
 // never closed, a here-document that is never ended, a trailing `&&`/`||`/`|`.
 Result<std::vector<std::string>> split_script_commands(std::string_view script);

@@ -140,5 +140,48 @@ TEST(SplitScriptCommands, RejectsATrailingOperator) {
             "command 'mkdir d &&' ends with an operator and nothing follows");
 }
 
+// Found by the cards fuzz target: a blank escaped with a backslash at the end
+// of a line was trimmed like any other, leaving a lone backslash ("\ " became
+// "\", which then swallowed the line break). An escaped blank, '#' after it
+// and an escaped '|' are all plain characters, as in sh.
+TEST(SplitScriptCommands, EscapedCharactersAtTheEndOfALineAreKept) {
+  EXPECT_THAT(must_split("\\ "), ElementsAre("\\ "));
+  EXPECT_THAT(must_split("mkdir my\\ \necho b\n"), ElementsAre("mkdir my\\ ", "echo b"));
+  EXPECT_THAT(must_split("echo a\\ \\\nb\n"), ElementsAre("echo a\\ b"));
+  EXPECT_THAT(must_split("echo a\\ #not a comment\n"), ElementsAre("echo a\\ #not a comment"));
+  EXPECT_THAT(must_split("echo a \\|\necho b\n"), ElementsAre("echo a \\|", "echo b"));
+  EXPECT_THAT(must_split("echo a # comment\\ \n"), ElementsAre("echo a"));
+}
+
+// Found by the cards fuzz target: "a &&\" on the last line was accepted as
+// the command "a &&", though "a &&" there is refused, and "cat <<EOF \" as a
+// command whose here-document never comes. An operator is now found across a
+// backslash continuation, as sh does, and an unended here-document is
+// refused however the script ends.
+TEST(SplitScriptCommands, BackslashContinuationsKeepOperatorsAndHereDocumentsOpen) {
+  EXPECT_THAT(must_split("a &\\\n& b\n"), ElementsAre("a && b"));
+  EXPECT_THAT(must_split("a && \\\n  b\n"), ElementsAre("a && b"));
+  EXPECT_THAT(must_split("a &&\\\n\nb\n"), ElementsAre("a && b"));
+  EXPECT_THAT(must_split("a | \\\n  # comment\nb\n"), ElementsAre("a | b"));
+  auto heredoc = split_script_commands("cat <<EOF \\");
+  ASSERT_FALSE(heredoc.has_value());
+  EXPECT_NE(heredoc.error().message.find("never ended"), std::string::npos);
+  for (const char* bad : {"a &&\\", "|\\", "a ||\\\n"}) {
+    auto result = split_script_commands(bad);
+    ASSERT_FALSE(result.has_value()) << bad;
+    EXPECT_NE(result.error().message.find("ends with an operator"), std::string::npos)
+        << result.error().message;
+  }
+}
+
+// Found by the cards fuzz target: "a ||\v" was trimmed to "a ||" once split,
+// a command that then reads as unfinished. Only blanks (space, tab) are
+// trimmed, as sh separates words only at those.
+TEST(SplitScriptCommands, OnlyBlanksAreTrimmed) {
+  EXPECT_THAT(must_split("  a ||\v\t\nb\n"), ElementsAre("a ||\v", "b"));
+  // A command of white space alone is none, as a line of it is skipped.
+  EXPECT_TRUE(must_split("\v \\").empty());
+}
+
 }  // namespace
 }  // namespace haul::cards

@@ -46,6 +46,13 @@ Result<Url> from_handle(CURLU* handle, std::string_view original) {
 std::string Url::origin() const { return scheme + "://" + host + ":" + std::to_string(port); }
 
 Result<Url> parse_url(std::string_view text) {
+  // libcurl reads a C string: a NUL would cut the URL short, and the part
+  // before it would pass for the whole.
+  if (text.find('\0') != std::string_view::npos) {
+    return fail(ErrorCode::kInvalidArgument, "invalid URL '" +
+                                                 redact_url(text.substr(0, text.find('\0'))) +
+                                                 "...': it contains a NUL byte");
+  }
   UrlHandle handle(curl_url());
   const std::string input(text);
   const CURLUcode rc = curl_url_set(handle.get(), CURLUPART_URL, input.c_str(), 0);
@@ -61,13 +68,27 @@ Result<Url> resolve_location(const Url& base, std::string_view location) {
   if (curl_url_set(handle.get(), CURLUPART_URL, base.text.c_str(), 0) != CURLUE_OK) {
     return fail(ErrorCode::kInternal, "cannot re-parse " + redact_url(base.text));
   }
+  if (location.find('\0') != std::string_view::npos) {
+    return fail(ErrorCode::kProtocol,
+                "bad redirect Location from " + redact_url(base.text) + ": it contains a NUL byte");
+  }
   const std::string target(location);
   const CURLUcode rc = curl_url_set(handle.get(), CURLUPART_URL, target.c_str(), 0);
   if (rc != CURLUE_OK) {
     return fail(ErrorCode::kProtocol, "bad redirect Location '" + redact_url(location) + "' from " +
                                           redact_url(base.text) + ": " + curl_url_strerror(rc));
   }
-  return from_handle(handle.get(), location);
+  auto url = from_handle(handle.get(), location);
+  if (!url) return url;
+  // libcurl leaves a host it percent-decoded while resolving as it is
+  // ("//%34/x" gives host "4"), where parsing the URL gives "0.0.0.4": parse
+  // it once more so both roads give one spelling (and one origin).
+  auto canonical = parse_url(url->text);
+  if (!canonical) {
+    return fail(ErrorCode::kProtocol, "bad redirect Location '" + redact_url(location) + "' from " +
+                                          redact_url(base.text) + ": " + canonical.error().message);
+  }
+  return canonical;
 }
 
 std::string redact_url(std::string_view text) {

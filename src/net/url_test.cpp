@@ -159,6 +159,32 @@ TEST(ResolveLocation, RejectsAMalformedLocation) {
   EXPECT_EQ(bad.error().message.find("secret"), std::string::npos) << bad.error().message;
 }
 
+// Found by the user_input fuzz target: libcurl reads a C string, so
+// "http://a.com\0@evil/" was accepted as http://a.com.
+TEST(ParseUrl, RefusesANulByte) {
+  using namespace std::string_view_literals;
+  auto url = parse_url("http://a.com\0@evil.example/"sv);
+  ASSERT_FALSE(url.has_value());
+  EXPECT_EQ(url.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(url.error().message.find("NUL"), std::string::npos) << url.error().message;
+  const Url base = must_parse("https://example.com/a");
+  auto location = resolve_location(base, "/b\0.bin"sv);
+  ASSERT_FALSE(location.has_value());
+  EXPECT_EQ(location.error().code, ErrorCode::kProtocol);
+}
+
+// Found by the user_input fuzz target: libcurl resolved "//%34/x" to the host
+// "4", which parse_url spells "0.0.0.4"; a resolved URL is now as parsed.
+TEST(ResolveLocation, GivesTheSpellingParseUrlGives) {
+  const Url base = must_parse("https://example.com/a");
+  auto resolved = resolve_location(base, "//%34/x");
+  ASSERT_TRUE(resolved.has_value()) << resolved.error().message;
+  const Url parsed = must_parse(resolved->text);
+  EXPECT_EQ(resolved->host, parsed.host);
+  EXPECT_EQ(resolved->text, parsed.text);
+  EXPECT_EQ(resolved->origin(), parsed.origin());
+}
+
 // ---- redact_url -------------------------------------------------------------------
 
 TEST(RedactUrl, DropsTheQueryString) {

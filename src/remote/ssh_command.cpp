@@ -250,6 +250,11 @@ Result<void> apply_option(Parsed& parsed, char letter, const std::string& value)
         target.jump_hosts.push_back(hop);
         pos = end + 1;
       }
+      if (target.jump_hosts.size() > kMaxJumpHosts) {
+        return fail(
+            ErrorCode::kInvalidArgument,
+            "too many jump hosts (-J): at most " + std::to_string(kMaxJumpHosts) + " are allowed");
+      }
       return {};
     }
     case 'o':
@@ -483,6 +488,10 @@ Result<std::string> jump_proxy_command(const std::vector<std::string>& jump_host
     common += " -o " + shell_quote("UserKnownHostsFile=" + settings.known_hosts);
   for (const std::string& file : settings.identity_files) common += " -i " + shell_quote(file);
 
+  if (jump_hosts.size() > kMaxJumpHosts) {
+    return fail(ErrorCode::kInvalidArgument,
+                "too many jump hosts: at most " + std::to_string(kMaxJumpHosts) + " are allowed");
+  }
   std::vector<SshTarget> hops;
   for (const std::string& hop : jump_hosts) {
     auto target = parse_hop(hop);

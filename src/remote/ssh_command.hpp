@@ -5,6 +5,7 @@
 // (`~` in paths is left for the caller to expand).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +35,11 @@ struct SshTarget {
   std::string display() const;
 };
 
+// Jump hosts one target may go through. Each hop's ProxyCommand quotes the
+// previous one, so the command grows threefold per hop (20 hops would be
+// gigabytes); ssh users rarely chain more than two or three.
+inline constexpr std::size_t kMaxJumpHosts = 8;
+
 // Parses what a user pastes from a cloud console. Accepted:
 //  - `ssh ARGS...` (or `/usr/bin/ssh`), or the arguments alone (`root@host`,
 //    `-p 2222 root@host`);
@@ -50,8 +56,8 @@ struct SshTarget {
 // Errors, kInvalidArgument, one line each: empty command; unbalanced quotes;
 // shell syntax (`;`, `|`, `&`, `<`, `>`, `(`, `)`, backtick); an option letter
 // ssh(1) does not have; an option without its value; a bad port (not 1-65535);
-// a bad -o or -J value; no destination; a missing user before '@'; an invalid
-// host (empty, starting with '-', or with characters no host name has); a
+// a bad -o or -J value; more than kMaxJumpHosts jump hosts; no destination; a missing user before
+// '@'; an invalid host (empty, starting with '-', or with characters no host name has); a
 // `host:port` destination (not ssh syntax); a remote command after the
 // destination ("the SSH command must not include a remote command: '...'").
 Result<SshTarget> parse_ssh_command(std::string_view text);
@@ -77,7 +83,7 @@ struct JumpSettings {
 // '[%h]:%p' for libssh to expand. Batch mode (no prompt); every word
 // shell-quoted (libssh runs it with sh -c). Hops as ssh -J takes them:
 // [user@]host[:port] or ssh://... Errors (kInvalidArgument): a hop that is
-// not a host. Precondition: jump_hosts not empty.
+// not a host; more than kMaxJumpHosts hops. Precondition: jump_hosts not empty.
 Result<std::string> jump_proxy_command(const std::vector<std::string>& jump_hosts,
                                        const JumpSettings& settings);
 

@@ -320,5 +320,22 @@ TEST(ShellQuote, RoundTripsThroughSh) {
   }
 }
 
+// Found by the ssh_command fuzz target: each hop's ProxyCommand quotes the
+// previous one, so the command tripled per hop and "-J" with 20 hops asked
+// for gigabytes. The hops are now capped.
+TEST(ParseSshCommand, RefusesMoreJumpHostsThanTheCap) {
+  std::string hops = "a";
+  for (std::size_t i = 1; i < kMaxJumpHosts; ++i) hops += ",a";
+  EXPECT_EQ(must_parse("ssh -J " + hops + " h").jump_hosts.size(), kMaxJumpHosts);
+  EXPECT_EQ(error_of("ssh -J " + hops + " -J b h"),
+            "too many jump hosts (-J): at most 8 are allowed");
+  EXPECT_EQ(error_of("ssh -J " + hops + ",b h"), "too many jump hosts (-J): at most 8 are allowed");
+  const std::vector<std::string> nine(kMaxJumpHosts + 1, "a");
+  EXPECT_FALSE(jump_proxy_command(nine, JumpSettings{}).has_value());
+  auto eight = jump_proxy_command(std::vector<std::string>(kMaxJumpHosts, "a"), JumpSettings{});
+  ASSERT_TRUE(eight.has_value());
+  EXPECT_LT(eight->size(), std::size_t{64} * 1024);
+}
+
 }  // namespace
 }  // namespace haul::remote

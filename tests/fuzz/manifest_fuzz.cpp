@@ -104,7 +104,7 @@ void check_error(const haul::Error& error, std::string_view input) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  const int selector = (data[0] - '0' + 256) % 5;
+  const unsigned selector = static_cast<unsigned char>(data[0] - '0') % 5;
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   constexpr ManifestFormat kFormats[] = {ManifestFormat::kHaul, ManifestFormat::kSeed002,
                                          ManifestFormat::kComfyUiWorkflow,

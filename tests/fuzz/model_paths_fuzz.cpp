@@ -190,7 +190,7 @@ void fuzz_presence_output(std::string_view input) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch ((data[0] - '0' + 256) % 3) {
+  switch (static_cast<unsigned char>(data[0] - '0') % 3) {
     case 0:
       fuzz_yaml(input);
       break;

@@ -169,7 +169,7 @@ void fuzz_misc(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  const int selector = (data[0] - '0' + 256) % 10;
+  const unsigned selector = static_cast<unsigned char>(data[0] - '0') % 10;
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   void (*const targets[])(std::string_view) = {
       fuzz_hf_source,    fuzz_tree,      fuzz_file_metadata, fuzz_fnmatch, fuzz_civitai_source,

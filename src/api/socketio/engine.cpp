@@ -71,17 +71,6 @@ Awaitable<void> upgrade_guard(std::weak_ptr<WsStream> weak, std::shared_ptr<bool
 
 }  // namespace
 
-std::optional<EngineError> check_query(const RouteParams& params, bool post) {
-  const auto transport = params.query_value("transport");
-  if (!transport || (*transport != "polling" && *transport != "websocket"))
-    return EngineError::kUnknownTransport;
-  const auto eio = params.query_value("EIO");
-  if (!eio || *eio != "4") return EngineError::kUnsupportedProtocolVersion;
-  if (post && !params.query_value("sid")) return EngineError::kBadHandshakeMethod;
-  if (post && *transport != "polling") return EngineError::kBadRequest;
-  return std::nullopt;
-}
-
 Engine::Engine(asio::io_context& io, Options options) : io_(io), options_(options) { of("/"); }
 
 Namespace& Engine::of(const std::string& name) {

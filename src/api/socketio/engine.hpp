@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "api/socketio/engine_packet.hpp"
+#include "api/socketio/handshake.hpp"
 #include "api/socketio/server.hpp"
 #include "api/socketio/session_state.hpp"
 #include "api/socketio/socket_packet.hpp"
@@ -123,18 +124,5 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
   std::map<std::string, std::unique_ptr<Namespace>> namespaces_;
 };
-
-// Engine.IO's error codes for 400 answers.
-enum class EngineError {
-  kUnknownTransport = 0,
-  kUnknownSid = 1,
-  kBadHandshakeMethod = 2,
-  kBadRequest = 3,
-  kForbidden = 4,
-  kUnsupportedProtocolVersion = 5
-};
-
-// Checks EIO=4 and a known transport. Returns the error to answer, if any.
-std::optional<EngineError> check_query(const RouteParams& params, bool post);
 
 }  // namespace haul::api::socketio
