@@ -20,7 +20,7 @@ namespace haul::remote {
 class OutputTail {
  public:
   static constexpr std::size_t kMaxLines = 200;
-  static constexpr std::size_t kMaxBytes = 64 * 1024;
+  static constexpr std::size_t kMaxBytes = std::size_t{64} * 1024;
   static constexpr std::size_t kMaxLineBytes = 4096;  // longer lines are cut, marked "..."
 
   // Secrets shorter than 4 bytes are not masked (they would mask ordinary

@@ -95,7 +95,7 @@ void InstanceCommands::on_step_finished(const std::string& job_id, std::size_t s
 
 void InstanceCommands::on_step_output(const std::string& job_id, std::size_t step,
                                       const std::string& tail, std::uint64_t lines) {
-  post_([this, alive = alive_, job_id, step, tail, lines]() mutable {
+  post_([this, alive = alive_, job_id, step, tail = std::string(tail), lines]() mutable {
     if (*alive) host_.item_output(job_id, step, std::move(tail), lines);
   });
 }
