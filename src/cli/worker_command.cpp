@@ -122,6 +122,14 @@ int run_worker_stop(const WorkerOptions& options, const std::string& token) {
     // As the seed's force_stop: downloads are cancelled, not left to resume.
     DaemonClient client(resolve_address("http://" + options.listen, token));
     (void)run_cancel_all(client);
+    // A running job's cancel is answered before its transfers have stopped:
+    // wait for them (a little), or SIGTERM would leave them queued instead.
+    const auto settle = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < settle) {
+      auto running = client.call("GET", "/api/v1/jobs?state=running&limit=0");
+      if (!running || running->find("\"count\":0") != std::string::npos) break;
+      std::this_thread::sleep_for(50ms);
+    }
   }
   ::kill(pid, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + (options.force ? 10s : 30s);
