@@ -323,6 +323,16 @@ TEST(ManagerModelList, FollowsTheManagersFolders) {
             "(\"sd_xl_base_1.0.safetensors\"): skipped");
 }
 
+// Regression (fuzzing): an empty "name" made a model without a name.
+TEST(ManagerModelList, AnEmptyNameIsTheFilesName) {
+  const auto manifest = read_manifest(R"({"models": [{"name": "", "type": "lora",
+      "save_path": "default", "filename": "y.safetensors", "url": "https://x.test/y"}]})",
+                                      "model-list.json");
+  ASSERT_TRUE(manifest) << manifest.error().message;
+  ASSERT_EQ(manifest->models.size(), 1U);
+  EXPECT_EQ(manifest->models[0].name, "y.safetensors");
+}
+
 TEST(ManagerModelList, NamesTheEntryAndField) {
   EXPECT_EQ(error_of(read_manifest(R"({"models": [{"name": "x", "type": "lora",
       "save_path": "default", "filename": "x.safetensors"}]})",

@@ -129,7 +129,8 @@ Result<void> read_entry(const json& entry, const Location& at, ManifestBuilder& 
   Model model;
   model.group = std::move(*group);
   model.id = model_id(model.group, *filename);
-  model.name = name->value_or(*filename);
+  // An empty name (seen in hand-edited lists) is no name: the file's stands.
+  model.name = name->value_or("").empty() ? *filename : **name;
   ModelFile file;
   file.source = std::move(*url);
   file.path = std::move(*filename);
