@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <memory>
 
@@ -38,6 +39,15 @@ Result<Url> from_handle(CURLU* handle, std::string_view original) {
   url.port = port.empty() ? 0 : std::stoi(port);
   url.path = get_part(handle, CURLUPART_PATH);
   url.text = get_part(handle, CURLUPART_URL);
+  // libcurl decodes a percent-encoded host ("%7f"): a control character or
+  // a blank there is no host anyone can reach, and would end up in logs.
+  const bool unprintable = std::any_of(url.text.begin(), url.text.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+  });
+  if (unprintable) {
+    return fail(ErrorCode::kInvalidArgument,
+                "invalid URL '" + redact_url(original) + "': a control character or blank in it");
+  }
   return url;
 }
 

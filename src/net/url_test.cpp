@@ -33,6 +33,16 @@ TEST(ParseUrl, AcceptsHttpWithTheDefaultPort) {
   EXPECT_EQ(url.origin(), "http://example.com:80");
 }
 
+// Regression (fuzzing): "%7f" as the host was decoded into a control character.
+TEST(ParseUrl, RefusesAHostThatDecodesToAControlCharacter) {
+  for (const char* text : {"HTTP://%7f?&x", "http://%01/x", "http://a%20b/x"}) {
+    auto url = parse_url(text);
+    EXPECT_FALSE(url) << text << " -> " << (url ? url->text : "");
+    if (!url) EXPECT_EQ(url.error().code, ErrorCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(parse_url("http://h/a%20b%7f"));  // encoded in the path: stays encoded
+}
+
 TEST(ParseUrl, KeepsAnExplicitPort) {
   Url url = must_parse("http://example.com:8080/x");
   EXPECT_EQ(url.port, 8080);
