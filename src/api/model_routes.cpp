@@ -82,8 +82,6 @@ json model_event(const ModelView& view) {
 
 namespace {
 
-json model_json(const ModelView& view) { return model_event(view); }
-
 Response bad_request(const std::string& message, const Request& request) {
   return error_response(http::status::bad_request, "bad_request", message, request);
 }
@@ -153,9 +151,12 @@ Awaitable<HandlerResult> add_manifest(ApiContext& ctx, Request& request) {
   co_return json_response(http::status::created, dump(manifest_summary(**added)), request);
 }
 
-// The models of a GET: every registered manifest's, or one's.
+// The models of a GET: every registered manifest's, or the one its
+// `manifest` parameter names.
 Result<std::vector<std::pair<std::string, std::vector<models::Model>>>> models_of(
-    ApiContext& ctx, const std::optional<std::string>& manifest) {
+    ApiContext& ctx, const RouteParams& params) {
+  auto manifest = params.query_value("manifest");
+  if (manifest && manifest->empty()) manifest.reset();
   std::vector<std::pair<std::string, std::vector<models::Model>>> out;
   for (const RegisteredManifest* registered : ctx.models->list()) {
     if (manifest && registered->stored.id != *manifest) continue;
@@ -245,9 +246,7 @@ Awaitable<HandlerResult> list_models(ApiContext& ctx, Request& request, RoutePar
         request);
   const auto verify = verify_param(params);
   if (!verify) co_return bad_request(verify.error().message, request);
-  auto manifest = params.query_value("manifest");
-  if (manifest && manifest->empty()) manifest.reset();
-  auto sets = models_of(ctx, manifest);
+  auto sets = models_of(ctx, params);
   if (!sets) co_return from_error(sets.error(), request);
   const auto instance = target_instance(ctx, params.query_value("target"));
   if (!instance) co_return from_error(instance.error(), request);
@@ -259,7 +258,7 @@ Awaitable<HandlerResult> list_models(ApiContext& ctx, Request& request, RoutePar
   if (!views) co_return from_error(views.error(), request);
   json list = json::array();
   for (const ModelView& view : *views) {
-    if (!state || view.check.state == *state) list.push_back(model_json(view));
+    if (!state || view.check.state == *state) list.push_back(model_event(view));
   }
   const std::size_t count = list.size();
   co_return json_response(http::status::ok, dump({{"models", std::move(list)}, {"count", count}}),
@@ -270,9 +269,7 @@ Awaitable<HandlerResult> get_model(ApiContext& ctx, Request& request, RouteParam
   const std::string id = params.path[0];
   const auto verify = verify_param(params);
   if (!verify) co_return bad_request(verify.error().message, request);
-  auto manifest = params.query_value("manifest");
-  if (manifest && manifest->empty()) manifest.reset();
-  auto sets = models_of(ctx, manifest);
+  auto sets = models_of(ctx, params);
   if (!sets) co_return from_error(sets.error(), request);
   // The first manifest that has a model of that id (or name).
   std::vector<std::pair<std::string, std::vector<models::Model>>> wanted;
@@ -293,7 +290,7 @@ Awaitable<HandlerResult> get_model(ApiContext& ctx, Request& request, RouteParam
   };
   auto views = co_await await_callback<Result<std::vector<ModelView>>>(executor, start);
   if (!views) co_return from_error(views.error(), request);
-  co_return json_response(http::status::ok, dump(model_json(views->at(0))), request);
+  co_return json_response(http::status::ok, dump(model_event(views->at(0))), request);
 }
 
 // POST /api/v1/models/sync, parsed.
