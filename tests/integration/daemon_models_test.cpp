@@ -66,6 +66,14 @@ class DaemonModelsTest : public DaemonTest {
                {"size", slow.size()}}}}};
   }
 
+  // POST /api/v1/manifests of haul_manifest() as "studio"; the status.
+  int register_studio(const Daemon& daemon) const {
+    return daemon
+        .call("POST", "/api/v1/manifests",
+              json{{"name", "studio"}, {"content", haul_manifest()}}.dump())
+        .status;
+  }
+
   json sync(const Daemon& daemon, json body, int status = 0) const {
     const HttpReply reply = daemon.call("POST", "/api/v1/models/sync", body.dump());
     if (status != 0) EXPECT_EQ(reply.status, status) << reply.body;
@@ -211,11 +219,7 @@ TEST_F(DaemonModelsTest, VerificationFindsACorruptFileAndMissingFetchesItAgain) 
 
 TEST_F(DaemonModelsTest, APartialFileCountsAsMissingAndIsResumed) {
   auto daemon = start_daemon({}, env());
-  ASSERT_EQ(daemon
-                ->call("POST", "/api/v1/manifests",
-                       json{{"name", "studio"}, {"content", haul_manifest()}}.dump())
-                .status,
-            201);
+  ASSERT_EQ(register_studio(*daemon), 201);
   write_file(models() / "loras" / "slow.safetensors.part", slow.substr(0, 1000));
   const json partial = model(*daemon, "loras:slow");
   EXPECT_EQ(partial.at("state"), "partial") << partial.dump();
@@ -431,11 +435,7 @@ TEST_F(DaemonModelsTest, InvalidManifestsAreNamedPreciselyAndManifestsOutliveARe
 
 TEST_F(DaemonModelsTest, ModelEventsTellWhenAModelsPresenceChanges) {
   auto daemon = start_daemon({}, env());
-  ASSERT_EQ(daemon
-                ->call("POST", "/api/v1/manifests",
-                       json{{"name", "studio"}, {"content", haul_manifest()}}.dump())
-                .status,
-            201);
+  ASSERT_EQ(register_studio(*daemon), 201);
   WsClient ws(daemon->url());
   ws.send(R"({"subscribe": "models"})");
   EXPECT_EQ(ws.receive().at("type"), "subscribed");
