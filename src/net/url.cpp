@@ -51,11 +51,7 @@ Result<Url> from_handle(CURLU* handle, std::string_view original) {
   return url;
 }
 
-}  // namespace
-
-std::string Url::origin() const { return scheme + "://" + host + ":" + std::to_string(port); }
-
-Result<Url> parse_url(std::string_view text) {
+Result<Url> parse_once(std::string_view text) {
   // libcurl reads a C string: a NUL would cut the URL short, and the part
   // before it would pass for the whole.
   if (text.find('\0') != std::string_view::npos) {
@@ -71,6 +67,19 @@ Result<Url> parse_url(std::string_view text) {
                 "invalid URL '" + redact_url(text) + "': " + curl_url_strerror(rc));
   }
   return from_handle(handle.get(), text);
+}
+
+}  // namespace
+
+std::string Url::origin() const { return scheme + "://" + host + ":" + std::to_string(port); }
+
+Result<Url> parse_url(std::string_view text) {
+  auto url = parse_once(text);
+  if (!url) return url;
+  // libcurl decodes a percent-encoded host without reading it as a number
+  // ("http:/%300" gives host "00"); parsing that text again reads "00" as
+  // 0.0.0.0. Parse once more so a URL and its own text give one spelling.
+  return parse_once(url->text);
 }
 
 Result<Url> resolve_location(const Url& base, std::string_view location) {

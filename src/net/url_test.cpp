@@ -43,6 +43,15 @@ TEST(ParseUrl, RefusesAHostThatDecodesToAControlCharacter) {
   EXPECT_TRUE(parse_url("http://h/a%20b%7f"));  // encoded in the path: stays encoded
 }
 
+// Regression (fuzzing): "HTTP:/%300" parsed to "http://00/", whose own text
+// parses to "http://0.0.0.0/": a URL and its text must give one spelling.
+TEST(ParseUrl, APercentEncodedNumericHostHasOneSpelling) {
+  Url url = must_parse("HTTP:/%300");
+  EXPECT_EQ(url.text, "http://0.0.0.0/");
+  EXPECT_EQ(url.host, "0.0.0.0");
+  EXPECT_EQ(must_parse(url.text).text, url.text);
+}
+
 TEST(ParseUrl, KeepsAnExplicitPort) {
   Url url = must_parse("http://example.com:8080/x");
   EXPECT_EQ(url.port, 8080);
