@@ -41,3 +41,24 @@ function(haul_embed_text target input namespace function)
     VERBATIM)
   target_sources(${target} PRIVATE "${output}")
 endfunction()
+
+# haul_embed_web(TARGET DIR)
+# Compiles every file under DIR (README.md excepted) into TARGET as
+# haul::api::embedded_web_files(), regenerated when a file changes, appears
+# or goes away (the list is globbed again at build time).
+function(haul_embed_web target dir)
+  file(GLOB_RECURSE files CONFIGURE_DEPENDS "${dir}/*")
+  list(FILTER files EXCLUDE REGEX "/README\\.md$")
+  list(SORT files)
+  string(REPLACE ";" "|" joined "${files}")
+  set(output "${CMAKE_CURRENT_BINARY_DIR}/generated/web_files.cpp")
+  add_custom_command(
+    OUTPUT "${output}"
+    COMMAND ${CMAKE_COMMAND} -DROOT=${dir} -DFILES=${joined} -DOUTPUT=${output}
+            -P ${PROJECT_SOURCE_DIR}/cmake/embed_web.cmake
+    DEPENDS ${files} "${PROJECT_SOURCE_DIR}/cmake/embed_web.cmake"
+    COMMENT "Embedding the web UI (web/)"
+    VERBATIM)
+  target_sources(${target} PRIVATE "${output}")
+endfunction()
+

@@ -12,6 +12,7 @@ void install_routes(Router& router, ApiContext& context) {
   install_docs_routes(router, context);
   install_model_routes(router, context);
   install_output_routes(router, context);
+  install_web_routes(router, context);
   if (context.socketio != nullptr) context.socketio->install(router);
 }
 

@@ -21,6 +21,8 @@ class Server;
 }
 class ModelCatalog;
 class ProgressFiles;
+class WebAssets;
+class InstanceProbe;
 
 struct ApiContext {
   scheduler::Scheduler& scheduler;
@@ -31,6 +33,8 @@ struct ApiContext {
   const cards::CardLibrary* cards = nullptr;  // resource cards; null: none
   ModelCatalog* models = nullptr;             // manifests and models; null: no model routes
   ProgressFiles* progress_files = nullptr;    // sync output files; set with `models`
+  const WebAssets* web = nullptr;             // the web UI's files; null: GET / answers 404
+  InstanceProbe* probe = nullptr;             // SSH reachability; null: no check route
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::seconds sse_keepalive{15};
   // GET /api/v1/status: the daemon's settings as people read them
@@ -45,6 +49,7 @@ void install_remote_routes(Router& router, ApiContext& context);
 void install_docs_routes(Router& router, ApiContext& context);
 void install_model_routes(Router& router, ApiContext& context);
 void install_output_routes(Router& router, ApiContext& context);
+void install_web_routes(Router& router, ApiContext& context);
 
 // Every route the daemon serves, Socket.IO's "/socket.io/" included when
 // `context.socketio` is set; src/api/openapi.json documents each of them.

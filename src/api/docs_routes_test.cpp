@@ -19,6 +19,7 @@
 #include <string>
 
 #include "api/api.hpp"
+#include "api/instance_probe.hpp"
 #include "api/model_catalog.hpp"
 #include "api/openapi.hpp"
 #include "api/progress_files.hpp"
@@ -47,9 +48,11 @@ class DaemonRoutes : public ::testing::Test {
         catalog_(io_.get_executor(), db_, scheduler_, bus_, models::ModelFolders(),
                  std::filesystem::temp_directory_path() / "haul-docs-routes-test-no-cache.txt"),
         progress_files_(io_.get_executor(), io_.get_executor(), scheduler_, bus_),
+        probe_(io_.get_executor(), {}),
         context_{scheduler_, bus_, db_, feed_, &socketio_, nullptr} {
     context_.models = &catalog_;
     context_.progress_files = &progress_files_;
+    context_.probe = &probe_;
     install_routes(router_, context_);
   }
 
@@ -72,6 +75,7 @@ class DaemonRoutes : public ::testing::Test {
   LiveFeed feed_;
   ModelCatalog catalog_;
   ProgressFiles progress_files_;
+  InstanceProbe probe_;
   ApiContext context_;
   Router router_;
 };

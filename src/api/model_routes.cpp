@@ -497,6 +497,12 @@ Response progress(ApiContext& ctx, Request& request, RouteParams& params) {
 void install_model_routes(Router& router, ApiContext& ctx) {
   if (ctx.models == nullptr) return;
   router.add(
+      http::verb::get, "/api/v1/folders",
+      [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {
+        json names = ctx.models->folders().folder_names();
+        co_return json_response(http::status::ok, dump({{"folders", std::move(names)}}), request);
+      });
+  router.add(
       http::verb::post, "/api/v1/manifests",
       [&ctx](Request& request, Stream&, RouteParams&) { return add_manifest(ctx, request); });
   router.add(http::verb::get, "/api/v1/manifests",

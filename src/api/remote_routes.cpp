@@ -8,6 +8,7 @@
 #include "api/api.hpp"
 #include "api/await.hpp"
 #include "api/dto.hpp"
+#include "api/instance_probe.hpp"
 #include "api/responses.hpp"
 #include "base/format.hpp"
 #include "remote/ssh_command.hpp"
@@ -253,6 +254,25 @@ Awaitable<HandlerResult> post_resources_install(ApiContext& ctx, Request& reques
                           request);
 }
 
+// POST /api/v1/instances/{id}/check: {reachable, latency_ms, error, checked_at}.
+Awaitable<HandlerResult> check_instance(ApiContext& ctx, std::string id, Request& request) {
+  const core::Instance* instance = ctx.scheduler.instances().find(id);
+  if (instance == nullptr) {
+    co_return from_error(Error{ErrorCode::kNotFound, "no instance '" + id + "'"}, request);
+  }
+  const auto executor = co_await asio::this_coro::executor;
+  auto start = [&ctx, command = instance->ssh_command](auto done) {
+    ctx.probe->check(command, std::move(done));
+  };
+  const ProbeResult result = co_await await_callback<ProbeResult>(executor, start);
+  const json body = {{"id", id},
+                     {"reachable", result.reachable},
+                     {"latency_ms", result.latency.count()},
+                     {"error", result.error ? json(*result.error) : json(nullptr)},
+                     {"checked_at", iso_time(result.checked_at)}};
+  co_return json_response(http::status::ok, dump(body), request);
+}
+
 }  // namespace
 
 void install_remote_routes(Router& router, ApiContext& ctx) {
@@ -277,6 +297,12 @@ void install_remote_routes(Router& router, ApiContext& ctx) {
                if (!removed) co_return from_error(removed.error(), request);
                co_return no_content(request);
              });
+  if (ctx.probe != nullptr) {
+    router.add(http::verb::post, "/api/v1/instances/{id}/check",
+               [&ctx](Request& request, Stream&, RouteParams& params) {
+                 return check_instance(ctx, params.path[0], request);
+               });
+  }
   router.add(
       http::verb::post, "/api/v1/instances/prune",
       [&ctx](Request& request, Stream&, RouteParams&) -> Awaitable<HandlerResult> {

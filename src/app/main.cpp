@@ -82,6 +82,9 @@ void add_serve_options(CLI::App* cmd, daemon::ServeOptions& serve) {
                   "extra_model_paths.yaml) count as present");
   cmd->add_option("--extra-model-paths", serve.extra_model_paths,
                   "A ComfyUI extra_model_paths.yaml to read too (repeatable)");
+  cmd->add_option("--web-dir", serve.web_dir,
+                  "Serve the web UI from this folder (web/ of a checkout, read on every request) "
+                  "instead of the copy built in");
   cmd->add_option("--max-active", serve.max_active, "Jobs downloading at once")
       ->default_val(3)
       ->check(CLI::Range(1, 256));

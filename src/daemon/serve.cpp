@@ -25,11 +25,13 @@
 
 #include "api/api.hpp"
 #include "api/http/http_server.hpp"
+#include "api/instance_probe.hpp"
 #include "api/live_feed.hpp"
 #include "api/model_catalog.hpp"
 #include "api/progress_files.hpp"
 #include "api/resources_feed.hpp"
 #include "api/socketio/server.hpp"
+#include "api/web_assets.hpp"
 #include "base/format.hpp"
 #include "base/version.hpp"
 #include "daemon/job_system.hpp"
@@ -274,9 +276,16 @@ int run_serve(ServeOptions options) {
   asio::thread_pool file_writer(1);
   api::ProgressFiles progress_files(io.get_executor(), file_writer.get_executor(), scheduler, bus);
 
+  auto web = options.web_dir.empty() ? Result<api::WebAssets>(api::WebAssets::embedded())
+                                     : api::WebAssets::from_directory(options.web_dir);
+  if (!web) return startup_error(web.error(), 2);
+
   api::ApiContext context{scheduler, bus, db, feed, &socketio, &library};
   context.models = &catalog;
   context.progress_files = &progress_files;
+  context.web = &*web;
+  api::InstanceProbe probe(io.get_executor(), ssh_options);
+  context.probe = &probe;
   std::string roots_text;
   for (const fs::path& root : jobs_roots)
     roots_text += (roots_text.empty() ? "" : ", ") + root.string();

@@ -20,6 +20,7 @@ struct ServeOptions {
   std::string log_format = "text";        // text | json (one object per line)
   std::string comfyui_dir;  // a ComfyUI install: its models/ and extra_model_paths.yaml
   std::vector<std::string> extra_model_paths;  // more extra_model_paths.yaml files
+  std::string web_dir;  // serve the web UI from here (web/ of a checkout) instead of the binary
   int max_active = 3;
   int max_per_host = 0;
   int connections = 8;

@@ -60,6 +60,24 @@ ModelFolders::ModelFolders(const std::vector<fs::path>& roots,
   for (const fs::path& root : roots) add_unique(roots_, normal_path(root.string()));
 }
 
+std::vector<std::string> ModelFolders::folder_names() const {
+  // ComfyUI's folder_paths.py, in its order, with the legacy names folded.
+  std::vector<std::string> names = {
+      "checkpoints",      "loras",         "vae",          "text_encoders",
+      "diffusion_models", "clip_vision",   "style_models", "embeddings",
+      "diffusers",        "vae_approx",    "controlnet",   "gligen",
+      "upscale_models",   "hypernetworks", "photomaker",   "classifiers",
+      "model_patches",    "audio_encoders"};
+  for (const ExtraPathsSection& section : extra_) {
+    for (const ExtraPathsFolder& folder : section.folders) {
+      std::string name = canonical_group(folder.name);
+      if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end())
+        names.push_back(std::move(name));
+    }
+  }
+  return names;
+}
+
 std::vector<fs::path> ModelFolders::dirs(std::string_view group) const {
   // A leading '/' is refused, not stripped: "/etc" is not a group.
   if (group.starts_with('/')) return {};

@@ -67,6 +67,11 @@ class ModelFolders {
   // out. Sorted.
   std::vector<std::filesystem::path> allowed_roots() const;
 
+  // The folder names a download may go to, for people choosing one:
+  // ComfyUI's standard model folders, then those the extra_model_paths
+  // sections name (canonical, without duplicates).
+  std::vector<std::string> folder_names() const;
+
   const std::vector<std::filesystem::path>& roots() const { return roots_; }
   const std::optional<std::filesystem::path>& comfyui_dir() const { return comfyui_dir_; }
   const std::vector<ExtraPathsSection>& extra() const { return extra_; }

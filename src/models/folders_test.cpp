@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "models/presence_test_support.hpp"
 
 namespace haul::models {
@@ -86,6 +88,24 @@ TEST(ModelFolders, DefaultSectionsGoFirstAndOthersLast) {
             (Dirs{"/d1/u", "/m/diffusion_models", "/m/unet", "/c/models/diffusion_models",
                   "/c/models/unet"}));
   EXPECT_EQ(folders.dirs("vae"), (Dirs{"/m/vae", "/c/models/vae"}));
+}
+
+TEST(ModelFolders, FolderNamesAreComfyUisThenTheYamlsOwn) {
+  const ModelFolders folders({"/m"}, std::nullopt,
+                             yaml("s:\n"
+                                  "  base_path: /s\n"
+                                  "  loras: loras\n"    // a standard one: listed once
+                                  "  unet: u\n"         // legacy name: diffusion_models
+                                  "  ipadapter: ipa\n"  // the yaml's own
+                                  "  sdxl/styles: st\n"));
+  const std::vector<std::string> names = folders.folder_names();
+  ASSERT_GE(names.size(), 4u);
+  EXPECT_EQ(names.front(), "checkpoints");
+  EXPECT_EQ(std::count(names.begin(), names.end(), "loras"), 1);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "diffusion_models"), 1);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "unet"), 0);
+  EXPECT_EQ(names[names.size() - 2], "ipadapter");
+  EXPECT_EQ(names.back(), "sdxl/styles");
 }
 
 TEST(ModelFolders, AllowedRootsCoverEveryDownloadDirectoryOnce) {

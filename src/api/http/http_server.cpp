@@ -117,12 +117,14 @@ Awaitable<HandlerResult> HttpServer::dispatch(Request& request, Stream& stream) 
   RouteParams params;
   if (question != std::string_view::npos) params.query = parse_query(target.substr(question + 1));
 
+  auto match = router_.match(request.method(), target.substr(0, question));
   RequestFacts facts;
   facts.host = header(request, http::field::host).value_or("");
   facts.origin = header(request, http::field::origin);
   facts.authorization = header(request, http::field::authorization);
   const auto query_token = params.query_value("access_token");
   if (query_token) facts.query_token = *query_token;
+  facts.public_route = match.handler != nullptr && match.public_access;
   if (auto rejection = check_request(policy_, facts)) {
     spdlog::warn("refused {} {}: {}", std::string(request.method_string()),
                  target.substr(0, question), rejection->message);
@@ -132,7 +134,6 @@ Awaitable<HandlerResult> HttpServer::dispatch(Request& request, Stream& stream) 
     co_return response;
   }
 
-  auto match = router_.match(request.method(), target.substr(0, question));
   if (!match.handler) {
     if (match.path_known) {
       co_return error_response(http::status::method_not_allowed, "method_not_allowed",

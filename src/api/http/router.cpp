@@ -18,8 +18,10 @@ std::vector<std::string> split_path(std::string_view path) {
   return segments;
 }
 
-void Router::add(http::verb method, std::string_view pattern, Handler handler) {
-  routes_.push_back(Route{method, std::string(pattern), split_path(pattern), std::move(handler)});
+void Router::add(http::verb method, std::string_view pattern, Handler handler,
+                 RouteOptions options) {
+  routes_.push_back(
+      Route{method, std::string(pattern), split_path(pattern), std::move(handler), options});
 }
 
 std::vector<Router::RouteInfo> Router::routes() const {
@@ -33,10 +35,13 @@ Router::Match Router::match(http::verb method, std::string_view path) const {
   const std::vector<std::string> segments = split_path(path);
   Match result;
   for (const Route& route : routes_) {
-    if (route.segments.size() != segments.size()) continue;
+    const bool rest = route.options.rest_of_path;
+    if (rest ? segments.size() < route.segments.size() : route.segments.size() != segments.size()) {
+      continue;
+    }
     std::vector<std::string> params;
     bool matched = true;
-    for (std::size_t i = 0; i < segments.size() && matched; ++i) {
+    for (std::size_t i = 0; i < route.segments.size() && matched; ++i) {
       const std::string& want = route.segments[i];
       if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
         params.push_back(segments[i]);
@@ -45,9 +50,15 @@ Router::Match Router::match(http::verb method, std::string_view path) const {
       }
     }
     if (!matched) continue;
+    if (rest) {
+      for (std::size_t i = route.segments.size(); i < segments.size(); ++i) {
+        params.back() += "/" + segments[i];
+      }
+    }
     result.path_known = true;
     if (route.method == method) {
       result.handler = &route.handler;
+      result.public_access = route.options.public_access;
       result.params = std::move(params);
       return result;
     }

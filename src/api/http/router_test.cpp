@@ -40,6 +40,28 @@ TEST(Router, DistinguishesUnknownPathsFromWrongMethods) {
   EXPECT_FALSE(unknown.path_known);
 }
 
+TEST(Router, ARestOfPathRouteTakesEveryRemainingSegment) {
+  Router router;
+  router.add(http::verb::get, "/assets/{path}", noop(),
+             {.public_access = true, .rest_of_path = true});
+  router.add(http::verb::get, "/api/v1/jobs/{id}", noop());
+
+  auto nested = router.match(http::verb::get, "/assets/js/views/add.js");
+  ASSERT_NE(nested.handler, nullptr);
+  EXPECT_TRUE(nested.public_access);
+  EXPECT_EQ(nested.params, std::vector<std::string>{"js/views/add.js"});
+  auto flat = router.match(http::verb::get, "/assets/app.css");
+  ASSERT_NE(flat.handler, nullptr);
+  EXPECT_EQ(flat.params, std::vector<std::string>{"app.css"});
+  EXPECT_EQ(router.match(http::verb::get, "/assets").handler, nullptr);  // nothing to take
+
+  // Other routes keep their exact length and need the token.
+  EXPECT_EQ(router.match(http::verb::get, "/api/v1/jobs/a/b").handler, nullptr);
+  auto job = router.match(http::verb::get, "/api/v1/jobs/a");
+  ASSERT_NE(job.handler, nullptr);
+  EXPECT_FALSE(job.public_access);
+}
+
 TEST(Router, ListsRoutesAsRegistered) {
   Router router;
   EXPECT_TRUE(router.routes().empty());

@@ -85,7 +85,7 @@ std::optional<Rejection> check_request(const SecurityPolicy& policy, const Reque
                        "cross-origin request from '" + std::string(origin) + "' refused"};
     }
   }
-  if (token_guarded) {
+  if (token_guarded && !facts.public_route) {
     std::string_view given;
     if (facts.authorization && facts.authorization->substr(0, 7) == "Bearer ") {
       given = facts.authorization->substr(7);

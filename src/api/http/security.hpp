@@ -32,6 +32,7 @@ struct RequestFacts {
   std::optional<std::string_view> origin;
   std::optional<std::string_view> authorization;
   std::optional<std::string_view> query_token;  // ?access_token= (EventSource cannot send headers)
+  bool public_route = false;  // the web UI's page and assets: no token, same Host/Origin checks
 };
 
 std::optional<Rejection> check_request(const SecurityPolicy& policy, const RequestFacts& facts);

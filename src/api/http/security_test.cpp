@@ -34,6 +34,17 @@ TEST(Security, OnlyThePagesTheDaemonServedMayDriveIt) {
   }
 }
 
+TEST(Security, ThePageAndItsAssetsNeedNoTokenButTheHostChecksStay) {
+  RequestFacts page{"gpu-box:5000", {}, {}, {}};
+  page.public_route = true;
+  EXPECT_FALSE(check_request(kGuarded, page));
+  RequestFacts foreign{"evil.example:5000", "https://evil.example", {}, {}};
+  foreign.public_route = true;
+  auto rejection = check_request(kLocal, foreign);
+  ASSERT_TRUE(rejection);
+  EXPECT_EQ(rejection->code, "forbidden_host");
+}
+
 TEST(Security, TokenIsRequiredOnEveryRequestWhenSet) {
   auto missing = check_request(kGuarded, {"gpu-box:5000", {}, {}, {}});
   ASSERT_TRUE(missing);
