@@ -175,6 +175,10 @@ TEST_F(DaemonRemoteTest, HaulInstancesAddAndInstallDriveTheSameFlow) {
   EXPECT_EQ(read_file(ui_home() / "models/checkpoints/flux.safetensors"), checkpoint);
   const auto listed = run_haul({"instances", "--server", daemon->url()});
   EXPECT_TRUE(contains(listed.out, "gpu1")) << listed.out;
+  // The web UI's reachability check: a real login on the test sshd.
+  const json check = daemon->call("POST", "/api/v1/instances/gpu1/check").json();
+  EXPECT_TRUE(check.value("reachable", false)) << check.dump();
+  EXPECT_TRUE(check.at("error").is_null()) << check.dump();
   const auto removed = run_haul({"instances", "rm", "gpu1", "--server", daemon->url()});
   EXPECT_EQ(removed.exit_code, 0) << removed.err;
   EXPECT_TRUE(daemon->call("GET", "/api/v1/instances").json().at("instances").empty());
