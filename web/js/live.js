@@ -185,8 +185,12 @@ export const live = {
   start() {
     if (started) return;
     started = true;
-    jobs.refresh().catch(() => {});
-    connect();
+    // The socket opens once the first call has its answer: with --token, that
+    // call is what asks for the token, so the socket never tries without it.
+    jobs
+      .refresh()
+      .catch(() => {})
+      .finally(connect);
     onToken(() => {
       // A new token: the socket (and the polls) use it from now on.
       if (ws) drop(ws);
