@@ -2,8 +2,9 @@
 // the source (tests/integration/web_ui_test.cpp, WebUiTest.Downloads):
 // add a download in the Add view and watch its bar reach 100 %; an API error
 // shown next to its field; pause and resume; cancel; a failing URL's error
-// text; with the WebSocket blocked the page polls, says so and still shows
-// progress; screenshots of Downloads and Add (light/dark, wide/narrow).
+// text; a job of three files shows a row per file; with the WebSocket
+// blocked the page polls, says so and still shows progress; screenshots of
+// Downloads and Add (light/dark, wide/narrow).
 //   node downloads.mjs DAEMON_URL ADD_URL SLOW_URL ENDLESS_URL MISSING_URL POLLED_URL
 import { run, jobRow } from './browser.mjs';
 
@@ -115,6 +116,30 @@ run('downloads', async (ui) => {
       const now = await ui.api('GET', `/api/v1/jobs/${job.id}`);
       return now.state === 'cancelled' && now.pending_action === null;
     });
+  });
+
+  await ui.scenario('a job of three files shows one row per file', async () => {
+    await page.goto(`${ui.daemon}/#/downloads`);
+    const names = ['a', 'b', 'c'];
+    const job = await ui.api('POST', '/api/v1/jobs', {
+      name: 'three files',
+      files: names.map((n) => ({ source: `${addUrl}?file=${n}`, path: `multi/${n}.bin` })),
+    });
+    await ui.watchRow(page, job.id, `job ${job.id} completed`, (r) => r.state === 'completed');
+    const files = await ui.until(page, `three file rows of job ${job.id} at 100 %`, (id) => {
+      const row = document.querySelector(`[data-testid=job-row][data-job-id="${id}"]`);
+      if (!row) return null;
+      const rows = [...row.querySelectorAll('[data-testid=file-row]')].map((f) => ({
+        name: f.querySelector('[data-field=file-name]')?.textContent.trim(),
+        percent: Number(f.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')),
+      }));
+      return rows.length === 3 && rows.every((f) => f.percent === 100) ? rows : null;
+    }, job.id);
+    const shown = files.map((f) => f.name).join(',');
+    for (const n of names) {
+      if (!files.some((f) => f.name.includes(`${n}.bin`)))
+        throw new Error(`no file row for ${n}.bin (rows: ${shown})`);
+    }
   });
 
   await ui.scenario('a failing URL shows its error', async () => {
