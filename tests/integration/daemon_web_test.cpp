@@ -122,10 +122,10 @@ TEST_F(DaemonTest, FoldersListComfyUisModelFolders) {
 TEST_F(DaemonTest, AnInstanceNobodyAnswersIsReportedUnreachable) {
   auto daemon = start_daemon();
   // Port 1: nothing listens there.
-  const HttpReply added = daemon->call(
-      "POST", "/api/v1/instances",
-      json{{"id", "dead"}, {"ssh_command", "ssh -p 1 root@127.0.0.1"}}.dump(),
-      {"Content-Type: application/json"});
+  const HttpReply added =
+      daemon->call("POST", "/api/v1/instances",
+                   json{{"id", "dead"}, {"ssh_command", "ssh -p 1 root@127.0.0.1"}}.dump(),
+                   {"Content-Type: application/json"});
   ASSERT_LT(added.status, 300) << added.body;
   const HttpReply check = daemon->call("POST", "/api/v1/instances/dead/check");
   ASSERT_EQ(check.status, 200) << check.body;
