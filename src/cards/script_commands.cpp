@@ -23,10 +23,12 @@ struct QuoteState {
 };
 
 struct ScannedLine {
-  std::string_view code;         // the line without a trailing comment
-  bool escaped_newline = false;  // ends with a backslash that escapes the line break
-  std::size_t escaped_end = 0;   // just past the last backslash-escaped character: `a\ ` keeps
-                                 // its blank, and `\|` is no operator
+  std::string_view code;           // the line without a trailing comment
+  bool escaped_newline = false;    // ends with a backslash that escapes the line break
+  std::size_t escaped_end = 0;     // just past the last backslash-escaped character: `a\ ` keeps
+                                   // its blank, and `\|` is no operator
+  bool split_redirection = false;  // `<\`, `<<\` or `<<EO\` at the end: the shell joins
+                                   // the next line into the operator or its word
 };
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -52,7 +54,10 @@ bool is_word_end(char c) {
 
 // Reads the delimiter word of a here-document starting at `pos` (after `<<`
 // or `<<-`); quotes around or inside it are removed, as the shell does.
-std::size_t read_heredoc_word(std::string_view line, std::size_t pos, std::string& word) {
+// `continued`: the word (or the space before it) ends in a line
+// continuation, so the shell would read it on into the next line.
+std::size_t read_heredoc_word(std::string_view line, std::size_t pos, std::string& word,
+                              bool& continued) {
   while (pos < line.size() && is_blank(line[pos])) ++pos;
   char quote = '\0';
   for (; pos < line.size(); ++pos) {
@@ -65,7 +70,10 @@ std::size_t read_heredoc_word(std::string_view line, std::size_t pos, std::strin
       }
     } else if (c == '\'' || c == '"') {
       quote = c;
-    } else if (c == '\\' && pos + 1 < line.size()) {
+    } else if (c == '\\' && pos + 1 == line.size()) {
+      continued = true;
+      break;
+    } else if (c == '\\') {
       word += line[++pos];
     } else if (is_word_end(c)) {
       break;
@@ -113,9 +121,17 @@ ScannedLine scan_line(std::string_view line, QuoteState& state, std::deque<Hered
         heredoc.strip_tabs = true;
         ++pos;
       }
-      const std::size_t end = read_heredoc_word(line, pos, heredoc.delimiter);
+      bool continued = false;
+      const std::size_t end = read_heredoc_word(line, pos, heredoc.delimiter, continued);
+      if (continued) {
+        result.split_redirection = true;
+        return result;
+      }
       if (!heredoc.delimiter.empty()) heredocs.push_back(std::move(heredoc));
       i = end - 1;
+    } else if (c == '<' && i + 2 == line.size() && line[i + 1] == '\\') {
+      result.split_redirection = true;  // `<\` + a line starting with '<' reads as `<<`
+      return result;
     }
   }
   if (state.escape) {
@@ -238,6 +254,12 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
     }
 
     const ScannedLine scanned = scan_line(piece, quotes, heredocs);
+    if (scanned.split_redirection) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "command '" + preview(trim(command + std::string(piece))) +
+                      "': a '<' or '<<' broken across lines by '\\' is not supported; write it "
+                      "on one line");
+    }
     std::string_view code = scanned.code;
     if (scanned.escaped_newline) {
       code.remove_suffix(1);  // the backslash

@@ -133,6 +133,24 @@ TEST(SplitScriptCommands, RejectsAnUnendedHereDocument) {
             "the here-document 'EOF' of command 'cat <<EOF abc' is never ended");
 }
 
+// Regression (deep fuzzing): `<\` + a line starting with '<' is `<<` to the
+// shell, a here-document this splitter did not see; its command then failed
+// to split again. A '<' or '<<' (or its word) broken by a continuation is
+// refused with a clear error.
+TEST(SplitScriptCommands, RejectsARedirectionBrokenAcrossLines) {
+  for (const char* script : {"cat <\\\n<EOF\nhi\nEOF\n", "cat <<\\\nEOF\nhi\nEOF\n",
+                             "cat << \\\nEOF\nhi\nEOF\n", "cat <<EO\\\nF\nhi\nEOF\n"}) {
+    auto commands = split_script_commands(script);
+    ASSERT_FALSE(commands) << script;
+    EXPECT_NE(commands.error().message.find("broken across lines"), std::string::npos)
+        << commands.error().message;
+  }
+  // A continuation after a whole operator and word stays fine.
+  auto fine = split_script_commands("cat < \\\nfile.txt\ncat <<EOF \\\n| wc -l\nx\nEOF\n");
+  ASSERT_TRUE(fine) << fine.error().message;
+  EXPECT_EQ(fine->size(), 2u);
+}
+
 TEST(SplitScriptCommands, RejectsATrailingOperator) {
   auto result = split_script_commands("mkdir d &&\n");
   ASSERT_FALSE(result.has_value());
