@@ -53,8 +53,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ws.accept(upgrade, ec);
   check(!ec, "the handshake failed");
 
-  client.append(beast::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
-  client.close();  // the input is all there is: a read past it ends with EOF
+  // The bytes the client sent, then its end: a read past them ends with EOF.
+  ws.next_layer().append(beast::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
+  client.close();
   for (int messages = 0; messages < 100000; ++messages) {
     beast::flat_buffer buffer;
     ws.read(buffer, ec);
