@@ -170,6 +170,8 @@ async function refresh() {
       for (const id of [...byId.keys()]) {
         if (!seen.has(id) && !((lastEventAt.get(id) || 0) > t0)) remove(id);
       }
+      // The first answer is news even when it is empty: views leave "Loading".
+      if (!loaded) schedule(null, true);
       loaded = true;
     } while (refreshAgain);
   })();
