@@ -229,6 +229,10 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
         if (trim(piece).empty()) {  // the continuation joined an empty line
           if (ends_with_operator()) {
             join = Join::kOperator;  // `a &&\` and a blank line: sh reads on
+          } else if (!heredocs.empty()) {
+            // `cat <<EOF \` and a blank line: the body follows.
+            command.resize(rtrim(command, escaped_end).size());
+            in_heredoc_body = true;
           } else {
             finish();
           }
@@ -287,6 +291,9 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
       continue;
     }
     if (!heredocs.empty()) {
+      // The body starts on the next line; blanks before it are nothing
+      // (`cat <<EOF \` and a comment line leave one).
+      command.resize(rtrim(command, escaped_end).size());
       in_heredoc_body = true;
       continue;
     }

@@ -151,6 +151,30 @@ TEST(SplitScriptCommands, RejectsARedirectionBrokenAcrossLines) {
   EXPECT_EQ(fine->size(), 2u);
 }
 
+// Regression (deep fuzzing): a continuation joining an empty line ended the
+// command while its here-document was still to come, so the body was read
+// as commands (and the command did not split into itself again).
+TEST(SplitScriptCommands, AContinuationIntoABlankLineStillReadsTheHereDocument) {
+  auto commands = split_script_commands("cat <<EOF \\\n\nbody line\nEOF\necho next\n");
+  ASSERT_TRUE(commands) << commands.error().message;
+  ASSERT_EQ(commands->size(), 2u);
+  EXPECT_EQ((*commands)[0], "cat <<EOF\nbody line\nEOF");
+  EXPECT_EQ((*commands)[1], "echo next");
+}
+
+// Regression (deep fuzzing): the same with a comment line instead of the
+// blank one left a blank before the body, and the command then split into
+// one without it.
+TEST(SplitScriptCommands, NoBlankIsLeftBeforeAHereDocumentsBody) {
+  auto commands = split_script_commands("cat <<EOF \\\n  # why\nbody\nEOF\n");
+  ASSERT_TRUE(commands) << commands.error().message;
+  ASSERT_EQ(commands->size(), 1u);
+  EXPECT_EQ(commands->front(), "cat <<EOF\nbody\nEOF");
+  auto again = split_script_commands(commands->front());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *commands);
+}
+
 TEST(SplitScriptCommands, RejectsATrailingOperator) {
   auto result = split_script_commands("mkdir d &&\n");
   ASSERT_FALSE(result.has_value());

@@ -75,10 +75,10 @@ void check_commands(const std::vector<std::string>& commands, std::string_view t
     if (command.find('\r') != std::string::npos) continue;
     auto again = split_script_commands(command);
     if (!(again && again->size() == 1 && again->front() == command)) {
-      std::fprintf(stderr, "command: [%s]\n", command.c_str());
+      std::fprintf(stderr, "command (%zu bytes): [%s]\n", command.size(), command.c_str());
       if (again) {
         for (const std::string& part : *again)
-          std::fprintf(stderr, "  splits into: [%s]\n", part.c_str());
+          std::fprintf(stderr, "  splits into (%zu bytes): [%s]\n", part.size(), part.c_str());
       } else {
         std::fprintf(stderr, "  refused: %s\n", again.error().message.c_str());
       }
