@@ -127,7 +127,10 @@ ScannedLine scan_line(std::string_view line, QuoteState& state, std::deque<Hered
         result.split_redirection = true;
         return result;
       }
-      if (!heredoc.delimiter.empty()) heredocs.push_back(std::move(heredoc));
+      if (!heredoc.delimiter.empty()) {
+        heredocs.push_back(std::move(heredoc));
+        result.escaped_end = end;  // the word is kept whole, an escaped blank (`<<\ `) included
+      }
       i = end - 1;
     } else if (c == '<' && i + 2 == line.size() && line[i + 1] == '\\') {
       result.split_redirection = true;  // `<\` + a line starting with '<' reads as `<<`
@@ -172,10 +175,13 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
   bool in_heredoc_body = false;
   std::size_t escaped_end = 0;  // in `command`, just past its last backslash-escaped character
 
-  auto finish = [&] {
+  // `at_delimiter`: the command ends with its here-document's delimiter line,
+  // kept as it is (a delimiter may be blanks: `cat <<\ `).
+  auto finish = [&](bool at_delimiter = false) {
     // Blanks (space and tab, as for sh) trimmed, but one a backslash escapes
     // stays (`a\ `); other white space like '\v' is a word character to sh.
-    const std::string_view text = ltrim(rtrim(command, escaped_end));
+    const std::string_view text =
+        ltrim(at_delimiter ? std::string_view(command) : rtrim(command, escaped_end));
     if (!trim(text).empty()) commands.emplace_back(text);  // not only white space ("\v")
     command.clear();
     escaped_end = 0;
@@ -210,7 +216,7 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
         heredocs.pop_front();
         if (heredocs.empty()) {
           in_heredoc_body = false;
-          finish();
+          finish(/*at_delimiter=*/true);
         }
       }
       continue;
@@ -219,9 +225,10 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
     std::string_view piece;
     switch (join) {
       case Join::kStart: {
-        const std::string_view text = trim(line);
-        if (text.empty() || text.front() == '#') continue;
-        piece = ltrim(line);
+        // Only blanks come before a comment's '#': "\f#" is a word to sh.
+        const std::string_view text = ltrim(line);
+        if (trim(text).empty() || text.front() == '#') continue;
+        piece = text;
         break;
       }
       case Join::kBackslash:
@@ -248,8 +255,8 @@ Result<std::vector<std::string>> split_script_commands(std::string_view script) 
         piece = line;
         break;
       case Join::kOperator: {
-        const std::string_view text = trim(line);
-        if (text.empty() || text.front() == '#') continue;  // sh skips these too
+        const std::string_view text = ltrim(line);
+        if (trim(text).empty() || text.front() == '#') continue;  // sh skips these too
         command.resize(rtrim(command, escaped_end).size());
         command += ' ';
         piece = ltrim(line);

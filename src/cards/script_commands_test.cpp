@@ -175,6 +175,32 @@ TEST(SplitScriptCommands, NoBlankIsLeftBeforeAHereDocumentsBody) {
   EXPECT_EQ(*again, *commands);
 }
 
+// Regression (deep fuzzing): a here-document whose delimiter is a blank
+// (`<<\ `) lost its delimiter line to the trimming of the command's end.
+TEST(SplitScriptCommands, ABlankDelimiterLineIsKept) {
+  auto commands = split_script_commands("cat <<\\ \nbody\n \necho next\n");
+  ASSERT_TRUE(commands) << commands.error().message;
+  ASSERT_EQ(commands->size(), 2u);
+  EXPECT_EQ((*commands)[0], "cat <<\\ \nbody\n ");
+  auto again = split_script_commands((*commands)[0]);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->front(),
+            (*commands)[0]);  // Without a word there is no here-document, and blanks after `<<` go.
+  auto no_word = split_script_commands("echo a <<   \n");
+  ASSERT_TRUE(no_word);
+  EXPECT_EQ(no_word->front(), "echo a <<");
+}
+
+// Regression (deep fuzzing): "\f#" after a continuation was a command, but
+// on its own line it was read as a comment: only blanks may come before a
+// comment's '#'.
+TEST(SplitScriptCommands, OnlyBlanksComeBeforeAComment) {
+  auto commands = split_script_commands("\f#x\n  # note\n");
+  ASSERT_TRUE(commands) << commands.error().message;
+  ASSERT_EQ(commands->size(), 1u);
+  EXPECT_EQ(commands->front(), "\f#x");
+}
+
 TEST(SplitScriptCommands, RejectsATrailingOperator) {
   auto result = split_script_commands("mkdir d &&\n");
   ASSERT_FALSE(result.has_value());

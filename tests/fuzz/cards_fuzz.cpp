@@ -67,7 +67,11 @@ void check_commands(const std::vector<std::string>& commands, std::string_view t
     // No blank (space, tab) at either end, but for one a backslash escapes.
     const bool blank_end = command.back() == ' ' || command.back() == '\t';
     check(command.front() != ' ' && command.front() != '\t', "command starts with a blank", text);
-    check(!blank_end || (command.size() >= 2 && command[command.size() - 2] == '\\'),
+    // A here-document's command ends with its delimiter line, kept exactly
+    // (a delimiter may be a blank: `cat <<\ `).
+    const bool ends_with_heredoc = command.find('\n') != std::string::npos;
+    check(!blank_end || ends_with_heredoc ||
+              (command.size() >= 2 && command[command.size() - 2] == '\\'),
           "command not trimmed", text);
     check(command.front() != '#', "comment kept as a command", text);
     // A CR kept at the end of a line (from "\r\r\n") is dropped as half of a
