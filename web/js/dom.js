@@ -36,6 +36,17 @@ function append(el, children) {
 }
 
 // Sets text only when it changed (no layout work for unchanged cells).
+// Puts `elements` into `list` in this order, moving only those out of place
+// (so focus and scroll stay); any other children end up after them.
+export function placeInOrder(list, elements) {
+  let previous = null;
+  for (const element of elements) {
+    const want = previous ? previous.nextSibling : list.firstChild;
+    if (want !== element) list.insertBefore(element, want);
+    previous = element;
+  }
+}
+
 export function setText(el, text) {
   const t = text == null ? '' : String(text);
   if (el.textContent !== t) el.textContent = t;

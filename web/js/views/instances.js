@@ -2,7 +2,7 @@
 // reachability (POST /api/v1/instances/{id}/check, run when the view opens
 // and by "Check") and last use; add one by pasting its ssh command (POST
 // /api/v1/instances); remove one after an inline "Remove? Yes / No".
-import { h } from '../dom.js';
+import { h, placeInOrder } from '../dom.js';
 import { formatTime, relativeTime } from '../format.js';
 
 const DEFAULT_UI_HOME = '/workspace/ComfyUI';
@@ -190,17 +190,16 @@ export function mount(container, ctx) {
 
   function render() {
     const wanted = new Set();
-    let previous = null;
+    const ordered = [];
     for (const instance of instances) {
       wanted.add(instance.id);
       let row = rows.get(instance.id);
       if (!row) { row = buildRow(instance); rows.set(instance.id, row); }
       row.instance = instance;
       updateRow(row);
-      const want = previous ? previous.nextSibling : list.firstChild;
-      if (want !== row.element) list.insertBefore(row.element, want);
-      previous = row.element;
+      ordered.push(row.element);
     }
+    placeInOrder(list, ordered);
     for (const [id, row] of rows) {
       if (!wanted.has(id)) { row.element.remove(); rows.delete(id); }
     }

@@ -3,7 +3,7 @@
 // (seed 004), "Download missing" per model and for all (POST
 // /api/v1/models/sync), live from the models channel and the job store, and a
 // ComfyUI workflow imported by drag and drop (POST /api/v1/manifests).
-import { h } from '../dom.js';
+import { h, placeInOrder } from '../dom.js';
 import { formatBytes, formatSpeed } from '../format.js';
 
 const STATES = ['present', 'partial', 'corrupt', 'downloading', 'missing'];
@@ -208,7 +208,7 @@ export function mount(container, ctx) {
   function render() {
     if (!alive) return;
     const wanted = new Set();
-    let previous = null;
+    const ordered = [];
     let hidden = 0;
     let missing = 0;
     const counts = {};
@@ -228,10 +228,9 @@ export function mount(container, ctx) {
       if (!row) { row = buildRow(model); rows.set(key, row); }
       row.model = model;
       updateRow(row);
-      const want = previous ? previous.nextSibling : list.firstChild;
-      if (want !== row.element) list.insertBefore(row.element, want);
-      previous = row.element;
+      ordered.push(row.element);
     }
+    placeInOrder(list, ordered);
     for (const [key, row] of rows) {
       if (!wanted.has(key)) { row.element.remove(); rows.delete(key); }
     }

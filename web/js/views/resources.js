@@ -3,7 +3,7 @@
 // POST /downloads/queue. The instance's install jobs are then shown live:
 // from the job store while the live connection is up, else by polling
 // GET /downloads/status?instance_id=N every 2 s (seed 000).
-import { h } from '../dom.js';
+import { h, placeInOrder } from '../dom.js';
 import { formatSpeed } from '../format.js';
 
 const POLL_MS = 2000;
@@ -404,14 +404,13 @@ export function mount(container, ctx) {
     for (const [id, row] of jobRows) {
       if (!wanted.has(id)) { row.element.remove(); jobRows.delete(id); }
     }
-    let previous = null;
+    const ordered = [];
     for (const view of views) {
       const row = jobRow(view.id);
       updateRow(row, view);
-      const want = previous ? previous.nextSibling : jobsList.firstChild;
-      if (want !== row.element) jobsList.insertBefore(row.element, want);
-      previous = row.element;
+      ordered.push(row.element);
     }
+    placeInOrder(jobsList, ordered);
     modeText.textContent = connection === 'live' ? 'Live' : 'Updating every 2 s';
   }
 
