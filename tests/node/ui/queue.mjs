@@ -33,17 +33,33 @@ async function sweep() {
       if (r.bottom > box.top && r.top < box.bottom && r.height > 0) ids.add(row.dataset.jobId);
     }
   };
+  // Rendered for the current scroll position: the rows cover the visible
+  // part of the list (a loaded machine may take more than a frame or two).
+  const settled = async () => {
+    for (let i = 0; i < 300; ++i) {
+      await frame();
+      const box = list.getBoundingClientRect();
+      const end = Math.min(box.bottom, box.top + list.scrollHeight - list.scrollTop);
+      const shown = [...list.querySelectorAll('[data-testid=job-row]')]
+        .map((row) => row.getBoundingClientRect())
+        .filter((r) => r.height > 0);
+      if (
+        shown.length > 0 &&
+        Math.min(...shown.map((r) => r.top)) <= box.top + 1 &&
+        Math.max(...shown.map((r) => r.bottom)) >= end - 1
+      )
+        return;
+    }
+  };
   list.scrollTop = 0;
-  await frame();
-  await frame();
+  await settled();
   collect();
   const step = Math.max(20, Math.floor(list.clientHeight * 0.8));
   let guard = 0;
   while (list.scrollTop + list.clientHeight < list.scrollHeight - 1 && guard++ < 5000) {
     const before = list.scrollTop;
     list.scrollTop = before + step;
-    await frame();
-    await frame();
+    await settled();
     collect();
     if (list.scrollTop === before) break; // cannot scroll further
   }
