@@ -1,16 +1,11 @@
 #include "api/web_routes.hpp"
 
 #include "api/api.hpp"
+#include "base/text.hpp"
 
 namespace haul::api {
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 // Calls `visit` with each trimmed element of a comma-separated header value.
 template <class Visit>
@@ -21,12 +16,6 @@ bool any_element(std::string_view list, Visit visit) {
     if (comma == std::string_view::npos) return false;
     list.remove_prefix(comma + 1);
   }
-}
-
-std::string_view header_value(const Request& request, http::field field) {
-  auto it = request.find(field);
-  return it == request.end() ? std::string_view{}
-                             : std::string_view(it->value().data(), it->value().size());
 }
 
 Awaitable<HandlerResult> serve(const WebAssets* assets, std::string path, Request& request) {
@@ -61,7 +50,7 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
 
 Response asset_response(const WebAsset& asset, const Request& request) {
   const bool not_modified =
-      etag_matches(header_value(request, http::field::if_none_match), asset.etag);
+      etag_matches(header(request, http::field::if_none_match).value_or(""), asset.etag);
   Response response{not_modified ? http::status::not_modified : http::status::ok,
                     request.version()};
   response.set(http::field::content_type, asset.content_type);
@@ -75,7 +64,8 @@ Response asset_response(const WebAsset& asset, const Request& request) {
   response.keep_alive(request.keep_alive());
   if (!not_modified) {
     const bool compressed =
-        !asset.gzip.empty() && accepts_gzip(header_value(request, http::field::accept_encoding));
+        !asset.gzip.empty() &&
+        accepts_gzip(header(request, http::field::accept_encoding).value_or(""));
     if (compressed) response.set(http::field::content_encoding, "gzip");
     response.body() = compressed ? asset.gzip : asset.body;
   }

@@ -13,6 +13,12 @@ std::optional<std::string> RouteParams::query_value(std::string_view name) const
   return std::nullopt;
 }
 
+std::optional<std::string_view> header(const Request& request, http::field field) {
+  auto it = request.find(field);
+  if (it == request.end()) return std::nullopt;
+  return std::string_view(it->value().data(), it->value().size());
+}
+
 Response json_response(http::status status, std::string body, const Request& request) {
   Response response{status, request.version()};
   response.set(http::field::content_type, "application/json");

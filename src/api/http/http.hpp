@@ -49,6 +49,9 @@ Response json_response(http::status status, std::string body, const Request& req
 Response error_response(http::status status, std::string_view code, std::string_view message,
                         const Request& request);
 
+// A header's value; nullopt when the request has none.
+std::optional<std::string_view> header(const Request& request, http::field field);
+
 // Splits "a=1&b=x%20y" into decoded pairs ('+' means space).
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
 

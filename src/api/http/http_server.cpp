@@ -11,16 +11,6 @@
 
 namespace haul::api {
 
-namespace {
-
-std::optional<std::string_view> header(const Request& request, http::field field) {
-  auto it = request.find(field);
-  if (it == request.end()) return std::nullopt;
-  return std::string_view(it->value().data(), it->value().size());
-}
-
-}  // namespace
-
 HttpServer::HttpServer(asio::io_context& io, const Router& router, SecurityPolicy policy,
                        ServerOptions options)
     : io_(io), router_(router), policy_(std::move(policy)), options_(options) {}
