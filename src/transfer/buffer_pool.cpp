@@ -1,6 +1,19 @@
 #include "transfer/buffer_pool.hpp"
 
+#include <sys/mman.h>
+
+#include <new>
+
 namespace haul::transfer {
+
+Buffer::Buffer(std::size_t capacity_bytes) : capacity(capacity_bytes) {
+  void* memory =
+      ::mmap(nullptr, capacity_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) throw std::bad_alloc();
+  bytes = static_cast<std::byte*>(memory);
+}
+
+Buffer::~Buffer() { ::munmap(bytes, capacity); }
 
 // Shared with every outstanding buffer's deleter, so a buffer released after
 // the pool object is gone still finds somewhere to go.
@@ -32,6 +45,22 @@ BufferPool::~BufferPool() {
 
 std::size_t BufferPool::buffer_size() const { return state_->buffer_size; }
 
+void BufferPool::set_limit(std::size_t max_buffers) {
+  std::vector<std::unique_ptr<Buffer>> freed;  // unmapped outside the lock
+  std::lock_guard lock(state_->mutex);
+  if (max_buffers > state_->max_buffers && state_->someone_waits) {
+    // Room appeared: whoever found the pool empty may try again.
+    state_->someone_waits = false;
+    if (state_->on_available) state_->on_available();
+  }
+  state_->max_buffers = max_buffers;
+  while (state_->allocated > max_buffers && !state_->idle.empty()) {
+    freed.push_back(std::move(state_->idle.back()));
+    state_->idle.pop_back();
+    --state_->allocated;
+  }
+}
+
 BufferRef BufferPool::try_acquire() {
   std::unique_ptr<Buffer> buffer;
   {
@@ -54,7 +83,9 @@ BufferRef BufferPool::try_acquire() {
     bool notify = false;
     {
       std::lock_guard lock(state->mutex);
-      if (!state->closed) {
+      if (state->allocated > state->max_buffers) {
+        --state->allocated;  // the limit went down: this one goes back to the system
+      } else if (!state->closed) {
         state->idle.push_back(std::move(owned));
         notify = state->someone_waits;
         state->someone_waits = false;

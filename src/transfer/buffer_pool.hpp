@@ -9,7 +9,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <new>
 #include <vector>
 
 namespace haul::transfer {
@@ -18,18 +17,14 @@ namespace haul::transfer {
 inline constexpr std::size_t kBufferAlignment = 4096;
 
 struct Buffer {
-  struct AlignedDelete {
-    void operator()(std::byte* p) const {
-      ::operator delete[](p, std::align_val_t{kBufferAlignment});
-    }
-  };
+  // Page-aligned memory straight from the kernel (mmap): no allocator keeps
+  // it, or rounds it up, after the buffer is gone. Throws std::bad_alloc.
+  explicit Buffer(std::size_t capacity_bytes);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
 
-  explicit Buffer(std::size_t capacity_bytes)
-      : bytes(static_cast<std::byte*>(
-            ::operator new[](capacity_bytes, std::align_val_t{kBufferAlignment}))),
-        capacity(capacity_bytes) {}
-
-  std::unique_ptr<std::byte[], AlignedDelete> bytes;
+  std::byte* bytes = nullptr;
   std::size_t capacity = 0;
   // Data starts at bytes[start], where start = offset % kBufferAlignment, so
   // memory and file offsets agree modulo the alignment: any aligned stretch
@@ -46,8 +41,8 @@ struct Buffer {
     size = 0;
     epoch = version;
   }
-  std::byte* data() { return bytes.get() + start; }
-  const std::byte* data() const { return bytes.get() + start; }
+  std::byte* data() { return bytes + start; }
+  const std::byte* data() const { return bytes + start; }
   std::size_t space() const { return capacity - start - size; }
 };
 
@@ -65,6 +60,9 @@ class BufferPool {
   // idle pool costs no memory.
   BufferRef try_acquire();
   std::size_t buffer_size() const;
+  // Changes the most buffers that may exist; idle ones beyond it are freed
+  // now, busy ones as they come back.
+  void set_limit(std::size_t max_buffers);
 
  private:
   struct State;

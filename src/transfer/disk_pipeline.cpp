@@ -8,7 +8,7 @@
 namespace haul::transfer {
 
 namespace {
-constexpr std::size_t kHashChunk = 4u << 20;
+constexpr std::size_t kHashChunk = 1u << 20;
 
 std::string directory_of(const std::filesystem::path& path) {
   const auto parent = path.parent_path();
@@ -117,35 +117,46 @@ void DiskPipeline::write(const std::shared_ptr<PartFile>& part, BufferRef buffer
 }
 
 Result<void> DiskPipeline::write_range(PartFile& part, int fd, const std::byte* data,
-                                       std::size_t size, std::uint64_t offset) {
+                                       std::size_t size, std::uint64_t offset, bool direct) {
   // The aligned middle goes out with O_DIRECT; an unaligned head or tail
   // (a piece boundary, a partial buffer) through the page cache.
   const std::uint64_t end = offset + size;
   const std::uint64_t middle_begin =
       (offset + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment;
   const std::uint64_t middle_end = end / kDirectAlignment * kDirectAlignment;
-  if (part.direct_fd < 0 || middle_end <= middle_begin)
+  if (!direct || part.direct_fd < 0 || middle_end <= middle_begin)
     return fs_->write_at(fd, data, size, offset);
   if (middle_begin > offset) {
     if (auto head = fs_->write_at(fd, data, middle_begin - offset, offset); !head) return head;
   }
   const std::byte* middle = data + (middle_begin - offset);
-  auto direct = fs_->write_at(part.direct_fd, middle, middle_end - middle_begin, middle_begin);
-  if (!direct && direct.error().code == ErrorCode::kInvalidArgument) {
+  auto written = fs_->write_at(part.direct_fd, middle, middle_end - middle_begin, middle_begin);
+  if (!written && written.error().code == ErrorCode::kInvalidArgument) {
     // The filesystem took O_DIRECT at open but refuses the write: stay buffered.
     fs_->close(part.direct_fd);
     part.direct_fd = -1;
-    direct = fs_->write_at(fd, middle, middle_end - middle_begin, middle_begin);
+    written = fs_->write_at(fd, middle, middle_end - middle_begin, middle_begin);
   }
-  if (!direct) return direct;
+  if (!written) return written;
   if (end > middle_end)
     return fs_->write_at(fd, data + (middle_end - offset), end - middle_end, middle_end);
   return {};
 }
 
 bool DiskPipeline::write_buffer(PartFile& part, const BufferRef& buffer, int fd) {
-  auto written = write_range(part, fd, buffer->data(), buffer->size, buffer->offset);
+  // A buffer the hasher will take from memory goes out with O_DIRECT. One
+  // beyond the memory kept for it goes through the page cache instead, where
+  // the hasher finds it later without reading the disk.
+  const bool keep = reserve_hash_slot(part, *buffer);
+  auto written = write_range(part, fd, buffer->data(), buffer->size, buffer->offset, keep);
+  std::unique_lock lock(part.mutex);
+  const bool current = written && buffer->epoch == part.epoch;
+  // A failed or closed part hashes nothing more: a buffer kept for it would
+  // hold its slot of the budget for good.
+  const bool kept = keep && current && !part.failed && !part.closed;
+  if (keep && !kept) --kept_total_;
   if (!written) {
+    lock.unlock();
     Error error = written.error();
     error.message = error.code == ErrorCode::kNoSpace
                         ? "disk full on " + directory_of(part.destination) + " while writing " +
@@ -154,27 +165,19 @@ bool DiskPipeline::write_buffer(PartFile& part, const BufferRef& buffer, int fd)
     report_failure(part, std::move(error));
     return false;
   }
-  std::lock_guard lock(part.mutex);
-  if (buffer->epoch != part.epoch) return false;
+  if (!current) return false;
   part.written.add({buffer->offset, buffer->offset + buffer->size});
   part.written_prefix = part.written.contiguous_end(0);
-  keep_for_hasher(part, buffer);
+  if (kept) part.hash_buffers.emplace(buffer->offset, buffer);
   return true;
 }
 
-void DiskPipeline::keep_for_hasher(PartFile& part, const BufferRef& buffer) {
-  if (buffer->offset + buffer->size <= part.hashed_mark.load()) return;
-  auto& kept = part.hash_buffers;
-  // Only the writer adds, so the shared budget is never overshot. When it is
-  // used up, a buffer nearer this file's hash position than its farthest kept
-  // one takes that one's place: the nearest are hashed first.
-  if (kept_total_.load() >= options_.max_hash_buffers) {
-    if (kept.empty() || std::prev(kept.end())->first < buffer->offset) return;
-    kept.erase(std::prev(kept.end()));
-    --kept_total_;
-  }
-  kept.emplace(buffer->offset, buffer);
+bool DiskPipeline::reserve_hash_slot(const PartFile& part, const Buffer& buffer) {
+  // Only the writer adds to the count, so the budget is never overshot.
+  if (buffer.offset + buffer.size <= part.hashed_mark.load()) return false;
+  if (kept_total_.load() >= options_.max_hash_buffers) return false;
   ++kept_total_;
+  return true;
 }
 
 void DiskPipeline::drop_kept(PartFile& part) {

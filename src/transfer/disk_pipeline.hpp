@@ -101,8 +101,10 @@ class DiskPipeline {
   // Hasher thread, part.mutex held: the kept buffer holding part.hashed, if
   // any; otherwise sets `next_buffer` to where the next kept one starts.
   BufferRef take_hash_buffer(PartFile& part, std::uint64_t& next_buffer);
-  // part.mutex held. keep_for_hasher runs on the writer thread only.
-  void keep_for_hasher(PartFile& part, const BufferRef& buffer);
+  // Writer thread: true (and counted) when the hasher may keep `buffer` in
+  // memory: it lies ahead of the hash position and the budget has room.
+  bool reserve_hash_slot(const PartFile& part, const Buffer& buffer);
+  // part.mutex held.
   void drop_kept(PartFile& part);
   Result<void> save_checkpoint(PartFile& part);
   void finalize(const std::shared_ptr<PartFile>& part, const std::string& digest,
@@ -113,11 +115,13 @@ class DiskPipeline {
   // size was unknown while the bytes arrived). "" on a read error.
   std::string git_sha1_of(PartFile& part, int fd, std::uint64_t size);
 
-  // Writer thread: pwrite, record the range, keep the buffer for the hasher.
+  // Writer thread: pwrite, record the range, keep the buffer for the hasher
+  // when the budget allows.
   // False when nothing new is hashable (a failure or a stale epoch).
   bool write_buffer(PartFile& part, const BufferRef& buffer, int fd);
+  // `direct`: the aligned middle may go out with O_DIRECT.
   Result<void> write_range(PartFile& part, int fd, const std::byte* data, std::size_t size,
-                           std::uint64_t offset);
+                           std::uint64_t offset, bool direct);
 
   std::shared_ptr<FileSystem> fs_;
   EventSink sink_;

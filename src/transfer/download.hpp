@@ -68,6 +68,8 @@ class Download {
 
   TransferId id() const { return id_; }
   bool finished() const { return phase_ == Phase::kFinished; }
+  // How many connections it may run at once.
+  int connection_budget() const { return max_connections_; }
 
   // Sends the first request.
   void begin();
@@ -125,6 +127,8 @@ class Download {
   bool has_live_connection_besides(const Connection& c) const;
   // True when the hasher has work and at least `kept_limit` buffers wait for it.
   bool hasher_behind(std::size_t kept_limit) const;
+  // True when `c` is further ahead of the hash position than the kept buffers reach.
+  bool beyond_hash_window(const Connection& c) const;
   void emit_progress(Clock::time_point now, bool force);
   TransferStage stage() const;
   std::string describe_failure(const Connection& c) const;

@@ -39,6 +39,15 @@ bool Download::hasher_behind(std::size_t kept_limit) const {
              part_->hashed_mark.load(std::memory_order_relaxed);
 }
 
+bool Download::beyond_hash_window(const Connection& c) const {
+  // Once the link has outrun the hasher, a connection stays within the bytes
+  // the hasher can keep in memory: what it fetches beyond them would go
+  // through the page cache and cost a second copy for nothing.
+  if (!hasher_was_behind_ || !part_ || ctx_.max_kept_buffers == 0) return false;
+  return c.pos > part_->hashed_mark.load(std::memory_order_relaxed) +
+                     ctx_.max_kept_buffers * ctx_.pool->buffer_size();
+}
+
 void Download::give_next_piece(Connection& c) {
   if (phase_ != Phase::kRunning || c.retired) return;
   std::vector<ActiveSegment> active;
@@ -134,7 +143,7 @@ void Download::pump(Clock::time_point now, bool buffers_returned) {
     if (!c.in_multi) continue;
     if ((c.paused == PauseCause::kRate && tokens) ||
         (c.paused == PauseCause::kBuffers && buffers_returned) ||
-        (c.paused == PauseCause::kHashLag && hasher_caught_up)) {
+        (c.paused == PauseCause::kHashLag && hasher_caught_up && !beyond_hash_window(c))) {
       c.paused = PauseCause::kNone;
       c.last_activity = now;
       curl_easy_pause(c.easy, CURLPAUSE_CONT);

@@ -12,7 +12,7 @@ namespace haul::transfer {
 namespace {
 
 constexpr std::size_t kErrorBodyLimit = 2048;
-constexpr long kCurlBufferSize = 512L * 1024;
+constexpr long kCurlBufferSize = 128L * 1024;
 
 std::size_t header_callback(char* data, std::size_t size, std::size_t count, void* user) {
   auto* c = static_cast<Connection*>(user);
@@ -169,7 +169,8 @@ std::size_t Download::on_body_bytes(Connection& c, const char* data, std::size_t
     return CURL_WRITEFUNC_PAUSE;
   }
   // Only the connection extending the prefix may run ahead of a busy hasher.
-  if (c.pos != received_.contiguous_end(0) && hasher_behind(ctx_.max_kept_buffers)) {
+  if (c.pos != received_.contiguous_end(0) &&
+      (hasher_behind(ctx_.max_kept_buffers) || beyond_hash_window(c))) {
     hasher_was_behind_ = true;
     c.paused = PauseCause::kHashLag;
     submit_buffer(c);

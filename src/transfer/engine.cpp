@@ -31,6 +31,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Buffers per file that may wait for the writer: the disk's queue depth.
+constexpr std::size_t kWriteQueueBuffers = 4;
+
 // The nearest directory at or above `dir` that exists must be writable.
 Result<void> check_writable(const fs::path& dir) {
   fs::path probe = fs::absolute(dir.empty() ? fs::path(".") : dir);
@@ -65,11 +68,11 @@ class EngineImpl final : public Engine {
       buffers_returned_ = true;
       curl_multi_wakeup(multi_);
     });
-    // Up to 5/8 of the pool may wait for the hasher (about eight connections'
-    // worth of pieces on a fast link); the rest keeps the network flowing, so
-    // kept buffers never starve it.
-    const DiskOptions disk_options{options_.direct_io,
-                                   std::max<std::size_t>(1, options_.max_buffers * 5 / 8)};
+    // At most 5/8 of the pool may wait for the hasher; the rest keeps the
+    // network flowing, so kept buffers never starve it.
+    const DiskOptions disk_options{
+        options_.direct_io,
+        std::min(options_.hash_buffers, std::max<std::size_t>(1, options_.max_buffers * 5 / 8))};
     disk_ = std::make_unique<DiskPipeline>(
         options_.file_system,
         [this](PartEvent event) {
@@ -193,6 +196,7 @@ class EngineImpl final : public Engine {
       for (auto& task : tasks) task();
       reap_finished();
       if (shutting_down_ && downloads_.empty()) return;
+      size_pool();
 
       int running = 0;
       curl_multi_perform(multi_, &running);
@@ -223,6 +227,16 @@ class EngineImpl final : public Engine {
       curl_multi_poll(multi_, nullptr, 0, static_cast<int>(std::clamp<long long>(wait, 0, 1000)),
                       nullptr);
     }
+  }
+
+  // The pool holds what the running downloads can use: a buffer filling per
+  // connection, a few on their way to the disk per file, and the hasher's.
+  // Buffers beyond that go back to the system as they return.
+  void size_pool() {
+    std::size_t wanted = context_.max_kept_buffers;
+    for (const auto& [id, download] : downloads_)
+      wanted += static_cast<std::size_t>(download->connection_budget()) + kWriteQueueBuffers;
+    pool_->set_limit(std::clamp<std::size_t>(wanted, 1, options_.max_buffers));
   }
 
   void reap_finished() {

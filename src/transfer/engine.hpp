@@ -116,14 +116,19 @@ class TransferObserver {
 struct EngineOptions {
   std::shared_ptr<FileSystem> file_system;  // null = the real one
   std::uint64_t global_rate_limit = 0;      // bytes/s over every transfer; 0 = none
-  std::size_t buffer_size = 1u << 20;       // disk write size
-  std::size_t max_buffers = 64;             // bounds memory: buffer_size * max_buffers
+  std::size_t buffer_size = 512u << 10;     // disk write size
+  // Memory: the pool holds what the running downloads can use (see
+  // Engine::size_pool), never more than max_buffers over all of them.
+  std::size_t max_buffers = 72;
+  // Buffers kept in memory for the hashers, over all files; bytes beyond
+  // them go through the page cache and are read back from there.
+  std::size_t hash_buffers = 16;
   // How often the bytes on disk are fdatasync'ed and recorded in the resume
   // state, partly filled buffers included: what a SIGKILL costs at most.
   std::chrono::milliseconds checkpoint_interval{500};
   std::chrono::milliseconds progress_interval{250};
   std::string user_agent;                // default "haul/VERSION"
-  std::uint64_t min_piece = 4ull << 20;  // smallest range a connection is given
+  std::uint64_t min_piece = 1ull << 20;  // smallest range a connection is given
   bool direct_io = true;                 // O_DIRECT writes where the filesystem allows
 };
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "engine_fixture.hpp"
+#include "faulty_file_system.hpp"
 #include "net/git_blob_sha1.hpp"
 
 namespace haul::testing {
@@ -133,6 +134,28 @@ TEST_F(EngineTest, TinyBufferPoolNeitherDeadlocksNorCorrupts) {
   auto result = engine().wait(engine().start(request), std::chrono::seconds(30));
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ(read_file(dir / "tiny.bin"), body);
+}
+
+// Bytes beyond what the hasher keeps in memory go through the page cache, so
+// hashing them costs a copy, never a second trip to the disk. Regression: a
+// full budget evicted buffers already written with O_DIRECT, and the hasher
+// read most of a fast download back from the disk.
+TEST_F(EngineTest, TheHasherReadsBackOnlyBytesThatWentThroughThePageCache) {
+  auto recording = std::make_shared<FaultyFileSystem>();
+  options.file_system = recording;
+  options.hash_buffers = 2;
+  const std::string body = random_bytes(16u << 20, 14);
+  server.add("/spill.bin", file(body));
+  auto request = request_for("/spill.bin");
+  request.connections = 4;
+  request.sha256 = sha256_of(body);
+  auto result = engine().wait(engine().start(request), std::chrono::seconds(30));
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(read_file(dir / "spill.bin"), body);
+  if (recording->direct_bytes_written.load() == 0)
+    GTEST_SKIP() << dir.path() << " takes no O_DIRECT writes";
+  EXPECT_GT(recording->bytes_read.load(), 0u) << "four connections outrun two kept buffers";
+  EXPECT_EQ(recording->direct_bytes_read.load(), 0u);
 }
 
 // Regression: the buffers kept for the hashers were capped per file, so two
