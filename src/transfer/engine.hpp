@@ -119,7 +119,7 @@ struct EngineOptions {
   std::size_t buffer_size = 512u << 10;     // disk write size
   // Memory: the pool holds what the running downloads can use (see
   // Engine::size_pool), never more than max_buffers over all of them.
-  std::size_t max_buffers = 72;
+  std::size_t max_buffers = 48;
   // Buffers kept in memory for the hashers, over all files; bytes beyond
   // them go through the page cache and are read back from there.
   std::size_t hash_buffers = 16;
