@@ -62,7 +62,7 @@ Result<void> Scheduler::start() {
       recovered.upserts.push_back(job);
       spdlog::info("job {}: was running when the daemon stopped; queued again", job.id);
     }
-    if (!core::is_finished(job.state)) unfinished_by_key_[dedup_key(job)] = job.id;
+    if (!core::is_finished(job.state)) index_unfinished(job);
     const std::string id = job.id;
     refresh_runnable(jobs_.emplace(id, std::move(job)).first->second);
   }
@@ -103,6 +103,38 @@ std::string Scheduler::dedup_key(const Job& job) const {
   return key + '\n' + (runner != nullptr ? runner->identity(job) : job.source);
 }
 
+const Job* Scheduler::find_unfinished(const std::string& key) const {
+  auto [first, last] = unfinished_by_key_.equal_range(std::hash<std::string>{}(key));
+  for (auto it = first; it != last; ++it) {
+    const Job* job = find(it->second);
+    if (job == nullptr) {
+      auto adding = adding_.find(it->second);
+      if (adding != adding_.end()) job = &adding->second;
+    }
+    if (job != nullptr && dedup_key(*job) == key) return job;
+  }
+  return nullptr;
+}
+
+void Scheduler::index_unfinished(const Job& job) {
+  const std::size_t hash = std::hash<std::string>{}(dedup_key(job));
+  auto [first, last] = unfinished_by_key_.equal_range(hash);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == job.id) return;
+  }
+  unfinished_by_key_.emplace(hash, job.id);
+}
+
+void Scheduler::unindex_unfinished(const Job& job) {
+  auto [first, last] = unfinished_by_key_.equal_range(std::hash<std::string>{}(dedup_key(job)));
+  for (auto it = first; it != last; ++it) {
+    if (it->second == job.id) {
+      unfinished_by_key_.erase(it);
+      return;
+    }
+  }
+}
+
 Result<Job> Scheduler::make_job(const core::JobRequest& request, std::int64_t seq) const {
   if (request.sources.empty()) return fail(ErrorCode::kInvalidArgument, "no source given");
   if (request.sha256 && request.sources.size() > 1)
@@ -138,8 +170,8 @@ void Scheduler::add(const std::vector<core::JobRequest>& requests,
     auto job = make_job(request, next_seq_);
     if (!job) return done(fail(job.error()));
     const std::string key = dedup_key(*job);
-    if (auto it = unfinished_by_key_.find(key); it != unfinished_by_key_.end()) {
-      results.push_back({jobs_.at(it->second), true});
+    if (const Job* twin = find_unfinished(key)) {
+      results.push_back({*twin, true});
       continue;
     }
     if (auto twin = result_by_key.find(key); twin != result_by_key.end()) {
@@ -152,13 +184,19 @@ void Scheduler::add(const std::vector<core::JobRequest>& requests,
     fresh.push_back(std::move(*job));
   }
   if (fresh.empty()) return done(std::move(results));
-  for (const Job& job : fresh) unfinished_by_key_[dedup_key(job)] = job.id;  // claim first
+  for (const Job& job : fresh) {  // claim first: a duplicate arriving before the commit finds it
+    index_unfinished(job);
+    adding_.emplace(job.id, job);
+  }
   store::WriteBatch batch;
   batch.upserts = fresh;
   db_.write(std::move(batch), [this, fresh = std::move(fresh), results = std::move(results),
                                done = std::move(done)](Result<void> written) mutable {
     if (!written) {
-      for (const Job& job : fresh) unfinished_by_key_.erase(dedup_key(job));
+      for (const Job& job : fresh) {
+        unindex_unfinished(job);
+        adding_.erase(job.id);
+      }
       spdlog::error("cannot store {} new job(s): {}", fresh.size(), written.error().message);
       return done(fail(written.error()));
     }
@@ -166,6 +204,7 @@ void Scheduler::add(const std::vector<core::JobRequest>& requests,
       spdlog::info("job {}: added {} item(s) from {} to {}", job.id, job.items.size(), job.name,
                    job.destination);
       const std::string id = job.id;
+      adding_.erase(id);
       Job& stored = jobs_.emplace(id, std::move(job)).first->second;
       refresh_runnable(stored);
       publish(core::EventType::kAdded, stored);
@@ -219,7 +258,7 @@ void Scheduler::apply_idle_action(Job& job, core::Action action,
     job.attempts = 0;
     job.error.reset();
     for (core::Item& item : job.items) item.error.reset();
-    unfinished_by_key_[dedup_key(job)] = job.id;
+    index_unfinished(job);
   }
   job.next_attempt_at.reset();
   if (core::is_finished(core::next_state(job.state, core::event_of(action))->next))
@@ -236,7 +275,7 @@ void Scheduler::remove(const std::string& id, std::function<void(Result<void>)> 
     runnable_local_.erase({job->second.priority, job->second.seq});
     runnable_remote_.erase({job->second.priority, job->second.seq});
     retrying_.erase(id);
-    unfinished_by_key_.erase(dedup_key(job->second));
+    unindex_unfinished(job->second);
     publish(core::EventType::kRemoved, job->second);
     jobs_.erase(job);
     store::WriteBatch batch;

@@ -144,6 +144,11 @@ class Scheduler final : public RunHost {
   JobRunner* runner_for(const core::Job& job) const;
   Result<core::Job> make_job(const core::JobRequest& request, std::int64_t seq) const;
   std::string dedup_key(const core::Job& job) const;
+  // The unfinished job (stored, or being added) with this dedup_key, if any.
+  const core::Job* find_unfinished(const std::string& key) const;
+  // Idempotent; unindex takes out this job's entry only.
+  void index_unfinished(const core::Job& job);
+  void unindex_unfinished(const core::Job& job);
 
   void schedule();
   bool has_room(const core::Job& job) const;
@@ -184,9 +189,13 @@ class Scheduler final : public RunHost {
   std::map<std::pair<int, std::int64_t>, std::string, RunnableOrder> runnable_local_;
   std::map<std::pair<int, std::int64_t>, std::string, RunnableOrder> runnable_remote_;
   std::set<std::string> retrying_;  // ids in state retrying: the retry wake looks only here
-  std::map<std::string, std::string> unfinished_by_key_;  // dedup_key -> job id
-  std::map<std::string, std::unique_ptr<Run>> runs_;      // running jobs by id
-  std::map<std::string, int> local_per_host_;             // running local jobs by host
+  // Unfinished jobs' ids by the hash of their dedup_key: the keys themselves
+  // (target, folder and source) would cost ~150 bytes a queued job.
+  std::unordered_multimap<std::size_t, std::string> unfinished_by_key_;
+  // Jobs between add() and their commit: duplicates find them here.
+  std::unordered_map<std::string, core::Job> adding_;
+  std::map<std::string, std::unique_ptr<Run>> runs_;  // running jobs by id
+  std::map<std::string, int> local_per_host_;         // running local jobs by host
   std::map<std::string, int> running_on_instance_;
   int local_running_ = 0;
   std::map<std::string, int> hash_mismatches_;  // per unfinished job: two mean failed

@@ -319,7 +319,7 @@ void Scheduler::transition(Job& job, JobEvent event, std::function<void(Result<v
   job.state = next->next;
   core::settle_items(job);
   if (core::is_finished(job.state)) {
-    unfinished_by_key_.erase(dedup_key(job));
+    unindex_unfinished(job);
     hash_mismatches_.erase(job.id);
   }
   refresh_runnable(job);

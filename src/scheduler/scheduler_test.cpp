@@ -431,6 +431,25 @@ TEST_F(SchedulerTest, ADuplicateOfAnUnfinishedJobIsTheSameJob) {
   EXPECT_NE(add("h/same"), id) << "finished: a new job";
 }
 
+// Regression: a duplicate that arrived before the first job's commit found
+// its id claimed but not yet stored, and the daemon died (unordered_map::at).
+TEST_F(SchedulerTest, ADuplicateArrivingBeforeTheCommitIsTheSameJob) {
+  core::JobRequest request;
+  request.sources = {"h/twice"};
+  std::vector<AddResult> answers;
+  for (int i = 0; i < 2; ++i) {
+    scheduler_->add({request}, [&](Result<std::vector<AddResult>> added) {
+      ASSERT_TRUE(added) << added.error().message;
+      answers.push_back(added->front());
+    });
+  }
+  settle();
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[1].job.id, answers[0].job.id);
+  EXPECT_NE(answers[0].existing, answers[1].existing) << "one new job, one the same";
+  EXPECT_NE(scheduler_->find(answers[0].job.id), nullptr);
+}
+
 TEST_F(SchedulerTest, ABadRequestRefusesTheWholeBatch) {
   core::JobRequest good;
   good.sources = {"h/good"};
