@@ -112,7 +112,7 @@ void write_optional_time(JsonWriter& w, const std::optional<core::TimePoint>& at
   }
 }
 
-void write_error(JsonWriter& w, const std::optional<core::JobError>& error) {
+void write_error(JsonWriter& w, const Boxed<core::JobError>& error) {
   if (!error) {
     w.null();
     return;

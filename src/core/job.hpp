@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/boxed.hpp"
 #include "core/lifecycle.hpp"
 
 namespace haul::core {
@@ -41,7 +42,7 @@ struct Item {
   std::optional<std::uint64_t> size;  // total bytes, when known
   std::uint64_t bytes_done = 0;
   double speed = 0;  // bytes/s, live only (not persisted)
-  std::optional<JobError> error;
+  Boxed<JobError> error;  // rarely set: a pointer while empty
   // Progress a remote command reported without byte counts, live only.
   std::optional<double> percent{};
   // Paths that must be symlinks to this file once it is complete (a model's
@@ -69,7 +70,7 @@ struct Job {
   int attempts = 0;  // attempts started so far
   int max_attempts = 5;
   std::optional<TimePoint> next_attempt_at;
-  std::optional<JobError> error;
+  Boxed<JobError> error;  // rarely set: a pointer while empty
   TimePoint created_at{};
   std::optional<TimePoint> started_at;
   std::optional<TimePoint> finished_at;

@@ -22,7 +22,7 @@ std::optional<core::TimePoint> read_optional_time(const Statement& stmt, int col
 
 // An error is present exactly when its code column is not NULL: a JobError
 // with an empty code is still an error, and NULL keeps "no error" distinct.
-void bind_error(Statement& stmt, int code_index, const std::optional<core::JobError>& error) {
+void bind_error(Statement& stmt, int code_index, const Boxed<core::JobError>& error) {
   if (error) {
     stmt.bind(code_index, error->code);
     stmt.bind(code_index + 1, error->message);
@@ -32,14 +32,14 @@ void bind_error(Statement& stmt, int code_index, const std::optional<core::JobEr
   }
 }
 
-std::optional<core::JobError> read_error(const Statement& stmt, int code_column) {
+Boxed<core::JobError> read_error(const Statement& stmt, int code_column) {
   if (stmt.is_null(code_column)) return std::nullopt;
   return core::JobError{stmt.text(code_column), stmt.optional_text(code_column + 1).value_or("")};
 }
 
 // Adds the stored context to `error` (a damaged one is ignored: it is only
 // for people).
-void read_error_context(std::optional<core::JobError>& error, const std::string& text) {
+void read_error_context(Boxed<core::JobError>& error, const std::string& text) {
   if (!error || text.empty()) return;
   const nlohmann::json context = nlohmann::json::parse(text, nullptr, false);
   if (!context.is_object()) return;
@@ -65,7 +65,7 @@ std::uint64_t as_loaded(std::int64_t value) { return static_cast<std::uint64_t>(
 }  // namespace
 
 // Where an error happened, as a JSON object ("" without an error or context).
-std::string error_context_json(const std::optional<core::JobError>& error) {
+std::string error_context_json(const Boxed<core::JobError>& error) {
   if (!error || (error->file.empty() && error->stage.empty() && error->attempt == 0)) return "";
   return nlohmann::json{{"file", error->file}, {"stage", error->stage}, {"attempt", error->attempt}}
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -50,7 +50,7 @@ std::string labels_to_json(const std::map<std::string, std::string>& labels);
 void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_json,
               const std::string& source_options_json, const std::string& error_context_json);
 // Where an error happened, as stored: {"file", "stage", "attempt"}, or "".
-std::string error_context_json(const std::optional<core::JobError>& error);
+std::string error_context_json(const Boxed<core::JobError>& error);
 // Strings as a JSON array. Throws nothing.
 std::string strings_to_json(const std::vector<std::string>& strings);
 
