@@ -12,6 +12,8 @@ namespace haul::transfer {
 namespace {
 constexpr std::uint64_t kSplitAlign = 64u << 10;
 constexpr std::uint64_t kMaxPiece = 256u << 20;
+// Pieces sized to fit the hasher's buffers go no smaller than this.
+constexpr std::uint64_t kMinHashPiece = 1u << 20;
 }  // namespace
 
 void SpeedMeter::sample(Clock::time_point now) {
@@ -122,8 +124,8 @@ PlannerLimits Download::planner_limits() const {
     const auto live =
         std::max<std::ptrdiff_t>(1, std::count_if(connections_.begin(), connections_.end(),
                                                   [](const auto& c) { return !c->retired; }));
-    limits.piece_size = std::min(
-        limits.piece_size, std::max(limits.min_piece, kept / static_cast<std::uint64_t>(live)));
+    limits.piece_size = std::min(limits.piece_size,
+                                 std::max(kMinHashPiece, kept / static_cast<std::uint64_t>(live)));
   }
   return limits;
 }

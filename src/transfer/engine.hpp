@@ -128,7 +128,7 @@ struct EngineOptions {
   std::chrono::milliseconds checkpoint_interval{500};
   std::chrono::milliseconds progress_interval{250};
   std::string user_agent;                // default "haul/VERSION"
-  std::uint64_t min_piece = 1ull << 20;  // smallest range a connection is given
+  std::uint64_t min_piece = 4ull << 20;  // smallest range a connection is given
   bool direct_io = true;                 // O_DIRECT writes where the filesystem allows
 };
 

@@ -11,8 +11,8 @@ std::uint64_t align_up(std::uint64_t value, std::uint64_t align) {
   return (value + align - 1) / align * align;
 }
 
-// The front piece of the lowest pending range; a remainder smaller than
-// min_piece goes along rather than becoming a piece of its own.
+// The front piece (piece_size) of the lowest pending range; a remainder
+// smaller than min_piece goes along rather than becoming a piece of its own.
 std::optional<PieceAssignment> front_of_pending(std::span<const ByteRange> pending,
                                                 const PlannerLimits& limits) {
   std::optional<std::size_t> lowest;
@@ -22,7 +22,7 @@ std::optional<PieceAssignment> front_of_pending(std::span<const ByteRange> pendi
   }
   if (!lowest) return std::nullopt;
   const ByteRange& range = pending[*lowest];
-  const std::uint64_t size = std::max(limits.piece_size, limits.min_piece);
+  const std::uint64_t size = std::max<std::uint64_t>(limits.piece_size, 1);
   std::uint64_t end = range.end;
   if (range.size() >= size + limits.min_piece) {
     end = std::min(align_up(range.begin + size, limits.align), range.end);

@@ -35,9 +35,10 @@ struct PieceAssignment {
 };
 
 struct PlannerLimits {
-  std::uint64_t min_piece = 4ull << 20;    // no split makes a piece smaller than this
-  std::uint64_t align = 64ull << 10;       // piece boundaries are multiples of this
-  std::uint64_t piece_size = 16ull << 20;  // target size of a piece cut from pending bytes
+  std::uint64_t min_piece = 4ull << 20;  // no split makes a piece smaller than this
+  std::uint64_t align = 64ull << 10;     // piece boundaries are multiples of this
+  // Target size of a piece cut from pending bytes; may be below min_piece.
+  std::uint64_t piece_size = 16ull << 20;
 };
 
 std::optional<PieceAssignment> plan_next_piece(std::span<const ByteRange> pending,

@@ -53,6 +53,18 @@ TEST(PlanNextPiece, ASmallRemainderGoesWithThePiece) {
   EXPECT_EQ(plan->piece, (ByteRange{0, 19 * kMiB}));
 }
 
+TEST(PlanNextPiece, PiecesCutFromPendingMayBeSmallerThanTheSplitFloor) {
+  // Pieces sized for the hasher's buffers (1 MiB) while splits of running
+  // pieces stay at min_piece: a cut-off response costs what is in flight.
+  const PlannerLimits limits{4 * kMiB, 64 * kKiB, 1 * kMiB};
+  std::vector<ByteRange> pending{{0, 64 * kMiB}};
+  auto plan = plan_next_piece(pending, {}, limits);
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->piece, (ByteRange{0, 1 * kMiB}));
+  std::vector<ActiveSegment> active{{0, 6 * kMiB}};
+  EXPECT_FALSE(plan_next_piece({}, active, limits).has_value()) << "6 MiB left: no split";
+}
+
 TEST(PlanNextPiece, HandsOutSmallPendingRangesRegardlessOfMinPiece) {
   // min_piece limits splits only; a tiny leftover gap must still be fetched.
   std::vector<ByteRange> pending{{5, 6}};
