@@ -2,8 +2,10 @@
 # Daemon benchmark: the queue, the REST API and live events of `haul serve`
 # (release build, SQLite store with synchronous=FULL, on this machine's disk).
 #   (a) enqueue BENCH_JOBS jobs (default 100000) through batch POSTs of 1000,
-#       4 in flight: durable jobs/s (the answer comes after the commit);
-#       single-job POSTs from wrk, 64 connections;
+#       4 in flight: durable jobs/s (the answer comes after the commit), and
+#       the daemon's RSS with them queued; single-job POSTs from a Node client,
+#       32 in flight, with GETs of those jobs timed meanwhile
+#       (post_jobs.mjs); single-job POSTs from wrk, 64 connections;
 #   (b) GET /api/v1/jobs/{id} under wrk, 64 connections, with those jobs stored;
 #   (c) 1000 WebSocket subscribers while 20 jobs download: daemon CPU, against
 #       the same downloads with no subscriber;
@@ -70,6 +72,15 @@ enqueue=$(node "$here/enqueue.mjs" "$base" "http://127.0.0.1:$web_port/queued" "
 jobs_per_s=$(json_get '.jobs_per_s.toFixed(0)' <<<"$enqueue")
 enqueue_s=$(json_get '.seconds.toFixed(1)' <<<"$enqueue")
 echo "bench: $jobs_per_s jobs/s; healthz $(curl -sf "$base/healthz")" >&2
+rss_queued=$(rss_mib)
+per_job_bytes=$(awk -v full="$rss_queued" -v idle="$rss_idle" -v n="$jobs" 'BEGIN { printf "%.0f", (full - idle) * 1048576 / n }')
+
+echo "bench: single-job POSTs, 32 in flight" >&2
+posts=$(node "$here/post_jobs.mjs" "$base" "http://127.0.0.1:$web_port/posted" "$duration" 32)
+posts_per_s=$(json_get '.jobs_per_s.toFixed(0)' <<<"$posts")
+post_p99=$(json_get '.post_p99_ms.toFixed(2)' <<<"$posts")
+get_during_p50=$(json_get '.get_p50_ms.toFixed(2)' <<<"$posts")
+get_during_p99=$(json_get '.get_p99_ms.toFixed(2)' <<<"$posts")
 
 cat >"$work/post_one.lua" <<LUA
 local n = 0
@@ -162,6 +173,9 @@ transfer buffers left from the downloads before them.
 | measure | haul | target |
 |---|---|---|
 | enqueue $jobs jobs, batches of 1000, 4 in flight | $jobs_per_s jobs/s ($enqueue_s s) | >= 5000 jobs/s |
+| RSS with those $jobs jobs queued | $rss_queued MiB ($per_job_bytes bytes per job over idle) | < 150 MiB at 100,000 (<= 1 KiB a job) |
+| single-job POSTs, Node client, 32 in flight, each durable before its 201 | $posts_per_s jobs/s, p99 $post_p99 ms | >= 6000 jobs/s |
+| GET /api/v1/jobs/{id} meanwhile (one more client) | p50 $get_during_p50 ms, p99 $get_during_p99 ms | p99 < 5 ms |
 | single-job POST, wrk 64 connections | $single_rps jobs/s, p99 $single_p99 | |
 | GET /api/v1/jobs/{id}, wrk -t1 64 connections, $stored jobs stored | ${read_rps[1]} req/s, p50 ${read_p50[1]}, p99 ${read_p99[1]} | p99 < 5 ms |
 | same, wrk -t2 | ${read_rps[2]} req/s, p50 ${read_p50[2]}, p99 ${read_p99[2]} | |

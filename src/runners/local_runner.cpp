@@ -201,8 +201,8 @@ void LocalRunner::start_items(const std::string& job_id, Attempt& a) {
   const Job* job = host_.job(job_id);
   if (job == nullptr || !engine_) return;
   for (std::size_t i = 0; i < job->items.size(); ++i) {
-    if (static_cast<int>(a.transfers.size()) >= options_.item_concurrency) return;
     const core::Item& item = job->items[i];
+    if (static_cast<int>(a.transfers.size()) >= concurrency_for(*job, a, item)) return;
     if (item.state == core::ItemState::kCompleted || item.state == core::ItemState::kRunning)
       continue;
     if (item.state == core::ItemState::kFailed && a.failure) continue;
@@ -228,6 +228,20 @@ void LocalRunner::start_items(const std::string& job_id, Attempt& a) {
     a.transfers.insert(*started);
     transfers_[*started] = Slot{job_id, i};
   }
+}
+
+int LocalRunner::concurrency_for(const Job& job, const Attempt& a, const core::Item& next) const {
+  auto small = [this](const core::Item& item) {
+    return item.size && *item.size <= options_.small_item_size;
+  };
+  if (!small(next)) return options_.item_concurrency;
+  for (const transfer::TransferId transfer : a.transfers) {
+    auto slot = transfers_.find(transfer);
+    if (slot == transfers_.end() || slot->second.item >= job.items.size() ||
+        !small(job.items[slot->second.item]))
+      return options_.item_concurrency;
+  }
+  return options_.small_item_concurrency;
 }
 
 Result<void> LocalRunner::make_links(const core::Item& item) const {

@@ -30,7 +30,11 @@ struct LocalRunnerOptions {
   // the base of relative destinations.
   std::vector<std::filesystem::path> roots;
   int item_concurrency = 4;  // items of one job transferring at once
-  int connections = 8;       // per item
+  // ... when they are all small (known size up to small_item_size): such
+  // files cost round-trips and fsyncs rather than bandwidth, so many overlap.
+  int small_item_concurrency = 32;
+  std::uint64_t small_item_size = 16u << 20;
+  int connections = 8;  // per item
   transfer::RetryPolicy transfer_retry{};
   sources::GetEnv getenv = sources::process_env();
 };
@@ -82,6 +86,8 @@ class LocalRunner final : public scheduler::JobRunner, public transfer::Transfer
   Result<void> make_links(const core::Item& item) const;
   void handle_plan(const std::string& job_id, std::uint64_t token, Result<sources::Plan> plan);
   void start_items(const std::string& job_id, Attempt& attempt);
+  // How many items of the attempt may transfer at once with `next` among them.
+  int concurrency_for(const core::Job& job, const Attempt& attempt, const core::Item& next) const;
   void handle_progress(const transfer::TransferProgress& progress);
   void handle_finished(transfer::TransferId id, const Result<transfer::TransferResult>& result);
   void item_failed(const std::string& job_id, Attempt& attempt, std::size_t item,
