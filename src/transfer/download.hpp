@@ -127,7 +127,11 @@ class Download {
   bool has_live_connection_besides(const Connection& c) const;
   // True when the hasher has work and at least `kept_limit` buffers wait for it.
   bool hasher_behind(std::size_t kept_limit) const;
-  // True when `c` is further ahead of the hash position than the kept buffers reach.
+  // The link outran the hasher less than kHashLagMemory ago.
+  static constexpr std::chrono::seconds kHashLagMemory{1};
+  bool hasher_recently_behind(Clock::time_point now) const;
+  // True when the hasher has work and `c` is further ahead of the hash
+  // position than the kept buffers reach.
   bool beyond_hash_window(const Connection& c) const;
   void emit_progress(Clock::time_point now, bool force);
   TransferStage stage() const;
@@ -159,8 +163,8 @@ class Download {
   std::vector<ByteRange> pending_;  // missing and not assigned to a connection
   std::uint64_t resumed_bytes_ = 0;
   int restarts_ = 0;
-  double ttfb_seconds_ = 0;         // moving average of request start to first byte
-  bool hasher_was_behind_ = false;  // the link outran the hasher at least once
+  double ttfb_seconds_ = 0;            // moving average of request start to first byte
+  Clock::time_point hash_lag_seen_{};  // when the link last outran the hasher
   int reresolves_ = 0;
 
   TokenBucket bucket_;

@@ -41,13 +41,20 @@ bool Download::hasher_behind(std::size_t kept_limit) const {
              part_->hashed_mark.load(std::memory_order_relaxed);
 }
 
+bool Download::hasher_recently_behind(Clock::time_point now) const {
+  return hash_lag_seen_ != Clock::time_point{} && now - hash_lag_seen_ < kHashLagMemory;
+}
+
 bool Download::beyond_hash_window(const Connection& c) const {
-  // Once the link has outrun the hasher, a connection stays within the bytes
-  // the hasher can keep in memory: what it fetches beyond them would go
-  // through the page cache and cost a second copy for nothing.
-  if (!hasher_was_behind_ || !part_ || ctx_.max_kept_buffers == 0) return false;
-  return c.pos > part_->hashed_mark.load(std::memory_order_relaxed) +
-                     ctx_.max_kept_buffers * ctx_.pool->buffer_size();
+  // While the link outruns the hasher (it has work waiting), a connection
+  // stays within the bytes the hasher can keep in memory: what it fetches
+  // beyond them would go through the page cache and cost a second copy for
+  // nothing. A hasher waiting for a slow connection holds nobody back.
+  if (!part_ || ctx_.max_kept_buffers == 0 || !hasher_recently_behind(c.last_activity))
+    return false;
+  const std::uint64_t hashed = part_->hashed_mark.load(std::memory_order_relaxed);
+  return part_->written_prefix.load(std::memory_order_relaxed) > hashed &&
+         c.pos > hashed + ctx_.max_kept_buffers * ctx_.pool->buffer_size();
 }
 
 void Download::give_next_piece(Connection& c) {
@@ -117,9 +124,9 @@ PlannerLimits Download::planner_limits() const {
     limits.piece_size = static_cast<std::uint64_t>(
         std::clamp(bytes, static_cast<double>(limits.min_piece), static_cast<double>(kMaxPiece)));
   }
-  if (hasher_was_behind_) {
+  if (hasher_recently_behind(Clock::now())) {
     // The link outruns the hasher: one round of pieces must fit in the
-    // buffers kept for it, or the bytes get read back from disk.
+    // buffers kept for it, or the bytes get read back from the page cache.
     const std::uint64_t kept = ctx_.max_kept_buffers * ctx_.pool->buffer_size();
     const auto live =
         std::max<std::ptrdiff_t>(1, std::count_if(connections_.begin(), connections_.end(),

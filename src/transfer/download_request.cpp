@@ -171,12 +171,14 @@ std::size_t Download::on_body_bytes(Connection& c, const char* data, std::size_t
     return CURL_WRITEFUNC_PAUSE;
   }
   // Only the connection extending the prefix may run ahead of a busy hasher.
-  if (c.pos != received_.contiguous_end(0) &&
-      (hasher_behind(ctx_.max_kept_buffers) || beyond_hash_window(c))) {
-    hasher_was_behind_ = true;
-    c.paused = PauseCause::kHashLag;
-    submit_buffer(c);
-    return CURL_WRITEFUNC_PAUSE;
+  if (c.pos != received_.contiguous_end(0)) {
+    const bool lagging = hasher_behind(ctx_.max_kept_buffers);
+    if (lagging) hash_lag_seen_ = c.last_activity;
+    if (lagging || beyond_hash_window(c)) {
+      c.paused = PauseCause::kHashLag;
+      submit_buffer(c);
+      return CURL_WRITEFUNC_PAUSE;
+    }
   }
 
   std::size_t usable = c.end == kOpenEnd

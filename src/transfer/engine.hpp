@@ -127,11 +127,11 @@ struct EngineOptions {
   // state, partly filled buffers included: what a SIGKILL costs at most.
   std::chrono::milliseconds checkpoint_interval{500};
   std::chrono::milliseconds progress_interval{250};
-  std::string user_agent;                // default "haul/VERSION"
+  std::string user_agent;  // default "haul/VERSION"
   // No split of a running piece makes one smaller than this (a cut-off
   // response wastes what is in flight); pieces sized for the hasher go to 1 MiB.
   std::uint64_t min_piece = 4ull << 20;
-  bool direct_io = true;                 // O_DIRECT writes where the filesystem allows
+  bool direct_io = true;  // O_DIRECT writes where the filesystem allows
 };
 
 class Engine {
