@@ -1,5 +1,6 @@
 // hf_error and parse_rate_limit (declared in hf_response.hpp): the Hub's error
 // answers turned into one-line messages a user can act on.
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -72,11 +73,17 @@ std::string server_message(const HeaderList& headers, std::string_view body) {
   return joined;
 }
 
+// A wait the Hub asks for, capped at a day: a larger one is nonsense, and
+// in milliseconds it would not fit (found by the fuzzer: t=833333333333333333).
+constexpr std::uint64_t kMaxWaitSeconds = 24 * 3600;
+
 std::optional<std::uint64_t> retry_after_seconds(const HeaderList& headers) {
   // huggingface_hub reads delta-seconds only; an HTTP-date is ignored.
   auto value = find_header(headers, "retry-after");
   if (!value) return std::nullopt;
-  return net::parse_decimal(*value);
+  auto seconds = net::parse_decimal(*value);
+  if (!seconds) return std::nullopt;
+  return std::min(*seconds, kMaxWaitSeconds);
 }
 
 std::string status_text(int status) {
@@ -217,7 +224,7 @@ Error hf_error(int status, const HeaderList& headers, std::string_view body, std
     std::optional<std::uint64_t> wait;
     std::string message = "rate limited by Hugging Face (" + target + ")";
     if (limit && limit->remaining == 0) {
-      wait = limit->reset_seconds;
+      wait = std::min(limit->reset_seconds, kMaxWaitSeconds);
       message += ": the '" + limit->resource + "' limit";
       if (limit->limit && limit->window_seconds) {
         message += " of " + std::to_string(*limit->limit) + " requests per " +

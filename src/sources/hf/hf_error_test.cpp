@@ -157,6 +157,16 @@ TEST(HfError, RateLimitedWithUsedUpWindow) {
       "requests per 300 s is used up; retry in 87 s");
 }
 
+// Found by deep fuzzing (source_parsers): the reset in milliseconds overflowed.
+TEST(HfError, AnAbsurdWaitIsCappedAtADay) {
+  const Error limited =
+      hf_error(429, {{"RateLimit", "\"api\";r=0;t=833333333333333333"}}, "", kWhat);
+  EXPECT_EQ(limited.retry_after, 24h);
+  EXPECT_NE(limited.message.find("retry in 86400 s"), std::string::npos) << limited.message;
+  const Error busy = hf_error(503, {{"Retry-After", "9999999999999999"}}, "", kWhat);
+  EXPECT_EQ(busy.retry_after, 24h);
+}
+
 TEST(HfError, RateLimitedWithRetryAfter) {
   const Error e =
       hf_error(429, {{"RateLimit", "\"api\";r=3;t=40"}, {"Retry-After", "30"}}, "", kWhat);
