@@ -37,6 +37,9 @@ struct LocalRunner::Attempt {
   std::optional<StopReason> stopping;
   std::optional<Error> failure;  // the first item failure
   std::set<transfer::TransferId> transfers;
+  // Whether every item finished so far was small (none finished: unknown).
+  // An item of unknown size (a URL) is taken to be like them.
+  std::optional<bool> small_so_far;
   fs::path destination;                                 // of planned files
   std::map<std::string, sources::PlannedFile> planned;  // by item source (the file's key)
 };
@@ -231,8 +234,8 @@ void LocalRunner::start_items(const std::string& job_id, Attempt& a) {
 }
 
 int LocalRunner::concurrency_for(const Job& job, const Attempt& a, const core::Item& next) const {
-  auto small = [this](const core::Item& item) {
-    return item.size && *item.size <= options_.small_item_size;
+  auto small = [this, &a](const core::Item& item) {
+    return item.size ? *item.size <= options_.small_item_size : a.small_so_far.value_or(false);
   };
   if (!small(next)) return options_.item_concurrency;
   for (const transfer::TransferId transfer : a.transfers) {
@@ -343,6 +346,7 @@ void LocalRunner::handle_finished(transfer::TransferId id,
     if (!finished) {
       item_failed(slot.job_id, a, slot.item, finished.error());
     } else {
+      a.small_so_far = a.small_so_far.value_or(true) && result->size <= options_.small_item_size;
       host_.item_finished(
           slot.job_id, slot.item,
           scheduler::ItemOutcome{result->destination.string(), result->size, result->sha256});

@@ -30,8 +30,9 @@ struct LocalRunnerOptions {
   // the base of relative destinations.
   std::vector<std::filesystem::path> roots;
   int item_concurrency = 4;  // items of one job transferring at once
-  // ... when they are all small (known size up to small_item_size): such
-  // files cost round-trips and fsyncs rather than bandwidth, so many overlap.
+  // ... when they are all small (up to small_item_size; an item of unknown
+  // size counts as small once every finished item was): such files cost
+  // round-trips and fsyncs rather than bandwidth, so many overlap.
   int small_item_concurrency = 32;
   std::uint64_t small_item_size = 16u << 20;
   int connections = 8;  // per item
