@@ -158,6 +158,33 @@ void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx, con
   stmt.bind(15, error_context_json);
 }
 
+std::uint64_t item_fingerprint(const core::Item& item, const std::string& links_json,
+                               const std::string& error_context_json) {
+  std::uint64_t hash = 14695981039346656037ull;
+  auto mix = [&hash](std::string_view text) {
+    for (const char c : text) {
+      hash ^= static_cast<unsigned char>(c);
+      hash *= 1099511628211ull;
+    }
+    hash ^= 0xff;  // a separator no UTF-8 text contains: "ab","c" != "a","bc"
+    hash *= 1099511628211ull;
+  };
+  mix(item.source);
+  mix(item.path);
+  mix(item.sha256);
+  mix(item.stage);
+  mix(core::item_state_name(item.state));
+  mix(item.size ? std::to_string(*item.size) : std::string("-"));
+  mix(std::to_string(item.bytes_done));
+  mix(item.error ? item.error->code : std::string("-"));
+  mix(item.error ? item.error->message : std::string());
+  mix(item.resource);
+  mix(links_json);
+  mix(item.output_tail);
+  mix(error_context_json);
+  return hash;
+}
+
 Result<void> bind_event(Statement& stmt, const StoredEvent& event) {
   // Ids order the log, so unlike sizes they must stay positive in SQLite.
   if (event.id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {

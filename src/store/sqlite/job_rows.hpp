@@ -58,6 +58,10 @@ std::string strings_to_json(const std::vector<std::string>& strings);
 // `links_json` is strings_to_json(item.links).
 void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx, const core::Item& item,
                const std::string& links_json, const std::string& error_context_json);
+// What bind_item binds (but the job and position), as one number: a row whose
+// fingerprint did not change need not be written again. FNV-1a, 64 bits.
+std::uint64_t item_fingerprint(const core::Item& item, const std::string& links_json,
+                               const std::string& error_context_json);
 // Errors: kInvalidArgument when the id does not fit SQLite's signed 64 bits.
 Result<void> bind_event(Statement& stmt, const StoredEvent& event);
 

@@ -46,6 +46,31 @@ TEST_F(SqliteJobStoreTest, ItemRowsFollowTheirJob) {
   EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM items"), 1);
 }
 
+// A job of many items writes only the item rows that changed; what is read
+// back is the job all the same, also after a failed transaction.
+TEST_F(SqliteJobStoreTest, ManyItemsWriteOnlyWhatChangedAndReadBackWhole) {
+  auto store = open_store();
+  Job job = make_job("many", 1);
+  for (int i = 0; i < 20; ++i)
+    job.items.push_back(make_item("s" + std::to_string(i), "p" + std::to_string(i)));
+  apply_ok(*store, WriteBatch{{job}, {}, {make_event(1)}});
+  job.items[7].bytes_done = 12345;
+  job.items[7].state = core::ItemState::kFailed;
+  job.items[7].error = core::JobError{"not_found", "404 Not Found"};
+  job.items[19].links = {"/a/link"};
+  apply_ok(*store, WriteBatch{{job}, {}, {}});
+  EXPECT_EQ(load_ok(*store), (std::vector<Job>{job}));
+
+  job.items[3].path = "changed";
+  WriteBatch bad{{job}, {}, {make_event(2), make_event(1)}};  // event 1 again: refused
+  ASSERT_FALSE(store->apply(bad));
+  apply_ok(*store, WriteBatch{{job}, {}, {}});
+  EXPECT_EQ(load_ok(*store), (std::vector<Job>{job})) << "the failed batch wrote nothing";
+  job.items.resize(17);
+  apply_ok(*store, WriteBatch{{job}, {}, {}});
+  EXPECT_EQ(load_ok(*store), (std::vector<Job>{job}));
+}
+
 // ---- Transactions and durability --------------------------------------------
 
 TEST_F(SqliteJobStoreTest, ABatchThatFailsMidwayAppliesNothing) {
