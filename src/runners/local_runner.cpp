@@ -205,10 +205,10 @@ void LocalRunner::start_items(const std::string& job_id, Attempt& a) {
   if (job == nullptr || !engine_) return;
   for (std::size_t i = 0; i < job->items.size(); ++i) {
     const core::Item& item = job->items[i];
-    if (static_cast<int>(a.transfers.size()) >= concurrency_for(*job, a, item)) return;
     if (item.state == core::ItemState::kCompleted || item.state == core::ItemState::kRunning)
       continue;
     if (item.state == core::ItemState::kFailed && a.failure) continue;
+    if (static_cast<int>(a.transfers.size()) >= concurrency_for(*job, a, item)) return;
     transfer::TransferRequest request;
     if (auto planned = a.planned.find(item.source); planned != a.planned.end()) {
       auto made = sources::transfer_request_for(planned->second, a.destination);

@@ -169,13 +169,17 @@ std::uint64_t item_fingerprint(const core::Item& item, const std::string& links_
     hash ^= 0xff;  // a separator no UTF-8 text contains: "ab","c" != "a","bc"
     hash *= 1099511628211ull;
   };
+  auto mix_number = [&mix](std::uint64_t value) {
+    mix(std::string_view(reinterpret_cast<const char*>(&value), sizeof value));
+  };
   mix(item.source);
   mix(item.path);
   mix(item.sha256);
   mix(item.stage);
   mix(core::item_state_name(item.state));
-  mix(item.size ? std::to_string(*item.size) : std::string("-"));
-  mix(std::to_string(item.bytes_done));
+  mix(item.size ? std::string_view("s") : std::string_view("-"));
+  mix_number(item.size.value_or(0));
+  mix_number(item.bytes_done);
   mix(item.error ? item.error->code : std::string("-"));
   mix(item.error ? item.error->message : std::string());
   mix(item.resource);
