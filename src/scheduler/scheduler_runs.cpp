@@ -213,6 +213,14 @@ void Scheduler::item_finished(const std::string& job_id, std::size_t index,
                                    outcome.error().message);
     spdlog::warn("job {}: {}", job_id, core::describe(*item->error));
   }
+  // A finished file is stored like progress, at most every persist_interval
+  // (a job of 1,000 small files wrote itself 1,000 times): after a crash it
+  // is found complete on disk and verified, not fetched again. A failure, or
+  // the job's end, is stored at once.
+  Run* run = run_of(job_id);
+  const auto now = clock_.steady_now();
+  if (run != nullptr && outcome && now - run->last_persist < options_.persist_interval) return;
+  if (run != nullptr) run->last_persist = now;
   persist(jobs_.at(job_id));
 }
 
