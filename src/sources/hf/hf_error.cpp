@@ -75,7 +75,7 @@ std::string server_message(const HeaderList& headers, std::string_view body) {
 
 // A wait the Hub asks for, capped at a day: a larger one is nonsense, and
 // in milliseconds it would not fit (found by the fuzzer: t=833333333333333333).
-constexpr std::uint64_t kMaxWaitSeconds = 24 * 3600;
+constexpr std::uint64_t kMaxWaitSeconds = 24ull * 3600;
 
 std::optional<std::uint64_t> retry_after_seconds(const HeaderList& headers) {
   // huggingface_hub reads delta-seconds only; an HTTP-date is ignored.
