@@ -41,7 +41,7 @@ struct Item {
   ItemState state = ItemState::kQueued;
   std::optional<std::uint64_t> size;  // total bytes, when known
   std::uint64_t bytes_done = 0;
-  double speed = 0;  // bytes/s, live only (not persisted)
+  double speed = 0;       // bytes/s, live only (not persisted)
   Boxed<JobError> error;  // rarely set: a pointer while empty
   // Progress a remote command reported without byte counts, live only.
   std::optional<double> percent{};
