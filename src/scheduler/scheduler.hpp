@@ -150,6 +150,8 @@ class Scheduler final : public RunHost {
   void index_unfinished(const core::Job& job);
   void unindex_unfinished(const core::Job& job);
 
+  // At most every persist_interval per run: true (and stamped) when due.
+  bool persist_due(Run& run, std::chrono::steady_clock::time_point now) const;
   void schedule();
   bool has_room(const core::Job& job) const;
   void start_job(core::Job& job);

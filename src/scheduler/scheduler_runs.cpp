@@ -177,10 +177,13 @@ void Scheduler::item_progress(const std::string& job_id, std::size_t index,
     run.last_publish = now;
     publish(core::EventType::kProgress, job);
   }
-  if (now - run.last_persist >= options_.persist_interval) {
-    run.last_persist = now;
-    persist(job);
-  }
+  if (persist_due(run, now)) persist(job);
+}
+
+bool Scheduler::persist_due(Run& run, std::chrono::steady_clock::time_point now) const {
+  if (now - run.last_persist < options_.persist_interval) return false;
+  run.last_persist = now;
+  return true;
 }
 
 void Scheduler::item_finished(const std::string& job_id, std::size_t index,
@@ -218,9 +221,7 @@ void Scheduler::item_finished(const std::string& job_id, std::size_t index,
   // is found complete on disk and verified, not fetched again. A failure, or
   // the job's end, is stored at once.
   Run* run = run_of(job_id);
-  const auto now = clock_.steady_now();
-  if (run != nullptr && outcome && now - run->last_persist < options_.persist_interval) return;
-  if (run != nullptr) run->last_persist = now;
+  if (run != nullptr && !persist_due(*run, clock_.steady_now()) && outcome) return;
   persist(jobs_.at(job_id));
 }
 

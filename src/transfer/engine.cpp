@@ -236,7 +236,10 @@ class EngineImpl final : public Engine {
     std::size_t wanted = context_.max_kept_buffers;
     for (const auto& [id, download] : downloads_)
       wanted += static_cast<std::size_t>(download->connection_budget()) + kWriteQueueBuffers;
-    pool_->set_limit(std::clamp<std::size_t>(wanted, 1, options_.max_buffers));
+    wanted = std::clamp<std::size_t>(wanted, 1, options_.max_buffers);
+    if (wanted == pool_limit_) return;  // the usual case: no lock on every loop
+    pool_limit_ = wanted;
+    pool_->set_limit(wanted);
   }
 
   void reap_finished() {
@@ -255,6 +258,7 @@ class EngineImpl final : public Engine {
   std::set<fs::path> destinations_;
   EngineContext context_;
   std::map<TransferId, std::unique_ptr<Download>> downloads_;
+  std::size_t pool_limit_ = 0;  // what size_pool() last gave the pool
   bool shutting_down_ = false;
 
   std::mutex inbox_mutex_;
