@@ -116,23 +116,22 @@ const Job* Scheduler::find_unfinished(const std::string& key) const {
   return nullptr;
 }
 
+std::unordered_multimap<std::size_t, std::string>::iterator Scheduler::unfinished_entry(
+    std::size_t hash, const std::string& id) {
+  auto [first, last] = unfinished_by_key_.equal_range(hash);
+  auto it = std::find_if(first, last, [&id](const auto& entry) { return entry.second == id; });
+  return it == last ? unfinished_by_key_.end() : it;
+}
+
 void Scheduler::index_unfinished(const Job& job) {
   const std::size_t hash = std::hash<std::string>{}(dedup_key(job));
-  auto [first, last] = unfinished_by_key_.equal_range(hash);
-  for (auto it = first; it != last; ++it) {
-    if (it->second == job.id) return;
-  }
-  unfinished_by_key_.emplace(hash, job.id);
+  if (unfinished_entry(hash, job.id) == unfinished_by_key_.end())
+    unfinished_by_key_.emplace(hash, job.id);
 }
 
 void Scheduler::unindex_unfinished(const Job& job) {
-  auto [first, last] = unfinished_by_key_.equal_range(std::hash<std::string>{}(dedup_key(job)));
-  for (auto it = first; it != last; ++it) {
-    if (it->second == job.id) {
-      unfinished_by_key_.erase(it);
-      return;
-    }
-  }
+  auto it = unfinished_entry(std::hash<std::string>{}(dedup_key(job)), job.id);
+  if (it != unfinished_by_key_.end()) unfinished_by_key_.erase(it);
 }
 
 Result<Job> Scheduler::make_job(const core::JobRequest& request, std::int64_t seq) const {
@@ -184,28 +183,31 @@ void Scheduler::add(const std::vector<core::JobRequest>& requests,
     fresh.push_back(std::move(*job));
   }
   if (fresh.empty()) return done(std::move(results));
-  for (const Job& job : fresh) {  // claim first: a duplicate arriving before the commit finds it
+  // Claim first: a duplicate arriving before the commit finds the job in
+  // adding_, whose node then moves into jobs_ as it is.
+  std::vector<std::string> ids;
+  ids.reserve(fresh.size());
+  for (Job& job : fresh) {
     index_unfinished(job);
-    adding_.emplace(job.id, job);
+    ids.push_back(job.id);
+    adding_.emplace(job.id, std::move(job));
   }
   store::WriteBatch batch;
-  batch.upserts = fresh;
-  db_.write(std::move(batch), [this, fresh = std::move(fresh), results = std::move(results),
+  for (const std::string& id : ids) batch.upserts.push_back(adding_.at(id));
+  db_.write(std::move(batch), [this, ids = std::move(ids), results = std::move(results),
                                done = std::move(done)](Result<void> written) mutable {
     if (!written) {
-      for (const Job& job : fresh) {
-        unindex_unfinished(job);
-        adding_.erase(job.id);
+      for (const std::string& id : ids) {
+        unindex_unfinished(adding_.at(id));
+        adding_.erase(id);
       }
-      spdlog::error("cannot store {} new job(s): {}", fresh.size(), written.error().message);
+      spdlog::error("cannot store {} new job(s): {}", ids.size(), written.error().message);
       return done(fail(written.error()));
     }
-    for (Job& job : fresh) {
-      spdlog::info("job {}: added {} item(s) from {} to {}", job.id, job.items.size(), job.name,
-                   job.destination);
-      const std::string id = job.id;
-      adding_.erase(id);
-      Job& stored = jobs_.emplace(id, std::move(job)).first->second;
+    for (const std::string& id : ids) {
+      Job& stored = jobs_.insert(adding_.extract(id)).position->second;
+      spdlog::info("job {}: added {} item(s) from {} to {}", id, stored.items.size(), stored.name,
+                   stored.destination);
       refresh_runnable(stored);
       publish(core::EventType::kAdded, stored);
     }

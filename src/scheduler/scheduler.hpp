@@ -149,6 +149,9 @@ class Scheduler final : public RunHost {
   // Idempotent; unindex takes out this job's entry only.
   void index_unfinished(const core::Job& job);
   void unindex_unfinished(const core::Job& job);
+  // The index entry of job `id` under `hash`, or unfinished_by_key_.end().
+  std::unordered_multimap<std::size_t, std::string>::iterator unfinished_entry(
+      std::size_t hash, const std::string& id);
 
   // At most every persist_interval per run: true (and stamped) when due.
   bool persist_due(Run& run, std::chrono::steady_clock::time_point now) const;
