@@ -59,7 +59,7 @@ std::optional<std::string> hf_repo_of(const std::string& source) {
 // curl for the fetch scripts of native sources.
 std::string fetch_method(const core::Job& job, std::size_t index) {
   if (job.target == "local") return "haul";
-  if (job.items.empty() || job.items[index].resource.empty()) return "curl";
+  if (job.items.empty() || job.items[index].extras->resource.empty()) return "curl";
   switch (remote::progress::detect_tool(job.items[index].source).tool) {
     case remote::progress::Tool::kWget:
       return "wget";
@@ -173,12 +173,12 @@ void write_item(JsonWriter& w, const core::Item& item, std::size_t index, bool w
   }
   w.key("stage").value(item.stage);
   w.key("state").value(core::item_state_name(item.state));
-  if (!item.links.empty()) {
+  if (!item.extras->links.empty()) {
     w.key("links").begin_array();
-    for (const std::string& link : item.links) w.value(link);
+    for (const std::string& link : item.extras->links) w.value(link);
     w.end_array();
   }
-  if (with_output) w.key("output_tail").value(item.output_tail);
+  if (with_output) w.key("output_tail").value(item.extras->output_tail);
   w.key("error");
   write_error(w, item.error);
   w.end_object();
@@ -227,7 +227,7 @@ std::string job_json_text(const core::Job& job, bool with_output) {
     w.null();
   }
   w.key("labels").begin_object();
-  for (const auto& [label, text] : job.labels) w.key(label).value(text);
+  for (const auto& [label, text] : *job.labels) w.key(label).value(text);
   w.end_object();
   w.key("items").begin_array();
   for (std::size_t i = 0; i < job.items.size(); ++i) write_item(w, job.items[i], i, with_output);

@@ -268,9 +268,9 @@ std::vector<std::string> ModelCatalog::live_paths(const std::string& target) con
 }
 
 void ModelCatalog::job_changed(const core::Job& job) {
-  const auto model_label = job.labels.find("model");
-  const auto manifest_label = job.labels.find("manifest");
-  if (model_label == job.labels.end() || manifest_label == job.labels.end() || !changed_) return;
+  const auto model_label = job.labels->find("model");
+  const auto manifest_label = job.labels->find("manifest");
+  if (model_label == job.labels->end() || manifest_label == job.labels->end() || !changed_) return;
   const RegisteredManifest* registered = find(manifest_label->second);
   if (registered == nullptr) return;
   for (const models::Model& model : registered->manifest.models) {

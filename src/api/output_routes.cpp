@@ -36,7 +36,7 @@ TailLines split_tail(std::string_view tail) {
 // A heading before an item's lines when the job has several.
 std::string heading(const core::Job& job, std::size_t index) {
   const core::Item& item = job.items[index];
-  std::string name = item.resource.empty() ? item.source : item.resource;
+  std::string name = item.extras->resource.empty() ? item.source : item.extras->resource;
   return "== " + std::to_string(index + 1) + "/" + std::to_string(job.items.size()) + " " + name +
          " ==\n";
 }
@@ -44,7 +44,7 @@ std::string heading(const core::Job& job, std::size_t index) {
 std::string whole_output(const core::Job& job) {
   std::string out;
   for (std::size_t i = 0; i < job.items.size(); ++i) {
-    const std::string& tail = job.items[i].output_tail;
+    const std::string& tail = job.items[i].extras->output_tail;
     if (tail.empty()) continue;
     if (job.items.size() > 1) out += heading(job, i);
     out += tail;
@@ -66,8 +66,9 @@ std::string advance(const core::Job& job, Cursor& cursor, bool final) {
   cursor.sent.resize(job.items.size(), 0);
   for (std::size_t i = 0; i < job.items.size(); ++i) {
     const core::Item& item = job.items[i];
-    const TailLines lines = split_tail(item.output_tail);
-    const std::uint64_t total = std::max<std::uint64_t>(item.output_lines, lines.complete.size());
+    const TailLines lines = split_tail(item.extras->output_tail);
+    const std::uint64_t total =
+        std::max<std::uint64_t>(item.extras->output_lines, lines.complete.size());
     const std::uint64_t fresh =
         std::min<std::uint64_t>(total - std::min(total, cursor.sent[i]), lines.complete.size());
     const bool partial = final && !lines.partial.empty();

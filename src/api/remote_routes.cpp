@@ -67,7 +67,8 @@ json queue_entry(const core::Job& job) {
   std::vector<std::string> commands;
   for (const core::Item& item : job.items) {
     commands.push_back(item.source);
-    if (resources.empty() || resources.back() != item.resource) resources.push_back(item.resource);
+    if (resources.empty() || resources.back() != item.extras->resource)
+      resources.push_back(item.extras->resource);
     if (item.state == core::ItemState::kRunning) stage = item.stage;
   }
   json out = {{"id", job.id},

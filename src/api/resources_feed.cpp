@@ -52,17 +52,18 @@ json results_of(const core::Job& job, std::size_t* installed) {
   *installed = 0;
   for (std::size_t i = 0; i < job.items.size(); ++i) {
     const core::Item& item = job.items[i];
-    const bool last = i + 1 == job.items.size() || job.items[i + 1].resource != item.resource;
+    const bool last =
+        i + 1 == job.items.size() || job.items[i + 1].extras->resource != item.extras->resource;
     if (!last) continue;
     bool ok = true;
     std::string error;
     for (const core::Item& each : job.items) {
-      if (each.resource != item.resource) continue;
+      if (each.extras->resource != item.extras->resource) continue;
       ok = ok && each.state == core::ItemState::kCompleted;
       if (each.error && error.empty()) error = each.error->message;
     }
     if (ok) ++*installed;
-    json result = {{"resource", item.resource}, {"success", ok}};
+    json result = {{"resource", item.extras->resource}, {"success", ok}};
     if (!ok) result["error"] = error;
     results.push_back(std::move(result));
   }

@@ -7,7 +7,7 @@ namespace haul::core {
 namespace {
 
 std::string file_of(const Item& item) {
-  if (!item.resource.empty()) return item.resource;
+  if (!item.extras->resource.empty()) return item.extras->resource;
   const std::string& where = item.path.empty() ? item.source : item.path;
   const std::size_t slash = where.find_last_of('/');
   std::string name = slash == std::string::npos ? where : where.substr(slash + 1);

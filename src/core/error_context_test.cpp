@@ -30,7 +30,7 @@ TEST(ErrorContext, AnItemsStageFollowsHowFarItGot) {
   job.items[1].bytes_done = 100;
   EXPECT_EQ(item_error(job, 1, "io", "rename failed").stage, "finalize");
   job.target = "gpu1";
-  job.items[1].resource = "loras/x.md";
+  job.items[1].extras.edit().resource = "loras/x.md";
   const JobError remote = item_error(job, 1, "command_failed", "exited with status 8");
   EXPECT_EQ(remote.stage, "command 2 of 2");
   EXPECT_EQ(remote.file, "loras/x.md");

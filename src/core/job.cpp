@@ -35,8 +35,8 @@ double Job::percent() const {
   for (const Item& item : items) {
     if (item.state == ItemState::kCompleted) {
       done += 1;
-    } else if (item.percent) {
-      done += std::clamp(*item.percent, 0.0, 100.0) / 100.0;
+    } else if (item.extras->percent) {
+      done += std::clamp(*item.extras->percent, 0.0, 100.0) / 100.0;
     }
   }
   return 100.0 * done / static_cast<double>(items.size());

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/boxed.hpp"
+#include "base/sparse.hpp"
 #include "core/lifecycle.hpp"
 
 namespace haul::core {
@@ -31,18 +32,11 @@ struct JobError {
   friend bool operator==(const JobError&, const JobError&) = default;
 };
 
-// One file (or, for remote jobs, one command) of a job.
-struct Item {
-  std::string source;           // the URL it comes from
-  std::string path;             // final file path; empty until the server names it
-  std::string sha256;           // expected digest (or the verified one once done)
-  std::string stage = "model";  // images | model | cache | verify
-  std::string resource;         // remote jobs: the resource card the command comes from
-  ItemState state = ItemState::kQueued;
-  std::optional<std::uint64_t> size;  // total bytes, when known
-  std::uint64_t bytes_done = 0;
-  double speed = 0;       // bytes/s, live only (not persisted)
-  Boxed<JobError> error;  // rarely set: a pointer while empty
+// What few items have: a remote command's card, progress and output, a
+// model file's links. Apart from Item (Sparse: 8 bytes until set) because
+// most items are plain files and a queue holds them by the hundred thousand.
+struct ItemExtras {
+  std::string resource;  // remote jobs: the resource card the command comes from
   // Progress a remote command reported without byte counts, live only.
   std::optional<double> percent{};
   // Paths that must be symlinks to this file once it is complete (a model's
@@ -54,6 +48,21 @@ struct Item {
   // Lines the command has printed so far, kept or not (live only): where a
   // follower of the output is.
   std::uint64_t output_lines = 0;
+  friend bool operator==(const ItemExtras&, const ItemExtras&) = default;
+};
+
+// One file (or, for remote jobs, one command) of a job.
+struct Item {
+  std::string source;           // the URL it comes from
+  std::string path;             // final file path; empty until the server names it
+  std::string sha256;           // expected digest (or the verified one once done)
+  std::string stage = "model";  // images | model | cache | verify
+  ItemState state = ItemState::kQueued;
+  std::optional<std::uint64_t> size;  // total bytes, when known
+  std::uint64_t bytes_done = 0;
+  double speed = 0;       // bytes/s, live only (not persisted)
+  Boxed<JobError> error;  // rarely set: a pointer while empty
+  Sparse<ItemExtras> extras;
   friend bool operator==(const Item&, const Item&) = default;
 };
 
@@ -74,13 +83,14 @@ struct Job {
   TimePoint created_at{};
   std::optional<TimePoint> started_at;
   std::optional<TimePoint> finished_at;
-  std::map<std::string, std::string> labels;
+  // The two maps below are empty for most jobs: Sparse, 8 bytes until set.
+  Sparse<std::map<std::string, std::string>> labels;
   // How the source is resolved, beyond the source text (see
   // sources::ResolveOptions): "include"/"exclude" (newline-separated hf
   // patterns), "file" (CivitAI file name), "with_preview" and "hf_cache" ("1"),
   // "per_source" ("1": each item's source names one file and is resolved on
   // its own: jobs of several sources, a model's files).
-  std::map<std::string, std::string> source_options;
+  Sparse<std::map<std::string, std::string>> source_options;
   std::vector<Item> items;
 
   // Live figures, derived from the items (not persisted).

@@ -18,7 +18,7 @@ bool CardRunner::accepts(const core::JobRequest& request) const {
 }
 
 bool CardRunner::runs(const Job& job) const {
-  return job.target != "local" && !job.items.empty() && !job.items.front().resource.empty();
+  return job.target != "local" && !job.items.empty() && !job.items.front().extras->resource.empty();
 }
 
 Result<void> CardRunner::prepare(Job& job, const core::JobRequest& request) const {
@@ -41,7 +41,7 @@ Result<void> CardRunner::prepare(Job& job, const core::JobRequest& request) cons
     for (const std::string& command : card->commands) {
       core::Item item;
       item.source = command;
-      item.resource = card->path;
+      item.extras.edit().resource = card->path;
       item.stage = "model";
       job.items.push_back(std::move(item));
     }
@@ -67,10 +67,10 @@ void CardRunner::start(const std::string& job_id) {
   std::map<std::string, std::string> card_names;
   for (const core::Item& item : job->items) {
     steps.push_back(remote::RemoteStep{item.source, {}});
-    if (!item.resource.empty() && card_names.count(item.resource) == 0) {
-      auto card = library_ != nullptr ? library_->load(item.resource)
+    if (!item.extras->resource.empty() && card_names.count(item.extras->resource) == 0) {
+      auto card = library_ != nullptr ? library_->load(item.extras->resource)
                                       : Result<cards::ResourceCard>(fail(ErrorCode::kNotFound, ""));
-      card_names[item.resource] = card ? card->name : item.resource;
+      card_names[item.extras->resource] = card ? card->name : item.extras->resource;
     }
   }
   // A card job carries its UI_HOME as its destination.

@@ -58,7 +58,7 @@ bool FetchRunner::accepts(const core::JobRequest& request) const {
 }
 
 bool FetchRunner::runs(const Job& job) const {
-  return job.target != "local" && (job.items.empty() || job.items.front().resource.empty());
+  return job.target != "local" && (job.items.empty() || job.items.front().extras->resource.empty());
 }
 
 Result<void> FetchRunner::prepare(Job& job, const core::JobRequest& request) const {
@@ -73,7 +73,7 @@ Result<void> FetchRunner::prepare(Job& job, const core::JobRequest& request) con
   if (!destination) return fail(destination.error());
   job.destination = *destination;
   // No destination given: a CivitAI model goes to the folder of its type.
-  if (request.dest.empty() && request.files.empty()) job.source_options["auto_folder"] = "1";
+  if (request.dest.empty() && request.files.empty()) job.source_options.edit()["auto_folder"] = "1";
   // A file's path on the instance: absolute, or under the destination.
   const auto place = [&](const std::string& path) -> Result<std::string> {
     if (!path.empty() && path.front() == '/') {
@@ -147,7 +147,7 @@ void FetchRunner::submit(const std::string& job_id, sources::Plan plan) {
       fetch.relative_path = item.path.substr(slash + 1);
     }
     item.path = fetch.directory + "/" + fetch.relative_path;  // on the instance
-    fetch.links = item.links;
+    fetch.links = item.extras->links;
     auto command = remote::build_fetch_command(fetch);
     if (!command) return host_.run_finished(job_id, fail(command.error()));
     steps.push_back(remote::RemoteStep{std::move(command->command), std::move(command->env),
@@ -161,7 +161,7 @@ void FetchRunner::submit(const std::string& job_id, sources::Plan plan) {
                job->target);
   // Native sources on an instance: UI_HOME is the request's, else the instance's.
   std::string ui_home = instance->ui_home;
-  if (auto own = job->source_options.find("ui_home"); own != job->source_options.end())
+  if (auto own = job->source_options->find("ui_home"); own != job->source_options->end())
     ui_home = own->second;
   commands_.submit(*job, *instance, ui_home, std::move(steps), {},
                    remote::build_partial_cleanup(fetches));

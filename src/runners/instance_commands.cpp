@@ -16,11 +16,12 @@ constexpr std::chrono::milliseconds kPublishInterval{250};
 
 // The first and last command of each card frame its stage_start / stage_complete.
 bool first_of_resource(const Job& job, std::size_t step) {
-  return step == 0 || job.items[step - 1].resource != job.items[step].resource;
+  return step == 0 || job.items[step - 1].extras->resource != job.items[step].extras->resource;
 }
 
 bool last_of_resource(const Job& job, std::size_t step) {
-  return step + 1 == job.items.size() || job.items[step + 1].resource != job.items[step].resource;
+  return step + 1 == job.items.size() ||
+         job.items[step + 1].extras->resource != job.items[step].extras->resource;
 }
 
 }  // namespace
@@ -112,13 +113,13 @@ void InstanceCommands::publish(const Job& job, const core::Item& item, std::stri
                                const ProgressUpdate* update) {
   core::InstallProgress progress;
   progress.job_id = job.id;
-  progress.resource = item.resource;
+  progress.resource = item.extras->resource;
   progress.type = std::move(type);
   progress.stage = item.stage;
   progress.name = job.name;  // a job of native sources has no card
   auto running = running_.find(job.id);
   if (running != running_.end()) {
-    auto name = running->second.card_names.find(item.resource);
+    auto name = running->second.card_names.find(item.extras->resource);
     if (name != running->second.card_names.end()) progress.name = name->second;
   }
   if (update != nullptr) {

@@ -100,7 +100,7 @@ Result<void> LocalRunner::prepare(Job& job, const core::JobRequest& request) con
   if (!destination) return fail(destination.error());
   job.destination = destination->string();
   // No destination given: a CivitAI model goes to the folder of its type.
-  if (request.dest.empty() && request.files.empty()) job.source_options["auto_folder"] = "1";
+  if (request.dest.empty() && request.files.empty()) job.source_options.edit()["auto_folder"] = "1";
   const auto place = [&](const std::string& path) -> Result<std::string> {
     auto placed = confine("path", path, *destination, /*file=*/true);
     if (!placed) return fail(placed.error());
@@ -248,7 +248,7 @@ int LocalRunner::concurrency_for(const Job& job, const Attempt& a, const core::I
 }
 
 Result<void> LocalRunner::make_links(const core::Item& item) const {
-  for (const std::string& link : item.links) {
+  for (const std::string& link : item.extras->links) {
     if (auto made = models::ensure_symlink(item.path, link, options_.roots); !made) return made;
   }
   return {};

@@ -24,8 +24,8 @@ std::vector<std::string> split_lines(const std::string& text) {
 }
 
 std::string option_of(const core::Job& job, const std::string& name) {
-  auto it = job.source_options.find(name);
-  return it == job.source_options.end() ? std::string() : it->second;
+  auto it = job.source_options->find(name);
+  return it == job.source_options->end() ? std::string() : it->second;
 }
 
 }  // namespace
@@ -62,7 +62,7 @@ Result<void> add_source_items(core::Job& job, const core::JobRequest& request,
       for (const std::string& link : spec.links) {
         auto path = place(link);
         if (!path) return fail(path.error());
-        item.links.push_back(*path);
+        item.extras.edit().links.push_back(*path);
       }
       if (spec.present) {
         if (item.path.empty())
@@ -75,7 +75,7 @@ Result<void> add_source_items(core::Job& job, const core::JobRequest& request,
   }
   // Several sources (or files placed by the request): each names one file.
   if ((resolved && request.sources.size() > 1) || !request.files.empty())
-    job.source_options["per_source"] = "1";
+    job.source_options.edit()["per_source"] = "1";
   return {};
 }
 

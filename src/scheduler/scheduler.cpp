@@ -40,6 +40,13 @@ Scheduler::Scheduler(store::DbWorker& db, EventBus& bus, Clock& clock, Scheduler
 
 Scheduler::~Scheduler() { clock_.cancel_wake(); }
 
+Scheduler::JobMap::node_type Scheduler::job_node(Job job) {
+  JobMap staging;
+  auto node = staging.extract(staging.emplace(std::string_view{}, std::move(job)).first);
+  node.key() = node.mapped().id;
+  return node;
+}
+
 void Scheduler::add_runner(JobRunner& runner) { runners_.push_back(&runner); }
 
 Result<void> Scheduler::start() {
@@ -62,9 +69,9 @@ Result<void> Scheduler::start() {
       recovered.upserts.push_back(job);
       spdlog::info("job {}: was running when the daemon stopped; queued again", job.id);
     }
-    if (!core::is_finished(job.state)) index_unfinished(job);
-    const std::string id = job.id;
-    refresh_runnable(jobs_.emplace(id, std::move(job)).first->second);
+    Job& stored = jobs_.insert(job_node(std::move(job))).position->second;
+    if (!core::is_finished(stored.state)) index_unfinished(stored);
+    refresh_runnable(stored);
   }
   if (!recovered.empty()) {
     auto written = db_.call<bool>([&recovered](store::JobStore& store) -> Result<bool> {
@@ -97,7 +104,7 @@ JobRunner* Scheduler::runner_for(const Job& job) const {
 
 std::string Scheduler::dedup_key(const Job& job) const {
   std::string key = job.target + '\n' + job.destination;
-  if (auto ui_home = job.source_options.find("ui_home"); ui_home != job.source_options.end())
+  if (auto ui_home = job.source_options->find("ui_home"); ui_home != job.source_options->end())
     key += '\n' + ui_home->second;
   const JobRunner* runner = runner_for(job);
   return key + '\n' + (runner != nullptr ? runner->identity(job) : job.source);
@@ -106,31 +113,26 @@ std::string Scheduler::dedup_key(const Job& job) const {
 const Job* Scheduler::find_unfinished(const std::string& key) const {
   auto [first, last] = unfinished_by_key_.equal_range(std::hash<std::string>{}(key));
   for (auto it = first; it != last; ++it) {
-    const Job* job = find(it->second);
-    if (job == nullptr) {
-      auto adding = adding_.find(it->second);
-      if (adding != adding_.end()) job = &adding->second;
-    }
-    if (job != nullptr && dedup_key(*job) == key) return job;
+    if (dedup_key(*it->second) == key) return it->second;
   }
   return nullptr;
 }
 
-std::unordered_multimap<std::size_t, std::string>::iterator Scheduler::unfinished_entry(
-    std::size_t hash, const std::string& id) {
+std::unordered_multimap<std::size_t, const Job*>::iterator Scheduler::unfinished_entry(
+    std::size_t hash, const Job& job) {
   auto [first, last] = unfinished_by_key_.equal_range(hash);
-  auto it = std::find_if(first, last, [&id](const auto& entry) { return entry.second == id; });
+  auto it = std::find_if(first, last, [&job](const auto& entry) { return entry.second == &job; });
   return it == last ? unfinished_by_key_.end() : it;
 }
 
 void Scheduler::index_unfinished(const Job& job) {
   const std::size_t hash = std::hash<std::string>{}(dedup_key(job));
-  if (unfinished_entry(hash, job.id) == unfinished_by_key_.end())
-    unfinished_by_key_.emplace(hash, job.id);
+  if (unfinished_entry(hash, job) == unfinished_by_key_.end())
+    unfinished_by_key_.emplace(hash, &job);
 }
 
 void Scheduler::unindex_unfinished(const Job& job) {
-  auto it = unfinished_entry(std::hash<std::string>{}(dedup_key(job)), job.id);
+  auto it = unfinished_entry(std::hash<std::string>{}(dedup_key(job)), job);
   if (it != unfinished_by_key_.end()) unfinished_by_key_.erase(it);
 }
 
@@ -155,7 +157,7 @@ Result<Job> Scheduler::make_job(const core::JobRequest& request, std::int64_t se
   job.labels = request.labels;
   job.created_at = clock_.now();
   job.source_options = request.source_options;
-  if (!request.ui_home.empty()) job.source_options["ui_home"] = request.ui_home;
+  if (!request.ui_home.empty()) job.source_options.edit()["ui_home"] = request.ui_home;
   if (auto prepared = runner->prepare(job, request); !prepared) return fail(prepared.error());
   return job;
 }
@@ -188,9 +190,8 @@ void Scheduler::add(const std::vector<core::JobRequest>& requests,
   std::vector<std::string> ids;
   ids.reserve(fresh.size());
   for (Job& job : fresh) {
-    index_unfinished(job);
     ids.push_back(job.id);
-    adding_.emplace(job.id, std::move(job));
+    index_unfinished(adding_.insert(job_node(std::move(job))).position->second);
   }
   store::WriteBatch batch;
   for (const std::string& id : ids) batch.upserts.push_back(adding_.at(id));
@@ -198,8 +199,9 @@ void Scheduler::add(const std::vector<core::JobRequest>& requests,
                                done = std::move(done)](Result<void> written) mutable {
     if (!written) {
       for (const std::string& id : ids) {
-        unindex_unfinished(adding_.at(id));
-        adding_.erase(id);
+        auto adding = adding_.find(id);
+        unindex_unfinished(adding->second);
+        adding_.erase(adding);
       }
       spdlog::error("cannot store {} new job(s): {}", ids.size(), written.error().message);
       return done(fail(written.error()));

@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -149,9 +150,9 @@ class Scheduler final : public RunHost {
   // Idempotent; unindex takes out this job's entry only.
   void index_unfinished(const core::Job& job);
   void unindex_unfinished(const core::Job& job);
-  // The index entry of job `id` under `hash`, or unfinished_by_key_.end().
-  std::unordered_multimap<std::size_t, std::string>::iterator unfinished_entry(
-      std::size_t hash, const std::string& id);
+  // The index entry of `job` under `hash`, or unfinished_by_key_.end().
+  std::unordered_multimap<std::size_t, const core::Job*>::iterator unfinished_entry(
+      std::size_t hash, const core::Job& job);
 
   // At most every persist_interval per run: true (and stamped) when due.
   bool persist_due(Run& run, std::chrono::steady_clock::time_point now) const;
@@ -169,7 +170,7 @@ class Scheduler final : public RunHost {
   void conclude(core::Job& job, const Result<void>& outcome);
   Run* run_of(const std::string& job_id);
   core::Item* item_of(const std::string& job_id, std::size_t index);
-  void refresh_runnable(const core::Job& job);
+  void refresh_runnable(core::Job& job);
   void persist(const core::Job& job, std::function<void(Result<void>)> done = {});
   void publish(core::EventType type, const core::Job& job);
   void arm_retry_wake();
@@ -182,7 +183,12 @@ class Scheduler final : public RunHost {
   std::vector<JobRunner*> runners_;
   InstanceRegistry instances_;
 
-  std::unordered_map<std::string, core::Job> jobs_;  // by id; list() sorts by seq
+  // Jobs by id; list() sorts by seq. Each key views its job's own id (one
+  // copy of an id per job): make nodes with job_node(). The indexes below
+  // point into these nodes, which stay where they are until erased.
+  using JobMap = std::unordered_map<std::string_view, core::Job>;
+  static JobMap::node_type job_node(core::Job job);
+  JobMap jobs_;
   // Jobs that may start now or at next_attempt_at, best first: priority,
   // then age (seq).
   struct RunnableOrder {
@@ -191,14 +197,16 @@ class Scheduler final : public RunHost {
       return a.first != b.first ? a.first > b.first : a.second < b.second;
     }
   };
-  std::map<std::pair<int, std::int64_t>, std::string, RunnableOrder> runnable_local_;
-  std::map<std::pair<int, std::int64_t>, std::string, RunnableOrder> runnable_remote_;
+  std::map<std::pair<int, std::int64_t>, core::Job*, RunnableOrder> runnable_local_;
+  std::map<std::pair<int, std::int64_t>, core::Job*, RunnableOrder> runnable_remote_;
   std::set<std::string> retrying_;  // ids in state retrying: the retry wake looks only here
-  // Unfinished jobs' ids by the hash of their dedup_key: the keys themselves
-  // (target, folder and source) would cost ~150 bytes a queued job.
-  std::unordered_multimap<std::size_t, std::string> unfinished_by_key_;
-  // Jobs between add() and their commit: duplicates find them here.
-  std::unordered_map<std::string, core::Job> adding_;
+  // Unfinished jobs (stored, or in adding_) by the hash of their dedup_key:
+  // the keys themselves (target, folder and source) would cost ~150 bytes a
+  // queued job.
+  std::unordered_multimap<std::size_t, const core::Job*> unfinished_by_key_;
+  // Jobs between add() and their commit: duplicates find them here. Their
+  // nodes then move into jobs_ as they are.
+  JobMap adding_;
   std::map<std::string, std::unique_ptr<Run>> runs_;  // running jobs by id
   std::map<std::string, int> local_per_host_;         // running local jobs by host
   std::map<std::string, int> running_on_instance_;

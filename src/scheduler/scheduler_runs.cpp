@@ -19,11 +19,11 @@ using core::JobState;
 
 // ---- slots ------------------------------------------------------------------
 
-void Scheduler::refresh_runnable(const Job& job) {
+void Scheduler::refresh_runnable(Job& job) {
   const auto key = std::make_pair(job.priority, job.seq);
   auto& runnable = job.target == "local" ? runnable_local_ : runnable_remote_;
   if (job.state == JobState::kQueued || job.state == JobState::kRetrying) {
-    runnable[key] = job.id;
+    runnable[key] = &job;
   } else {
     runnable.erase(key);
   }
@@ -69,12 +69,12 @@ void Scheduler::schedule() {
     // long queue costs nothing while the slots are full.
     for (auto it = runnable_local_.begin();
          it != runnable_local_.end() && local_running_ < options_.max_active;) {
-      Job& job = jobs_.at(it->second);
+      Job& job = *it->second;
       ++it;  // start_job() takes the job out of the map
       if (due(job) && has_room(job)) start_job(job);
     }
     for (auto it = runnable_remote_.begin(); it != runnable_remote_.end();) {
-      Job& job = jobs_.at(it->second);
+      Job& job = *it->second;
       ++it;
       if (due(job) && has_room(job)) start_job(job);
     }
@@ -138,15 +138,15 @@ void Scheduler::item_started(const std::string& job_id, std::size_t index) {
   if (!next) return spdlog::warn("job {}: item {}: {}", job_id, index, next.error().message);
   item->state = *next;
   item->error.reset();
-  item->percent.reset();
+  if (item->extras.allocated()) item->extras.edit().percent.reset();
 }
 
 void Scheduler::item_output(const std::string& job_id, std::size_t index, std::string tail,
                             std::uint64_t lines) {
   core::Item* item = item_of(job_id, index);
   if (item == nullptr) return;
-  item->output_tail = std::move(tail);
-  item->output_lines = lines;
+  item->extras.edit().output_tail = std::move(tail);
+  item->extras.edit().output_lines = lines;
   // Stored with the next progress or the item's end (which follows the last
   // report), not on its own.
 }
@@ -164,7 +164,7 @@ void Scheduler::item_progress(const std::string& job_id, std::size_t index,
   item->speed = progress.speed;
   if (progress.path) item->path = *progress.path;
   if (progress.stage) item->stage = *progress.stage;
-  if (progress.percent) item->percent = progress.percent;
+  if (progress.percent) item->extras.edit().percent = progress.percent;
   job.speed = 0;
   for (const core::Item& each : job.items) job.speed += each.speed;
   job.eta_seconds = progress.eta_seconds;
@@ -207,7 +207,7 @@ void Scheduler::item_finished(const std::string& job_id, std::size_t index,
       item->bytes_done = *item->size;
     }
     if (!outcome->sha256.empty()) item->sha256 = outcome->sha256;
-    item->percent = 100.0;
+    if (item->extras.allocated()) item->extras.edit().percent = 100.0;
     item->error.reset();
     spdlog::info("job {}: {} done", job_id, item->path.empty() ? item->source : item->path);
   } else if (event == core::ItemEvent::kFailed) {
@@ -302,7 +302,7 @@ void Scheduler::conclude(Job& job, const Result<void>& outcome) {
     retrying.next_attempt_at = job.next_attempt_at;
     for (const core::Item& item : job.items) {
       if (item.state == core::ItemState::kCompleted) continue;
-      retrying.resource = item.resource;  // the card it stopped at
+      retrying.resource = item.extras->resource;  // the card it stopped at
       retrying.stage = item.stage;
       break;
     }

@@ -69,29 +69,23 @@ TEST_P(JobStoreContract, RoundTripsAFullyPopulatedJob) {
   job.created_at = at_ms(1'700'000'000'001);
   job.started_at = at_ms(1'700'000'000'999);
   job.finished_at = at_ms(-1'234);  // before the epoch: floor, not truncation
-  job.labels = {{"civitai_id", "1234"}, {"note", "a \"quoted\"\nline"}, {"", "empty key"}};
-  job.source_options = {{"include", "*.safetensors\nconfig.json"}, {"hf_cache", "1"}};
+  job.labels = std::map<std::string, std::string>{
+      {"civitai_id", "1234"}, {"note", "a \"quoted\"\nline"}, {"", "empty key"}};
+  job.source_options = std::map<std::string, std::string>{{"include", "*.safetensors\nconfig.json"},
+                                                          {"hf_cache", "1"}};
   job.speed = 12345.5;
   job.eta_seconds = 17;
   job.items = {
-      Item{"https://a/1",
-           "/models/checkpoints/a.bin",
-           "ab12",
-           "model",
-           "",
-           core::ItemState::kCompleted,
-           std::uint64_t{1} << 40,
-           std::uint64_t{1} << 40,
-           99.5,
-           std::nullopt,
-           std::nullopt,
-           {"/ui2/models/a.bin", "/ui3/a \"q\".bin"}},
-      Item{"https://a/2", "", "", "images", "loras/x.md", core::ItemState::kFailed, std::nullopt, 7,
-           0, JobError{"data_loss", "sha256 mismatch", "loras/x.md", "command 2 of 3", 1}},
-      Item{"https://a/3", "/x/c", "cd34", "cache", "", core::ItemState::kRunning,
+      Item{"https://a/1", "/models/checkpoints/a.bin", "ab12", "model", core::ItemState::kCompleted,
+           std::uint64_t{1} << 40, std::uint64_t{1} << 40, 99.5, std::nullopt},
+      Item{"https://a/2", "", "", "images", core::ItemState::kFailed, std::nullopt, 7, 0,
+           JobError{"data_loss", "sha256 mismatch", "loras/x.md", "command 2 of 3", 1}},
+      Item{"https://a/3", "/x/c", "cd34", "cache", core::ItemState::kRunning,
            std::numeric_limits<std::uint64_t>::max(), std::numeric_limits<std::uint64_t>::max() - 1,
            1.0, JobError{"", ""}},
   };
+  job.items[0].extras.edit().links = {"/ui2/models/a.bin", "/ui3/a \"q\".bin"};
+  job.items[1].extras.edit().resource = "loras/x.md";
   auto store = open_store();
   apply_ok(*store, WriteBatch{{job}, {}, {}});
 

@@ -60,7 +60,7 @@ inline Job without_live_figures(Job job) {
   job.eta_seconds.reset();
   for (Item& item : job.items) {
     item.speed = 0;
-    item.output_lines = 0;
+    if (item.extras.allocated()) item.extras.edit().output_lines = 0;
   }
   return job;
 }

@@ -13,7 +13,7 @@ core::Job stored(core::Job job) {
   job.pending_action.reset();
   for (core::Item& item : job.items) {
     item.speed = 0;
-    item.percent.reset();
+    if (item.extras.allocated()) item.extras.edit().percent.reset();
   }
   return job;
 }

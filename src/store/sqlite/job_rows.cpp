@@ -152,9 +152,9 @@ void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx, con
   }
   stmt.bind(9, as_stored(item.bytes_done));
   bind_error(stmt, 10, item.error);  // 10, 11
-  stmt.bind(12, item.resource);
+  stmt.bind(12, item.extras->resource);
   stmt.bind(13, links_json);
-  stmt.bind(14, item.output_tail);
+  stmt.bind(14, item.extras->output_tail);
   stmt.bind(15, error_context_json);
 }
 
@@ -182,9 +182,9 @@ std::uint64_t item_fingerprint(const core::Item& item, const std::string& links_
   mix_number(item.bytes_done);
   mix(item.error ? item.error->code : std::string("-"));
   mix(item.error ? item.error->message : std::string());
-  mix(item.resource);
+  mix(item.extras->resource);
   mix(links_json);
-  mix(item.output_tail);
+  mix(item.extras->output_tail);
   mix(error_context_json);
   return hash;
 }
@@ -250,7 +250,9 @@ Result<core::Item> read_item(const Statement& stmt) {
   if (!stmt.is_null(7)) item.size = as_loaded(stmt.int64(7));
   item.bytes_done = as_loaded(stmt.int64(8));
   item.error = read_error(stmt, 9);  // 9, 10
-  item.resource = stmt.text(11);
+  // Most items have none of the extras: only a non-empty one allocates them.
+  if (std::string resource = stmt.text(11); !resource.empty())
+    item.extras.edit().resource = std::move(resource);
   const nlohmann::json links = nlohmann::json::parse(stmt.text(12), nullptr, false);
   if (!links.is_array())
     return fail(ErrorCode::kDataLoss,
@@ -259,9 +261,10 @@ Result<core::Item> read_item(const Statement& stmt) {
     if (!link.is_string())
       return fail(ErrorCode::kDataLoss,
                   "a link of an item of job " + stmt.text(0) + " is not a string");
-    item.links.push_back(link.get<std::string>());
+    item.extras.edit().links.push_back(link.get<std::string>());
   }
-  item.output_tail = stmt.text(13);
+  if (std::string tail = stmt.text(13); !tail.empty())
+    item.extras.edit().output_tail = std::move(tail);
   read_error_context(item.error, stmt.text(14));
   return item;
 }

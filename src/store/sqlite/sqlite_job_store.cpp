@@ -244,8 +244,8 @@ Result<void> SqliteJobStore::Impl::write(const WriteBatch& batch) {
   std::string context_json;
   for (const core::Job& job : batch.upserts) {
     highest_seq = std::max(highest_seq, job.seq);
-    labels_json = labels_to_json(job.labels);
-    options_json = labels_to_json(job.source_options);
+    labels_json = labels_to_json(*job.labels);
+    options_json = labels_to_json(*job.source_options);
     {
       Use use(upsert_job);
       context_json = error_context_json(job.error);
@@ -260,7 +260,7 @@ Result<void> SqliteJobStore::Impl::write(const WriteBatch& batch) {
       written_items.erase(job.id);
     }
     for (std::size_t idx = 0; idx < job.items.size(); ++idx) {
-      links_json = strings_to_json(job.items[idx].links);
+      links_json = strings_to_json(job.items[idx].extras->links);
       context_json = error_context_json(job.items[idx].error);
       if (written != nullptr) {
         const std::uint64_t print = item_fingerprint(job.items[idx], links_json, context_json);

@@ -108,17 +108,18 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
   EXPECT_EQ(raw_int(path_, "SELECT max(version) FROM schema_version"), kSchemaVersion);
   auto jobs = load_ok(*store);
   ASSERT_EQ(ids_of(jobs), (std::vector<std::string>{"old"}));
-  EXPECT_TRUE(jobs[0].source_options.empty());
-  EXPECT_TRUE(jobs[0].items.at(0).links.empty());
+  EXPECT_TRUE(jobs[0].source_options->empty());
+  EXPECT_TRUE(jobs[0].items.at(0).extras->links.empty());
   EXPECT_TRUE(store->load_manifests()->empty());
   Job changed = jobs[0];
-  changed.source_options = {{"file", "model.safetensors"}};
-  changed.items.at(0).links = {"/ui2/a.bin"};
-  changed.items.at(0).output_tail = "Connecting...\nERROR 404: Not Found.\n";
+  changed.source_options = std::map<std::string, std::string>{{"file", "model.safetensors"}};
+  changed.items.at(0).extras.edit().links = {"/ui2/a.bin"};
+  changed.items.at(0).extras.edit().output_tail = "Connecting...\nERROR 404: Not Found.\n";
   apply_ok(*store, WriteBatch{{changed}, {}, {}});
   EXPECT_EQ(load_ok(*store)[0].source_options, changed.source_options);
-  EXPECT_EQ(load_ok(*store)[0].items.at(0).links, changed.items.at(0).links);
-  EXPECT_EQ(load_ok(*store)[0].items.at(0).output_tail, changed.items.at(0).output_tail);
+  EXPECT_EQ(load_ok(*store)[0].items.at(0).extras->links, changed.items.at(0).extras->links);
+  EXPECT_EQ(load_ok(*store)[0].items.at(0).extras->output_tail,
+            changed.items.at(0).extras->output_tail);
 }
 
 TEST_F(SqliteJobStoreTest, RefusesADatabaseFromANewerHaul) {

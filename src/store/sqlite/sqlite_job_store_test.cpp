@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,27 @@ TEST_F(SqliteJobStoreTest, ItemRowsFollowTheirJob) {
   EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM items"), 1);
 }
 
+// A queue holds plain jobs by the hundred thousand: what they do not use
+// (labels, source options, an item's command details) takes no memory once
+// loaded (issue 14: 1 KiB a queued job).
+TEST_F(SqliteJobStoreTest, APlainJobLoadsWithoutItsRarelyUsedParts) {
+  auto store = open_store();
+  Job plain = make_job("plain", 1);
+  plain.items = {make_item("s1", "p1")};
+  Job rich = make_job("rich", 2);
+  rich.labels = std::map<std::string, std::string>{{"model", "m"}};
+  rich.items = {make_item("s2", "p2")};
+  rich.items[0].extras.edit().resource = "loras/x.md";
+  apply_ok(*store, WriteBatch{{plain, rich}, {}, {}});
+  const std::vector<Job> loaded = load_ok(*store);
+  ASSERT_EQ(loaded.size(), 2u);
+  EXPECT_FALSE(loaded[0].labels.allocated());
+  EXPECT_FALSE(loaded[0].source_options.allocated());
+  EXPECT_FALSE(loaded[0].items.at(0).extras.allocated());
+  EXPECT_TRUE(loaded[1].labels.allocated());
+  EXPECT_EQ(loaded[1].items.at(0).extras->resource, "loras/x.md");
+}
+
 // A job of many items writes only the item rows that changed; what is read
 // back is the job all the same, also after a failed transaction.
 TEST_F(SqliteJobStoreTest, ManyItemsWriteOnlyWhatChangedAndReadBackWhole) {
@@ -57,7 +79,7 @@ TEST_F(SqliteJobStoreTest, ManyItemsWriteOnlyWhatChangedAndReadBackWhole) {
   job.items[7].bytes_done = 12345;
   job.items[7].state = core::ItemState::kFailed;
   job.items[7].error = core::JobError{"not_found", "404 Not Found"};
-  job.items[19].links = {"/a/link"};
+  job.items[19].extras.edit().links = {"/a/link"};
   apply_ok(*store, WriteBatch{{job}, {}, {}});
   EXPECT_EQ(load_ok(*store), (std::vector<Job>{job}));
 
@@ -100,7 +122,7 @@ TEST_F(SqliteJobStoreTest, ABatchThatFailsMidwayAppliesNothing) {
 
 TEST_F(SqliteJobStoreTest, ReopeningTheFileKeepsEverything) {
   Job a = make_job("a", 1, JobState::kPaused);
-  a.labels = {{"k", "v"}};
+  a.labels = std::map<std::string, std::string>{{"k", "v"}};
   Job b = make_job("b", 2, JobState::kCompleted);
   b.finished_at = at_ms(1'700'000'500'000);
   {
