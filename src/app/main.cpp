@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/version.hpp"
+#include "cli/argv_passwords.hpp"
 #include "cli/command_hint.hpp"
 #include "cli/completion.hpp"
 #include "cli/daemon_client.hpp"
@@ -68,8 +69,10 @@ void add_serve_options(CLI::App* cmd, daemon::ServeOptions& serve) {
       ->default_val("127.0.0.1:5000");
   cmd->add_option("--data-dir", serve.data_dir,
                   "Database, logs and resource cards (default $HAUL_DATA_DIR or ./data)");
-  cmd->add_option("--store", serve.store,
-                  "Job store: sqlite:PATH (default sqlite:DATA_DIR/haul.db)");
+  cmd->add_option(
+      "--store", serve.store,
+      "Job store: sqlite:PATH (default sqlite:DATA_DIR/haul.db) or postgres://USER@HOST:PORT/DB "
+      "(password from PGPASSWORD or ~/.pgpass)");
   cmd->add_option("--token", serve.token,
                   "Bearer token required on every request (prefer $HAUL_TOKEN)");
   cmd->add_option("--library", serve.library,
@@ -334,6 +337,8 @@ int main(int argc, char** argv) {
   }
   try {
     app.parse(argc, argv);
+    // Parsed (copied) now: what ps shows need not hold the passwords.
+    cli::hide_argv_passwords(argc, argv);
   } catch (const CLI::CallForHelp&) {
     std::fputs(app.help().c_str(), stdout);
     return 0;

@@ -37,10 +37,12 @@
 #include "daemon/job_system.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/service_notify.hpp"
+#include "daemon/store_spec.hpp"
 #include "models/folders.hpp"
 #include "scheduler/event_bus.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/db_worker.hpp"
+#include "store/postgres/postgres_job_store.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
 
 namespace haul::daemon {
@@ -147,6 +149,15 @@ int startup_error(const Error& error, int code = 1) {
   return code;
 }
 
+std::unique_ptr<store::JobStore> make_store(const StoreSpec& spec) {
+  if (spec.kind == StoreSpec::Kind::kPostgres) {
+    auto store = std::make_unique<store::postgres::PostgresJobStore>(spec.postgres_url);
+    store->serve_alone();  // until nodes claim jobs (docs/design/cluster.md)
+    return store;
+  }
+  return std::make_unique<store::sqlite::SqliteJobStore>(spec.sqlite_path);
+}
+
 }  // namespace
 
 int run_serve(ServeOptions options) {
@@ -167,17 +178,8 @@ int run_serve(ServeOptions options) {
   if (ec)
     return startup_error(
         Error{ErrorCode::kIo, "cannot create " + data_dir.string() + ": " + ec.message()});
-  fs::path db_path = data_dir / "haul.db";
-  if (!options.store.empty()) {
-    if (options.store.rfind("sqlite:", 0) == 0) {
-      db_path = fs::absolute(options.store.substr(7));
-    } else {
-      return startup_error(
-          Error{ErrorCode::kInvalidArgument,
-                "--store '" + options.store + "': this build supports sqlite:PATH only"},
-          2);
-    }
-  }
+  auto store_spec = parse_store_spec(options.store, data_dir);
+  if (!store_spec) return startup_error(store_spec.error(), 2);
   auto pid_file = PidFile::claim(data_dir / "haul.pid");
   if (!pid_file) return startup_error(pid_file.error());
   if (options.log_format != "text" && options.log_format != "json")
@@ -190,7 +192,7 @@ int run_serve(ServeOptions options) {
 
   raise_open_file_limit();
   asio::io_context io;
-  store::DbWorker db(std::make_unique<store::sqlite::SqliteJobStore>(db_path),
+  store::DbWorker db(make_store(*store_spec),
                      [&io](std::function<void()> task) { asio::post(io, std::move(task)); });
   auto opened = db.call<bool>([](store::JobStore& store) -> Result<bool> {
     if (auto ok = store.open(); !ok) return fail(ok.error());
@@ -290,7 +292,7 @@ int run_serve(ServeOptions options) {
   for (const fs::path& root : jobs_roots)
     roots_text += (roots_text.empty() ? "" : ", ") + root.string();
   context.settings = {{"data_dir", data_dir.string()},
-                      {"store", "sqlite:" + db_path.string()},
+                      {"store", store_spec->display},
                       {"listen", options.listen},
                       {"models_roots", roots_text},
                       {"comfyui", comfyui ? comfyui->string() : "(none)"},
@@ -325,8 +327,8 @@ int run_serve(ServeOptions options) {
   });
   ::signal(SIGPIPE, SIG_IGN);
 
-  spdlog::info("haul {} serving on {} (data {}, database {})", kVersion, url, data_dir.string(),
-               db_path.string());
+  spdlog::info("haul {} serving on {} (data {}, store {})", kVersion, url, data_dir.string(),
+               store_spec->display);
   std::printf("haul: serving on %s\n", url.c_str());
   std::fflush(stdout);
   notify_systemd("READY=1\nSTATUS=Serving on " + url);

@@ -10,7 +10,7 @@ namespace haul::daemon {
 struct ServeOptions {
   std::string listen = "127.0.0.1:5000";
   std::string data_dir;                   // default: $HAUL_DATA_DIR or ./data
-  std::string store;                      // "sqlite:PATH"; default sqlite:<data_dir>/haul.db
+  std::string store;                      // "sqlite:PATH" or "postgres://..."; default: sqlite
   std::string token;                      // default: $HAUL_TOKEN
   std::string library;                    // resource cards; default <data_dir>/resources
   std::string known_hosts;                // SSH known_hosts; "" = ~/.ssh/known_hosts

@@ -1,19 +1,24 @@
 // What every JobStore keeps and gives back (jobs, items, instances, events,
 // filters, ordering, high-water marks), run against each implementation:
-// SQLite and memory now, PostgreSQL when it comes. What only the SQLite file
-// does (opening, schema, crashes, sharing) is in sqlite/.
+// SQLite, memory and PostgreSQL (a fresh database per test on a throwaway
+// cluster, tests/support/postgres_cluster.hpp). What only the SQLite file
+// does (opening, schema, crashes, sharing) is in sqlite/, what only
+// PostgreSQL does in postgres/.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "store/job_store_test_support.hpp"
 #include "store/memory/memory_job_store.hpp"
+#include "store/postgres/postgres_job_store.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
+#include "support/postgres_cluster.hpp"
 
 namespace haul::store {
 namespace {
@@ -28,6 +33,12 @@ struct Implementation {
   std::string name;
   StoreFactory make;
 };
+
+// So a failure names the store ("postgres") rather than dumping the bytes.
+// NOLINTNEXTLINE(readability-identifier-naming): the name gtest looks for
+void PrintTo(const Implementation& implementation, std::ostream* out) {
+  *out << implementation.name;
+}
 
 class JobStoreContract : public ::testing::TestWithParam<Implementation> {
  protected:
@@ -361,6 +372,14 @@ INSTANTIATE_TEST_SUITE_P(
         Implementation{"memory",
                        [](const fs::path&, std::size_t capacity) -> std::unique_ptr<JobStore> {
                          return std::make_unique<MemoryJobStore>(capacity);
+                       }},
+        // Throws (failing the test, naming the package to install) when
+        // PostgreSQL 15 is missing.
+        Implementation{"postgres",
+                       [](const fs::path&, std::size_t capacity) -> std::unique_ptr<JobStore> {
+                         auto& cluster = haul::testing::PostgresCluster::shared();
+                         return std::make_unique<postgres::PostgresJobStore>(
+                             cluster.url(cluster.create_database()), capacity);
                        }}),
     [](const ::testing::TestParamInfo<Implementation>& param) { return param.param.name; });
 

@@ -1,14 +1,10 @@
 #include "store/sqlite/job_rows.hpp"
 
-#include <chrono>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 namespace haul::store::sqlite {
 namespace {
-
-using std::chrono::milliseconds;
 
 std::optional<std::int64_t> optional_ms(const std::optional<core::TimePoint>& at) {
   if (!at) return std::nullopt;
@@ -37,17 +33,6 @@ Boxed<core::JobError> read_error(const Statement& stmt, int code_column) {
   return core::JobError{stmt.text(code_column), stmt.optional_text(code_column + 1).value_or("")};
 }
 
-// Adds the stored context to `error` (a damaged one is ignored: it is only
-// for people).
-void read_error_context(Boxed<core::JobError>& error, const std::string& text) {
-  if (!error || text.empty()) return;
-  const nlohmann::json context = nlohmann::json::parse(text, nullptr, false);
-  if (!context.is_object()) return;
-  error->file = context.value("file", "");
-  error->stage = context.value("stage", "");
-  error->attempt = context.value("attempt", 0);
-}
-
 // `owner` names the row's job in the error; it is only read on failure.
 Result<core::JobState> read_state(const Statement& stmt, int column, std::string_view kind,
                                   int owner_column) {
@@ -63,50 +48,6 @@ std::int64_t as_stored(std::uint64_t value) { return static_cast<std::int64_t>(v
 std::uint64_t as_loaded(std::int64_t value) { return static_cast<std::uint64_t>(value); }
 
 }  // namespace
-
-// Where an error happened, as a JSON object ("" without an error or context).
-std::string error_context_json(const Boxed<core::JobError>& error) {
-  if (!error || (error->file.empty() && error->stage.empty() && error->attempt == 0)) return "";
-  return nlohmann::json{{"file", error->file}, {"stage", error->stage}, {"attempt", error->attempt}}
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-std::int64_t to_ms(core::TimePoint at) {
-  return std::chrono::floor<milliseconds>(at.time_since_epoch()).count();
-}
-
-core::TimePoint from_ms(std::int64_t ms) {
-  return core::TimePoint(std::chrono::duration_cast<core::Clock::duration>(milliseconds(ms)));
-}
-
-std::string labels_to_json(const std::map<std::string, std::string>& labels) {
-  if (labels.empty()) return "{}";  // the common case, without building a json value
-  nlohmann::json object = nlohmann::json::object();
-  for (const auto& [key, value] : labels) object[key] = value;
-  // replace: a label that is not valid UTF-8 must not make the whole batch fail.
-  return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// A JSON object of strings (labels, source options). Parsed without
-// exceptions: a damaged row is reported, not thrown.
-static Result<std::map<std::string, std::string>> read_string_map(const std::string& text,
-                                                                  std::string_view what,
-                                                                  const std::string& job_id) {
-  nlohmann::json object = nlohmann::json::parse(text, nullptr, false);
-  if (!object.is_object()) {
-    return fail(ErrorCode::kDataLoss,
-                std::string(what) + " of job " + job_id + " are not a JSON object");
-  }
-  std::map<std::string, std::string> map;
-  for (const auto& [key, value] : object.items()) {
-    if (!value.is_string()) {
-      return fail(ErrorCode::kDataLoss,
-                  std::string(what) + " '" + key + "' of job " + job_id + " is not a string");
-    }
-    map.emplace(key, value.get<std::string>());
-  }
-  return map;
-}
 
 void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_json,
               const std::string& source_options_json, const std::string& error_context_json) {
@@ -129,11 +70,6 @@ void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_j
   stmt.bind(18, labels_json);
   stmt.bind(19, source_options_json);
   stmt.bind(20, error_context_json);
-}
-
-std::string strings_to_json(const std::vector<std::string>& strings) {
-  if (strings.empty()) return "[]";
-  return nlohmann::json(strings).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx, const core::Item& item,
@@ -230,7 +166,7 @@ Result<core::Job> read_job(const Statement& stmt) {
   auto options = read_string_map(stmt.text(18), "source options", job.id);
   if (!options) return fail(options.error());
   job.source_options = std::move(*options);
-  read_error_context(job.error, stmt.text(19));
+  add_error_context(job.error, stmt.text(19));
   return job;
 }
 
@@ -241,8 +177,7 @@ Result<core::Item> read_item(const Statement& stmt) {
   item.sha256 = stmt.text(4);
   item.stage = stmt.text(5);
   const std::string state = stmt.text(6);
-  // Rows of older versions may say "retrying": such an item waits to run again.
-  auto item_state = state == "retrying" ? core::ItemState::kQueued : core::parse_item_state(state);
+  auto item_state = stored_item_state(state);
   if (!item_state)
     return fail(ErrorCode::kDataLoss,
                 "unknown state '" + state + "' stored for an item of job " + stmt.text(0));
@@ -253,19 +188,12 @@ Result<core::Item> read_item(const Statement& stmt) {
   // Most items have none of the extras: only a non-empty one allocates them.
   if (std::string resource = stmt.text(11); !resource.empty())
     item.extras.edit().resource = std::move(resource);
-  const nlohmann::json links = nlohmann::json::parse(stmt.text(12), nullptr, false);
-  if (!links.is_array())
-    return fail(ErrorCode::kDataLoss,
-                "links of an item of job " + stmt.text(0) + " are not a list");
-  for (const nlohmann::json& link : links) {
-    if (!link.is_string())
-      return fail(ErrorCode::kDataLoss,
-                  "a link of an item of job " + stmt.text(0) + " is not a string");
-    item.extras.edit().links.push_back(link.get<std::string>());
-  }
+  auto links = read_strings(stmt.text(12), stmt.text(0));
+  if (!links) return fail(links.error());
+  if (!links->empty()) item.extras.edit().links = std::move(*links);
   if (std::string tail = stmt.text(13); !tail.empty())
     item.extras.edit().output_tail = std::move(tail);
-  read_error_context(item.error, stmt.text(14));
+  add_error_context(item.error, stmt.text(14));
   return item;
 }
 

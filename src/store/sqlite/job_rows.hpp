@@ -1,25 +1,21 @@
 // How a Job, its Items and a StoredEvent map onto rows of the SQLite job
 // store: the column lists, binding values to statements and reading rows
-// back. Internal to store/sqlite; pure apart from the statements it is given.
+// back (the JSON and time encodings are store/row_codec.hpp's, shared with
+// the PostgreSQL store). Internal to store/sqlite; pure apart from the
+// statements it is given.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "base/error.hpp"
 #include "core/job.hpp"
 #include "store/job_store.hpp"
+#include "store/row_codec.hpp"
 #include "store/sqlite/database.hpp"
 
 namespace haul::store::sqlite {
-
-// Time points are stored as integer milliseconds since the epoch (floor), so
-// a ms-precision time point survives the round trip exactly.
-std::int64_t to_ms(core::TimePoint at);
-core::TimePoint from_ms(std::int64_t ms);
 
 // The columns of `jobs`, in the order bind_job() binds (?1..?19) and
 // read_job() reads them.
@@ -38,9 +34,6 @@ inline constexpr int kItemColumnCount = 15;
 // The columns of `events` (?1..?5), likewise.
 inline constexpr std::string_view kEventColumns = "id, type, job_id, at, payload";
 
-// Labels as a JSON object of strings. Throws nothing; a map always renders.
-std::string labels_to_json(const std::map<std::string, std::string>& labels);
-
 // Binds every persisted field of `job` (live figures are not stored). Text
 // is bound without copying: `job`, `labels_json` (labels_to_json(job.labels))
 // and `source_options_json` (likewise, of job.source_options), owned by the
@@ -49,10 +42,6 @@ std::string labels_to_json(const std::map<std::string, std::string>& labels);
 // has run.
 void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_json,
               const std::string& source_options_json, const std::string& error_context_json);
-// Where an error happened, as stored: {"file", "stage", "attempt"}, or "".
-std::string error_context_json(const Boxed<core::JobError>& error);
-// Strings as a JSON array. Throws nothing.
-std::string strings_to_json(const std::vector<std::string>& strings);
 
 // Same contract as bind_job for one item at position `idx` of job `job_id`;
 // `links_json` is strings_to_json(item.links).

@@ -176,7 +176,7 @@ Result<void> configure(Database& db) {
     return fail(ErrorCode::kIo, "cannot open database " + db.path().string() +
                                     ": the file system does not support write-ahead logging");
   }
-  // cache_size is an upper bound (64 MiB), reached only by large stores:
+  // cache_size is an upper bound (8 MiB), reached only by large stores:
   // with random UUID keys a big batch touches pages all over the file, and
   // re-reading them through pread was a third of apply()'s time at 10k jobs.
   return db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192",

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <exception>
 #include <functional>
 #include <limits>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
+#include "store/guarded.hpp"
 #include "store/sqlite/database.hpp"
 #include "store/sqlite/job_rows.hpp"
 #include "store/sqlite/schema.hpp"
@@ -50,18 +50,6 @@ std::string prefixed(std::string_view columns, std::string_view prefix) {
     if (c == ' ') out += prefix;
   }
   return out;
-}
-
-// Exceptions (bad_alloc, mostly) must not cross the JobStore interface.
-template <class F>
-auto guarded(std::string_view what, F&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::kInternal, std::string(what) + ": " + e.what());
-  } catch (...) {
-    return fail(ErrorCode::kInternal, std::string(what) + ": unknown exception");
-  }
 }
 
 }  // namespace

@@ -1,0 +1,65 @@
+// How a Job, its Items and a StoredEvent map onto rows of the PostgreSQL job
+// store: the column lists, the parameters a row is written with and reading
+// rows back. The same columns and encodings as the SQLite store (the JSON and
+// time ones are store/row_codec.hpp's). Internal to store/postgres.
+//
+// Threading: plain functions of their arguments; any thread.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "base/error.hpp"
+#include "core/job.hpp"
+#include "store/job_store.hpp"
+#include "store/postgres/connection.hpp"
+
+namespace haul::store::postgres {
+
+// The columns of `jobs`, in the order add_job() adds parameters and
+// read_job() reads them.
+inline constexpr std::string_view kJobColumns =
+    "id, seq, source, target, destination, group_name, name, priority, state, attempts, "
+    "max_attempts, next_attempt_at, error_code, error_message, created_at, started_at, "
+    "finished_at, labels, source_options, error_context";
+inline constexpr int kJobColumnCount = 20;
+
+// The columns of `items`, likewise (add_item(), read_item()).
+inline constexpr std::string_view kItemColumns =
+    "job_id, idx, source, path, sha256, stage, state, size, bytes_done, error_code, error_message, "
+    "resource, links, output_tail, error_context";
+inline constexpr int kItemColumnCount = 15;
+
+// The columns of `events`, likewise (add_event(), read_event()).
+inline constexpr std::string_view kEventColumns = "id, type, job_id, at, payload";
+inline constexpr int kEventColumnCount = 5;
+
+// The columns of `instances` and `manifests`, likewise.
+inline constexpr std::string_view kInstanceColumns =
+    "id, ssh_command, ui_home, max_parallel, created_at, last_used_at";
+inline constexpr int kInstanceColumnCount = 6;
+inline constexpr std::string_view kManifestColumns =
+    "id, name, origin, content, created_at, updated_at";
+inline constexpr int kManifestColumnCount = 6;
+
+// Appends one row's values (kJobColumnCount of them) for every persisted
+// field of `job`; live figures are not stored, nor are its items.
+void add_job(Params& params, const core::Job& job);
+// Appends item `idx` of job `job_id` (kItemColumnCount values).
+void add_item(Params& params, const std::string& job_id, std::int64_t idx, const core::Item& item);
+// Errors: kInvalidArgument when the id does not fit a signed 64-bit BIGINT.
+Result<void> add_event(Params& params, const StoredEvent& event);
+void add_instance(Params& params, const core::Instance& instance);
+void add_manifest(Params& params, const StoredManifest& manifest);
+
+// The job in `row` (columns in kJobColumns order), without items; live
+// figures are 0 / nullopt. Errors: kDataLoss for an unknown state or labels
+// that are not a JSON object of strings (a damaged or foreign row).
+Result<core::Job> read_job(const Row& row);
+// The item in `row` (kItemColumns order); its job id is column 0.
+Result<core::Item> read_item(const Row& row);
+StoredEvent read_event(const Row& row);
+core::Instance read_instance(const Row& row);
+StoredManifest read_manifest(const Row& row);
+
+}  // namespace haul::store::postgres
