@@ -1,6 +1,7 @@
-// Where jobs live between restarts. One interface, two backends: SQLite
-// (store/sqlite, the default) and, later, PostgreSQL for nodes sharing a
-// queue. Nothing SQL-specific leaks out of here.
+// Where jobs live between restarts. One interface, three backends: SQLite
+// (store/sqlite, the default), memory (tests) and PostgreSQL for nodes
+// sharing a queue (which also implements store/queue_claims.hpp). Nothing
+// SQL-specific leaks out of here.
 //
 // Threading: a JobStore is used by one thread at a time (the DB worker, see
 // db_worker.hpp). Writes arrive as WriteBatches, each applied in one
@@ -47,6 +48,17 @@ struct StoredManifest {
   friend bool operator==(const StoredManifest&, const StoredManifest&) = default;
 };
 
+// A write's claim on a job (store/queue_claims.hpp): the batch holding it
+// is applied only while `node` still holds the job's lease with `token`, so
+// a node whose lease lapsed and was taken over cannot overwrite the new
+// holder's work.
+struct Fence {
+  std::string job_id;
+  std::string node;
+  std::int64_t token = 0;
+  friend bool operator==(const Fence&, const Fence&) = default;
+};
+
 struct WriteBatch {
   std::vector<core::Job> upserts{};    // whole jobs with their items; insert or replace
   std::vector<std::string> deletes{};  // job ids
@@ -55,7 +67,13 @@ struct WriteBatch {
   std::vector<std::string> instance_deletes{};  // instance ids
   std::vector<StoredManifest> manifest_upserts{};
   std::vector<std::string> manifest_deletes{};  // manifest ids
+  // Checked before anything is written; one that no longer holds refuses
+  // the whole batch. Only a store shared by several nodes (PostgreSQL)
+  // checks them: a sole node (SQLite, memory) holds every lease, so there
+  // they always hold.
+  std::vector<Fence> fences{};
 
+  // Whether the batch writes nothing (fences are checks, not writes).
   bool empty() const {
     return upserts.empty() && deletes.empty() && events.empty() && instance_upserts.empty() &&
            instance_deletes.empty() && manifest_upserts.empty() && manifest_deletes.empty();
@@ -70,6 +88,8 @@ class JobStore {
   // Errors: kIo/kInternal with the database's message and path.
   virtual Result<void> open() = 0;
   // All of the batch or none of it. Deleting a job deletes its items.
+  // Errors: kConflict "lease lost: job <id> is held by another node" when a
+  // fence no longer holds (a shared store only; nothing is applied).
   virtual Result<void> apply(const WriteBatch& batch) = 0;
   // Jobs (with items) matching the filter, in seq order.
   virtual Result<std::vector<core::Job>> load_jobs(const JobFilter& filter) = 0;

@@ -362,6 +362,19 @@ TEST_P(JobStoreContract, ZeroCapacityKeepsNoEventsButRemembersTheLastId) {
   EXPECT_EQ(*store->last_event_id(), 2u);
 }
 
+// A sole node holds every lease, so its fences always hold. A shared store
+// checks them (postgres/queue_claims_test.cpp).
+TEST_P(JobStoreContract, ASoleNodeAcceptsFencedBatches) {
+  if (GetParam().name == "postgres") GTEST_SKIP() << "checks fences: queue_claims_test.cpp";
+  auto store = open_store();
+  apply_ok(*store, WriteBatch{.upserts = {make_job("a", 1)},
+                              .fences = {{"a", "this-node", 7}, {"never-stored", "this-node", 1}}});
+  EXPECT_EQ(ids_of(load_ok(*store)), (std::vector<std::string>{"a"}));
+  apply_ok(*store, WriteBatch{.fences = {{"a", "another-node", 0}}});
+  apply_ok(*store, WriteBatch{.deletes = {"a"}, .fences = {{"a", "another-node", 0}}});
+  EXPECT_TRUE(load_ok(*store).empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Stores, JobStoreContract,
     ::testing::Values(

@@ -2,13 +2,8 @@
 // (through runuser when root), psql for the SQL tests need around the store.
 #include "support/postgres_cluster.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pwd.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,13 +15,14 @@
 #include <system_error>
 #include <vector>
 
-extern char** environ;
+#include "support/child_process.hpp"
 
 namespace haul::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
+constexpr const char* kWho = "PostgresCluster";
 constexpr const char* kBin = "/usr/lib/postgresql/15/bin";
 constexpr const char* kDirPrefix = "haul-pg-";
 constexpr const char* kOwnerFile = "owner.pid";
@@ -47,64 +43,16 @@ std::string trimmed(std::string text) {
 
 bool running_as_root() { return ::geteuid() == 0; }
 
-// Runs `args` (argv[0] searched in PATH) in `cwd` to completion, stdout and
-// stderr together; returns them and the exit code in `exit_code`.
-std::string run(const std::vector<std::string>& args, const fs::path& cwd, int& exit_code) {
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0)
-    throw std::runtime_error(std::string("PostgresCluster: pipe: ") + std::strerror(errno));
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 2);
-  // The postgres account may not enter the test's working directory, and
-  // initdb fails where it cannot tell its current directory.
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  if (rc != 0) {
-    ::close(out[0]);
-    throw std::runtime_error("PostgresCluster: cannot run " + args[0] + ": " + std::strerror(rc));
-  }
-  std::string output;
-  char buffer[4096];
-  for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    output.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(out[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return output;
-}
-
-// Runs a PostgreSQL server program of kBin as the account that owns the cluster.
+// Runs a PostgreSQL server program of kBin as the account that owns the
+// cluster. Run it in the cluster's directory: the postgres account may not
+// enter the test's working directory, and initdb fails where it cannot tell
+// its current directory.
 std::vector<std::string> as_postgres(const std::string& program, std::vector<std::string> args) {
   std::vector<std::string> argv;
   if (running_as_root()) argv = {"runuser", "-u", "postgres", "--"};
   argv.push_back((fs::path(kBin) / program).string());
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
-}
-
-void run_or_throw(const std::string& name, const std::vector<std::string>& args,
-                  const fs::path& cwd) {
-  int code = 0;
-  const std::string output = run(args, cwd, code);
-  if (code != 0) {
-    throw std::runtime_error("PostgresCluster: " + name + " failed (exit " + std::to_string(code) +
-                             "): " + output);
-  }
 }
 
 void require_installation() {
@@ -123,24 +71,6 @@ void require_installation() {
   }
 }
 
-int find_free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    throw std::runtime_error(std::string("PostgresCluster: socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error(std::string("PostgresCluster: bind 127.0.0.1:0: ") +
-                             std::strerror(errno));
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Stops the servers of test processes that died before stopping their own
 // (killed by a timeout, say) and removes their directories. A directory
 // whose owner is alive, or that has no owner file yet, belongs to a running
@@ -154,10 +84,10 @@ void remove_orphans(const fs::path& parent) {
     if (!(owner_text >> owner) || owner <= 0) continue;
     if (::kill(owner, 0) == 0 || errno != ESRCH) continue;
     if (fs::exists(entry.path() / "data" / "postmaster.pid")) {
-      int code = 0;
-      run(as_postgres("pg_ctl",
-                      {"-D", (entry.path() / "data").string(), "-m", "immediate", "-w", "stop"}),
-          entry.path(), code);
+      run_tool(kWho,
+               as_postgres("pg_ctl", {"-D", (entry.path() / "data").string(), "-m", "immediate",
+                                      "-w", "stop"}),
+               entry.path());
     }
     fs::remove_all(entry.path(), ec);
   }
@@ -181,10 +111,11 @@ PostgresCluster::PostgresCluster() {
         throw std::runtime_error(std::string("PostgresCluster: chown: ") + std::strerror(errno));
     }
     // --no-sync: a cluster that lives for one test run need not survive a crash.
-    run_or_throw("initdb",
-                 as_postgres("initdb", {"-D", (dir_ / "data").string(), "-A", "trust", "-U",
-                                        "postgres", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"}),
-                 dir_);
+    run_tool_or_throw(
+        kWho,
+        as_postgres("initdb", {"-D", (dir_ / "data").string(), "-A", "trust", "-U", "postgres",
+                               "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"}),
+        dir_);
     // Roles of kPasswordGroup must give their password over TCP; the first
     // matching line of pg_hba.conf decides, so it goes first.
     const fs::path hba = dir_ / "data" / "pg_hba.conf";
@@ -218,19 +149,19 @@ PostgresCluster& PostgresCluster::shared() {
 void PostgresCluster::start() {
   std::string failures;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    port_ = find_free_port();
+    port_ = find_free_port(kWho);
     const std::string options = "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) +
                                 " -k " + dir_.string() + " -c fsync=off";
-    int code = 0;
-    const std::string output =
-        run(as_postgres("pg_ctl", {"-D", (dir_ / "data").string(), "-l", (dir_ / "log").string(),
-                                   "-o", options, "-w", "-t", "60", "start"}),
-            dir_, code);
-    if (code == 0) {
+    const ToolOutput started = run_tool(
+        kWho,
+        as_postgres("pg_ctl", {"-D", (dir_ / "data").string(), "-l", (dir_ / "log").string(), "-o",
+                               options, "-w", "-t", "60", "start"}),
+        dir_);
+    if (started.exit_code == 0) {
       running_ = true;
       return;
     }
-    failures += output + log();
+    failures += started.output + log();
     if (log().find("already in use") == std::string::npos) break;
   }
   throw std::runtime_error("PostgresCluster: the server did not start: " + failures);
@@ -240,9 +171,10 @@ void PostgresCluster::stop() noexcept {
   if (!running_) return;
   running_ = false;
   try {
-    int code = 0;
-    run(as_postgres("pg_ctl", {"-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"}),
-        dir_, code);
+    run_tool(
+        kWho,
+        as_postgres("pg_ctl", {"-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"}),
+        dir_);
   } catch (...) {  // NOLINT(bugprone-empty-catch): nothing left to do in a destructor
   }
 }
@@ -258,17 +190,17 @@ std::string PostgresCluster::url(const std::string& database) const {
 }
 
 std::string PostgresCluster::query(const std::string& database, const std::string& sql) const {
-  int code = 0;
-  const std::string output =
-      run({(fs::path(kBin) / "psql").string(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-           "-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "postgres", "-d", database, "-c",
-           "SET client_min_messages TO warning", "-c", sql},
-          dir_, code);
-  if (code != 0) {
-    throw std::runtime_error("PostgresCluster: psql failed (exit " + std::to_string(code) +
-                             ") on: " + sql + ": " + output);
+  const ToolOutput ran =
+      run_tool(kWho,
+               {(fs::path(kBin) / "psql").string(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                "-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "postgres", "-d", database,
+                "-c", "SET client_min_messages TO warning", "-c", sql},
+               dir_);
+  if (ran.exit_code != 0) {
+    throw std::runtime_error("PostgresCluster: psql failed (exit " + std::to_string(ran.exit_code) +
+                             ") on: " + sql + ": " + ran.output);
   }
-  return trimmed(output);
+  return trimmed(ran.output);
 }
 
 void PostgresCluster::create_password_role(const std::string& name, const std::string& password) {

@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/child_process.hpp"
+
 extern char** environ;
 
 namespace haul::testing {
@@ -35,6 +37,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+constexpr const char* kWho = "TestSshd";
 constexpr const char* kSshd = "/usr/sbin/sshd";  // sshd insists on an absolute path
 
 std::string read_file(const fs::path& path) {
@@ -44,72 +47,19 @@ std::string read_file(const fs::path& path) {
   return out.str();
 }
 
-// Runs argv[0] (searched in PATH) to completion; returns its stdout. Throws
-// when it cannot start or exits non-zero.
+// Runs argv[0] (searched in PATH) to completion; returns its output. Throws
+// when it cannot start or, unless `exit_code` takes the code, exits non-zero.
 std::string run_tool(const std::vector<std::string>& args, int* exit_code = nullptr) {
-  int out[2];
-  if (::pipe(out) != 0) {
-    throw std::runtime_error(std::string("TestSshd: pipe: ") + std::strerror(errno));
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 2);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  if (rc != 0) {
-    ::close(out[0]);
-    throw std::runtime_error("TestSshd: cannot run " + args[0] + ": " + std::strerror(rc));
-  }
-  std::string output;
-  char buffer[4096];
-  for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    output.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(out[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (exit_code != nullptr) {
-    *exit_code = code;
-  } else if (code != 0) {
-    throw std::runtime_error("TestSshd: " + args[0] + " failed (" + std::to_string(code) +
-                             "): " + output);
-  }
-  return output;
+  if (exit_code == nullptr) return run_tool_or_throw(kWho, args);
+  ToolOutput ran = haul::testing::run_tool(kWho, args);
+  *exit_code = ran.exit_code;
+  return std::move(ran.output);
 }
 
 void generate_key(const fs::path& path) {
   fs::remove(path);
   fs::remove(fs::path(path.string() + ".pub"));
   run_tool({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "haul-test", "-f", path.string()});
-}
-
-int find_free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error(std::string("TestSshd: socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error(std::string("TestSshd: bind 127.0.0.1:0: ") + std::strerror(errno));
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 bool port_accepts(int port) {
@@ -201,7 +151,7 @@ TestSshd::TestSshd() {
 
     // A port found free can be taken before sshd binds it; try a few.
     for (int attempt = 0;; ++attempt) {
-      port_ = find_free_port();
+      port_ = find_free_port(kWho);
       write_config(true);
       int code = 0;
       run_tool({kSshd, "-t", "-f", (dir_ / "sshd_config").string()}, &code);

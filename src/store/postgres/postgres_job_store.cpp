@@ -345,6 +345,7 @@ Result<void> PostgresJobStore::write_events_and_marks(const WriteBatch& batch) {
 // to roll back. The steps follow SQLite's order, which decides what wins when
 // a batch both upserts and deletes one id: the delete.
 Result<void> PostgresJobStore::write(const WriteBatch& batch) {
+  if (auto held = check_fences(batch.fences); !held) return held;
   if (auto done = write_jobs(batch); !done) return done;
   if (auto done = write_instances_and_manifests(batch); !done) return done;
   return write_events_and_marks(batch);
@@ -352,7 +353,7 @@ Result<void> PostgresJobStore::write(const WriteBatch& batch) {
 
 Result<void> PostgresJobStore::apply(const WriteBatch& batch) {
   if (auto open = check_open(); !open) return open;
-  if (batch.empty()) return {};
+  if (batch.empty() && batch.fences.empty()) return {};
   Connection& db = *db_;
   if (auto begun = db.exec_script(
           "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")", kWrite);

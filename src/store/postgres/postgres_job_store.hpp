@@ -1,6 +1,8 @@
 // A JobStore in a PostgreSQL database, for nodes that share one queue: the
 // same tables and semantics as the SQLite store (store/sqlite), reached over
-// one libpq connection. libpq stays out of this header.
+// one libpq connection, plus the claims, leases and fencing that let those
+// nodes share it (QueueClaims; defined in postgres_queue_claims.cpp).
+// libpq stays out of this header.
 //
 // Threading: one thread at a time per object (the DB worker). Several
 // objects, in one process or on several nodes, may share a database: readers
@@ -9,18 +11,24 @@
 // upgrades the schema while the others wait for it.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/job_store.hpp"
+#include "store/queue_claims.hpp"
 
 namespace haul::store::postgres {
 
 class Connection;
 
-class PostgresJobStore final : public JobStore {
+class PostgresJobStore final : public JobStore, public QueueClaims {
  public:
   // Nothing is touched until open(). `url` is
   // postgres://user[:password]@host[:port]/db (or postgresql://, with any
@@ -36,8 +44,8 @@ class PostgresJobStore final : public JobStore {
   // database (one node). open() then holds a session lock for the store's
   // life and fails with kUnavailable when another store holds it; a store
   // that loses it (its connection dropped and another node took the queue)
-  // fails every later call. Several nodes on one queue need claims and
-  // leases (docs/design/cluster.md), not built yet.
+  // fails every later call. Several nodes on one queue use the claims
+  // below instead.
   void serve_alone() { alone_ = true; }
 
   // Connects and creates or upgrades the schema. Calling it again on an open
@@ -47,10 +55,16 @@ class PostgresJobStore final : public JobStore {
   // no such database), kInternal when the database was written by a newer haul.
   Result<void> open() override;
 
-  // One transaction: upserts (the job row, then its items replaced), then
+  // One transaction: the fences checked (each job's row locked until the
+  // commit, so no claim takes it over halfway), upserts (the job row, then
+  // its items replaced; owner, lease and node columns untouched), then
   // deletes, instances, manifests, events, then the log trimmed to
-  // event_capacity. On any failure nothing of the batch is applied.
-  // Errors: kInternal when the store is not open or an event id is already
+  // event_capacity. On any failure nothing of the batch is applied. A batch
+  // of fences alone writes nothing but is checked all the same.
+  // Errors: kConflict "lease lost: job <id> ..." when a fence's node no
+  // longer holds the job with its token (taken over, released or deleted;
+  // an expired lease nobody took yet still holds), kInternal when the store
+  // is not open or an event id is already
   // taken, kInvalidArgument for an event id >= 2^63 or a text PostgreSQL
   // cannot hold (a NUL byte, invalid UTF-8), kUnavailable (connection lost),
   // kNoSpace, kIo.
@@ -68,6 +82,20 @@ class PostgresJobStore final : public JobStore {
   Result<std::vector<core::Instance>> load_instances() override;
   Result<std::vector<StoredManifest>> load_manifests() override;
 
+  // QueueClaims (store/queue_claims.hpp), on the database server's clock.
+  // Instance slots are counted under a transaction-scoped advisory lock per
+  // target, so two nodes cannot both take an instance's last slot.
+  Result<std::vector<Claim>> claim(const ClaimRequest& request) override;
+  Result<std::size_t> renew(const std::string& node, std::chrono::milliseconds lease) override;
+  Result<bool> release(const std::string& node, const std::string& job_id,
+                       std::int64_t token) override;
+  Result<std::vector<NodeInfo>> nodes() override;
+
+  // Tests only: this store reads the database's clock `offset` later than
+  // it is (in every lease expression), so a test expires a lease by moving
+  // one node's clock instead of sleeping.
+  void set_clock_offset_for_tests(std::chrono::milliseconds offset) { clock_offset_ = offset; }
+
  private:
   Result<void> check_open() const;
   Result<void> write(const WriteBatch& batch);
@@ -81,12 +109,24 @@ class PostgresJobStore final : public JobStore {
   Result<void> in_snapshot(F&& body);
   Result<std::vector<core::Job>> read_jobs(const JobFilter& filter);
   Result<std::optional<core::Job>> read_job_by_id(const std::string& id);
+  // Inside apply()'s transaction: locks each fenced job's row and fails with
+  // kConflict at the first fence that no longer holds.
+  Result<void> check_fences(const std::vector<Fence>& fences);
+  // claim()'s body, inside its transaction.
+  Result<std::vector<Claim>> claim_jobs(const ClaimRequest& request);
+  // The SQL expression for "now" in ms since the epoch on the server's
+  // clock, plus the test offset.
+  std::string now_sql() const;
 
   std::string url_;
   std::string redacted_url_;
   std::size_t event_capacity_;
   std::unique_ptr<Connection> db_;  // null until open() succeeds
   bool alone_ = false;
+  std::chrono::milliseconds clock_offset_{0};
+  // Nodes whose heartbeat this store has recorded: the first one also
+  // records when the node started.
+  std::set<std::string, std::less<>> announced_;
 };
 
 }  // namespace haul::store::postgres

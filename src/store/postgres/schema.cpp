@@ -105,6 +105,26 @@ ALTER TABLE items ADD COLUMN output_tail TEXT NOT NULL DEFAULT '';
 ALTER TABLE items ADD COLUMN error_context TEXT NOT NULL DEFAULT '';
 ALTER TABLE jobs ADD COLUMN error_context TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Claims, leases and fencing (docs/design/cluster.md, queue_claims.hpp).
+    // The columns and the nodes table are SQLite's version 7; the two
+    // partial indexes are this store's alone, as only it claims: the first
+    // serves the claim's ORDER BY over unfinished jobs without walking the
+    // finished ones, the second renew() and the count of a node's (or an
+    // instance's) live leases.
+    {7, R"sql(
+ALTER TABLE jobs ADD COLUMN node TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN owner TEXT;
+ALTER TABLE jobs ADD COLUMN lease_expires_at BIGINT;
+ALTER TABLE jobs ADD COLUMN lease_token BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE nodes (
+  name         TEXT PRIMARY KEY NOT NULL,
+  started_at   BIGINT NOT NULL,
+  heartbeat_at BIGINT NOT NULL
+);
+CREATE INDEX jobs_claimable ON jobs (priority DESC, seq)
+  WHERE state IN ('queued', 'retrying', 'running');
+CREATE INDEX jobs_by_owner ON jobs (owner) WHERE owner IS NOT NULL;
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

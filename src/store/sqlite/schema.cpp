@@ -113,6 +113,24 @@ ALTER TABLE items ADD COLUMN output_tail TEXT NOT NULL DEFAULT '';
 ALTER TABLE items ADD COLUMN error_context TEXT NOT NULL DEFAULT '';
 ALTER TABLE jobs ADD COLUMN error_context TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Several nodes sharing one queue (docs/design/cluster.md; only the
+    // PostgreSQL store claims, but the tables stay the same in both): the
+    // node whose disk a local job writes ('' = any node, as for instance
+    // jobs; 'any' = a local job on a shared filesystem), the node holding
+    // the job's lease (NULL = unclaimed) until lease_expires_at (ms, the
+    // database's clock), the fencing epoch (+1 per claim), and each node's
+    // heartbeat. Job upserts name their columns, so they never touch these.
+    {7, R"sql(
+ALTER TABLE jobs ADD COLUMN node TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN owner TEXT;
+ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
+ALTER TABLE jobs ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE nodes (
+  name         TEXT PRIMARY KEY NOT NULL,
+  started_at   INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

@@ -8,7 +8,7 @@
 namespace haul::store::sqlite {
 
 // The version migrate() brings a database to (the last migration's number).
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // WAL (readers never block the writer), synchronous=FULL (a commit survives
 // power loss), busy_timeout=5000 ms (a second connection waits instead of

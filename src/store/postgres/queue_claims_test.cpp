@@ -1,0 +1,437 @@
+// PostgresJobStore's claims, leases and fencing (store/queue_claims.hpp)
+// against a throwaway PostgreSQL 15 cluster, a fresh database per test, each
+// node its own store (its own connection) as on separate machines: nodes
+// claiming at once never get the same job, claims go best first and only to
+// startable jobs of the node, a lapsed lease is taken over and its old
+// owner's writes refused, instance slots hold across nodes, and heartbeats
+// land in the nodes table. Leases lapse by moving a node's view of the
+// database clock (set_clock_offset_for_tests), never by sleeping.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <latch>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/job_store_test_support.hpp"
+#include "store/postgres/postgres_job_store.hpp"
+#include "support/postgres_cluster.hpp"
+
+namespace haul::store::postgres {
+namespace {
+
+using namespace test_support;  // NOLINT(google-build-using-namespace): test helpers
+using haul::testing::PostgresCluster;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr milliseconds kLease = seconds(10);
+
+class QueueClaimsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_ = &PostgresCluster::shared();
+    database_ = cluster_->create_database();
+  }
+
+  std::string query(const std::string& sql) const { return cluster_->query(database_, sql); }
+
+  std::unique_ptr<PostgresJobStore> open_store() {
+    auto store = std::make_unique<PostgresJobStore>(cluster_->url(database_));
+    auto opened = store->open();
+    EXPECT_TRUE(opened) << opened.error().message;
+    return store;
+  }
+  static void apply_ok(JobStore& store, const WriteBatch& batch) {
+    auto applied = store.apply(batch);
+    ASSERT_TRUE(applied) << applied.error().message;
+  }
+  static std::vector<Claim> claim_ok(QueueClaims& store, const std::string& node, std::size_t limit,
+                                     milliseconds lease = kLease) {
+    auto claims = store.claim(ClaimRequest{node, limit, lease});
+    EXPECT_TRUE(claims) << claims.error().message;
+    return claims ? *claims : std::vector<Claim>{};
+  }
+  static std::vector<std::string> ids_of(const std::vector<Claim>& claims) {
+    std::vector<std::string> ids;
+    ids.reserve(claims.size());
+    for (const Claim& claim : claims) ids.push_back(claim.job_id);
+    return ids;
+  }
+  std::string job_state(const std::string& id) const {
+    return query("SELECT state FROM jobs WHERE id = '" + id + "'");
+  }
+  // "owner/token" of a job as the table holds it.
+  std::string holder(const std::string& id) const {
+    return query("SELECT coalesce(owner, '-') || '/' || lease_token FROM jobs WHERE id = '" + id +
+                 "'");
+  }
+
+  PostgresCluster* cluster_ = nullptr;
+  std::string database_;
+};
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Job instance_job(std::string id, std::int64_t seq, std::string target) {
+  Job job = make_job(std::move(id), seq);
+  job.target = std::move(target);
+  return job;
+}
+
+// ---- Claiming -------------------------------------------------------------------
+
+TEST_F(QueueClaimsTest, NodesClaimingAtOnceTakeEveryJobExactlyOnce) {
+  constexpr int kJobs = 200;
+  constexpr int kNodes = 3;
+  auto writer = open_store();
+  WriteBatch batch;
+  for (int i = 0; i < kJobs; ++i) {
+    Job job = make_job("job-" + std::to_string(i), i + 1);
+    job.priority = i % 4;
+    batch.upserts.push_back(job);
+  }
+  apply_ok(*writer, batch);
+  query("UPDATE jobs SET node = 'any' WHERE seq % 3 = 0");
+
+  std::vector<std::unique_ptr<PostgresJobStore>> stores;
+  stores.reserve(kNodes);
+  for (int i = 0; i < kNodes; ++i) stores.push_back(open_store());
+  std::vector<std::vector<Claim>> claimed(kNodes);
+  std::vector<std::string> failures(kNodes);
+  std::latch go(kNodes);
+  std::vector<std::thread> nodes;
+  nodes.reserve(kNodes);
+  for (int n = 0; n < kNodes; ++n) {
+    nodes.emplace_back([&, n] {
+      const std::string name = "node-" + std::to_string(n);
+      go.arrive_and_wait();
+      // Until a claim finds nothing: a claim skips only rows another one is
+      // taking, so the last node to stop found the queue empty.
+      for (;;) {
+        auto claims = stores[n]->claim(ClaimRequest{name, 3, seconds(60)});
+        if (!claims) {
+          failures[n] = claims.error().message;
+          return;
+        }
+        if (claims->empty()) return;
+        claimed[n].insert(claimed[n].end(), claims->begin(), claims->end());
+      }
+    });
+  }
+  for (std::thread& node : nodes) node.join();
+
+  std::map<std::string, int> times_claimed;
+  std::map<std::string, std::string> holders;  // id -> "owner/token", as the table should say
+  for (int n = 0; n < kNodes; ++n) {
+    EXPECT_EQ(failures[n], "");
+    for (const Claim& claim : claimed[n]) {
+      ++times_claimed[claim.job_id];
+      EXPECT_EQ(claim.token, 1) << claim.job_id;
+      holders[claim.job_id] = "node-" + std::to_string(n) + "/1";
+    }
+  }
+  EXPECT_EQ(times_claimed.size(), static_cast<std::size_t>(kJobs));
+  for (const auto& [id, times] : times_claimed) EXPECT_EQ(times, 1) << id;
+  std::string expected;
+  for (const auto& [id, held] : holders)
+    expected += (expected.empty() ? "" : ",") + id + "=" + held;
+  EXPECT_EQ(query("SELECT string_agg(id || '=' || coalesce(owner, '-') || '/' || lease_token, ',' "
+                  "ORDER BY id COLLATE \"C\") FROM jobs"),
+            expected);
+  for (int n = 0; n < kNodes; ++n)
+    std::cout << "node-" << n << " claimed " << claimed[n].size() << " jobs\n";
+}
+
+TEST_F(QueueClaimsTest, ClaimsTheBestStartableJobsFirst) {
+  auto store = open_store();
+  const std::int64_t now = wall_ms();
+  Job urgent = make_job("urgent", 9);
+  urgent.priority = 5;
+  Job waiting = make_job("retry-later", 2, JobState::kRetrying);
+  waiting.next_attempt_at = at_ms(now + 3'600'000);
+  Job due = make_job("retry-due", 3, JobState::kRetrying);
+  due.next_attempt_at = at_ms(now - 1000);
+  Job low = make_job("low", 1);
+  low.priority = -1;
+  apply_ok(*store, WriteBatch{{make_job("first", 4), urgent, waiting, due, low,
+                               make_job("second", 5), make_job("done", 6, JobState::kCompleted),
+                               make_job("failed", 7, JobState::kFailed),
+                               make_job("cancelled", 8, JobState::kCancelled),
+                               make_job("paused", 10, JobState::kPaused)},
+                              {},
+                              {}});
+
+  EXPECT_EQ(ids_of(claim_ok(*store, "a", 2)), (std::vector<std::string>{"urgent", "retry-due"}));
+  EXPECT_EQ(ids_of(claim_ok(*store, "a", 10)),
+            (std::vector<std::string>{"first", "second", "low"}));
+  EXPECT_TRUE(claim_ok(*store, "b", 10).empty()) << "held, finished, paused or not due";
+
+  // Once due, the retry is claimed.
+  waiting.next_attempt_at = at_ms(now - 1);
+  apply_ok(*store, WriteBatch{{waiting}, {}, {}});
+  EXPECT_EQ(ids_of(claim_ok(*store, "b", 10)), (std::vector<std::string>{"retry-later"}));
+}
+
+TEST_F(QueueClaimsTest, ALocalJobIsClaimedOnlyByItsNode) {
+  auto a = open_store();
+  auto b = open_store();
+  apply_ok(*a, WriteBatch{{make_job("on-a", 1), make_job("anywhere", 2), make_job("shared", 3),
+                           make_job("on-c", 4)},
+                          {},
+                          {}});
+  query("UPDATE jobs SET node = 'a' WHERE id = 'on-a'");
+  query("UPDATE jobs SET node = 'any' WHERE id = 'shared'");
+  query("UPDATE jobs SET node = 'c' WHERE id = 'on-c'");
+
+  EXPECT_EQ(ids_of(claim_ok(*b, "b", 10)), (std::vector<std::string>{"anywhere", "shared"}));
+  EXPECT_EQ(ids_of(claim_ok(*a, "a", 10)), (std::vector<std::string>{"on-a"}));
+  EXPECT_EQ(holder("on-c"), "-/0") << "its node is not here: nobody takes it";
+}
+
+TEST_F(QueueClaimsTest, RefusesReservedNodeNamesAndEmptyLeases) {
+  auto store = open_store();
+  apply_ok(*store, WriteBatch{{make_job("a", 1)}, {}, {}});
+  for (const char* node : {"", "any"}) {
+    auto claims = store->claim(ClaimRequest{node, 1, kLease});
+    ASSERT_FALSE(claims) << node;
+    EXPECT_EQ(claims.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_FALSE(store->renew(node, kLease)) << node;
+  }
+  auto claims = store->claim(ClaimRequest{"a", 1, milliseconds(0)});
+  ASSERT_FALSE(claims);
+  EXPECT_EQ(claims.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(claim_ok(*store, "a", 0).empty());
+  EXPECT_EQ(holder("a"), "-/0");
+}
+
+// ---- Leases and fencing -----------------------------------------------------------
+
+TEST_F(QueueClaimsTest, ALapsedLeaseIsTakenOverAndTheOldOwnersWritesAreRefused) {
+  auto a = open_store();
+  auto b = open_store();
+  Job job = make_job("j", 1);
+  apply_ok(*a, WriteBatch{{job}, {}, {}});
+
+  const std::vector<Claim> first = claim_ok(*a, "a", 1);
+  ASSERT_EQ(ids_of(first), (std::vector<std::string>{"j"}));
+  EXPECT_EQ(first[0].token, 1);
+  EXPECT_FALSE(first[0].takeover);
+  // A starts it: a fenced write, which leaves the lease columns alone.
+  job.state = JobState::kRunning;
+  apply_ok(*a, WriteBatch{.upserts = {job}, .fences = {{"j", "a", 1}}});
+  EXPECT_EQ(holder("j"), "a/1");
+  EXPECT_TRUE(claim_ok(*b, "b", 1).empty()) << "A's lease is live";
+
+  // A stops renewing (it died, or lost the network): past its lease, B takes
+  // the run over.
+  b->set_clock_offset_for_tests(kLease + seconds(1));
+  const std::vector<Claim> second = claim_ok(*b, "b", 1);
+  ASSERT_EQ(ids_of(second), (std::vector<std::string>{"j"}));
+  EXPECT_EQ(second[0].token, 2);
+  EXPECT_TRUE(second[0].takeover);
+  EXPECT_GT(second[0].lease_expires_ms, first[0].lease_expires_ms + kLease.count());
+
+  // A comes back and writes as if it still ran the job: refused, all of it.
+  Job late = job;
+  late.state = JobState::kCompleted;
+  auto refused = a->apply(WriteBatch{.upserts = {late, make_job("other", 2)},
+                                     .events = {make_event(1, "j")},
+                                     .fences = {{"j", "a", 1}}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(refused.error().message, "lease lost: job j is held by another node");
+  EXPECT_EQ(job_state("j"), "running");
+  EXPECT_EQ(query("SELECT count(*) FROM jobs WHERE id = 'other'"), "0");
+  EXPECT_EQ(query("SELECT count(*) FROM events"), "0");
+  // Fences alone are checked too; and A's renew no longer finds the job.
+  auto checked = a->apply(WriteBatch{.fences = {{"j", "a", 1}}});
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().code, ErrorCode::kConflict);
+  auto renewed = a->renew("a", kLease);
+  ASSERT_TRUE(renewed) << renewed.error().message;
+  EXPECT_EQ(*renewed, 0u);
+
+  // B's writes, with its token, go through; still B's afterwards.
+  apply_ok(
+      *b, WriteBatch{.upserts = {late}, .events = {make_event(1, "j")}, .fences = {{"j", "b", 2}}});
+  EXPECT_EQ(job_state("j"), "completed");
+  EXPECT_EQ(holder("j"), "b/2");
+  // One stale fence among good ones refuses the batch.
+  apply_ok(*a, WriteBatch{{make_job("k", 3)}, {}, {}});
+  ASSERT_EQ(ids_of(claim_ok(*b, "b", 1)), (std::vector<std::string>{"k"}));
+  auto mixed = b->apply(WriteBatch{.deletes = {"k"}, .fences = {{"k", "b", 1}, {"j", "b", 1}}});
+  ASSERT_FALSE(mixed);
+  EXPECT_EQ(mixed.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(query("SELECT count(*) FROM jobs WHERE id = 'k'"), "1");
+}
+
+TEST_F(QueueClaimsTest, ARenewedLeaseIsNotTakenOver) {
+  auto a = open_store();
+  auto c = open_store();
+  auto b = open_store();
+  apply_ok(*a, WriteBatch{{make_job("renewed", 1), make_job("lapsed", 2)}, {}, {}});
+  ASSERT_EQ(ids_of(claim_ok(*a, "a", 1)), (std::vector<std::string>{"renewed"}));
+  ASSERT_EQ(ids_of(claim_ok(*c, "c", 1)), (std::vector<std::string>{"lapsed"}));
+
+  // A's heartbeat, 8 s in: its lease now ends at 18 s; C sends none.
+  a->set_clock_offset_for_tests(seconds(8));
+  auto renewed = a->renew("a", kLease);
+  ASSERT_TRUE(renewed) << renewed.error().message;
+  EXPECT_EQ(*renewed, 1u);
+  // C's, at 15 s, is too late: a lease that lapsed is not renewed, as
+  // another node may have taken the job by then.
+  c->set_clock_offset_for_tests(seconds(15));
+  EXPECT_EQ(*c->renew("c", kLease), 0u);
+  EXPECT_EQ(holder("lapsed"), "c/1");
+
+  b->set_clock_offset_for_tests(seconds(15));
+  EXPECT_EQ(ids_of(claim_ok(*b, "b", 10)), (std::vector<std::string>{"lapsed"}));
+  EXPECT_EQ(holder("renewed"), "a/1");
+  b->set_clock_offset_for_tests(seconds(19));
+  EXPECT_EQ(ids_of(claim_ok(*b, "b", 10)), (std::vector<std::string>{"renewed"}));
+  EXPECT_EQ(holder("renewed"), "b/2");
+}
+
+TEST_F(QueueClaimsTest, ReleaseNeedsTheCurrentToken) {
+  auto a = open_store();
+  auto b = open_store();
+  apply_ok(*a, WriteBatch{{make_job("j", 1)}, {}, {}});
+  ASSERT_EQ(claim_ok(*a, "a", 1).size(), 1u);
+
+  EXPECT_FALSE(*a->release("a", "j", 0));
+  EXPECT_FALSE(*b->release("b", "j", 1)) << "not B's";
+  EXPECT_FALSE(*a->release("a", "missing", 1));
+  EXPECT_EQ(holder("j"), "a/1");
+  EXPECT_TRUE(claim_ok(*b, "b", 1).empty());
+
+  EXPECT_TRUE(*a->release("a", "j", 1));
+  EXPECT_EQ(holder("j"), "-/1");
+  const std::vector<Claim> taken = claim_ok(*b, "b", 1);
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].token, 2);
+  EXPECT_FALSE(*a->release("a", "j", 1)) << "A's token is stale";
+  EXPECT_EQ(holder("j"), "b/2");
+  // Released, a job's writes are no longer A's to make.
+  auto late = a->apply(WriteBatch{.deletes = {"j"}, .fences = {{"j", "a", 1}}});
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, ErrorCode::kConflict);
+}
+
+// ---- Instances --------------------------------------------------------------------
+
+TEST_F(QueueClaimsTest, AnInstancesSlotsHoldAcrossNodes) {
+  constexpr int kNodes = 3;
+  auto writer = open_store();
+  WriteBatch batch;
+  batch.instance_upserts.push_back(core::Instance{"gpu", "ssh root@h", "/ui", 2, at_ms(1), {}});
+  for (int i = 0; i < 5; ++i)
+    batch.upserts.push_back(instance_job("gpu-" + std::to_string(i), i + 1, "gpu"));
+  batch.upserts.push_back(make_job("local", 10));
+  apply_ok(*writer, batch);
+  std::vector<std::unique_ptr<PostgresJobStore>> stores;
+  stores.reserve(kNodes);
+  for (int i = 0; i < kNodes; ++i) stores.push_back(open_store());
+
+  // Rounds of three nodes claiming at once, every slot given back between
+  // them: never more than two leases on the instance.
+  for (int round = 0; round < 8; ++round) {
+    std::vector<std::vector<Claim>> claimed(kNodes);
+    std::latch go(kNodes);
+    std::vector<std::thread> nodes;
+    nodes.reserve(kNodes);
+    for (int n = 0; n < kNodes; ++n) {
+      nodes.emplace_back([&, n] {
+        go.arrive_and_wait();
+        auto claims = stores[n]->claim(ClaimRequest{"node-" + std::to_string(n), 5, kLease});
+        if (claims) claimed[n] = *claims;
+      });
+    }
+    for (std::thread& node : nodes) node.join();
+    int on_gpu = 0;
+    for (int n = 0; n < kNodes; ++n) {
+      for (const Claim& claim : claimed[n]) {
+        if (claim.job_id != "local") ++on_gpu;
+        EXPECT_TRUE(*stores[n]->release("node-" + std::to_string(n), claim.job_id, claim.token));
+      }
+    }
+    EXPECT_EQ(on_gpu, 2) << "round " << round;
+  }
+
+  // Held: nothing more until one is given back, local jobs unaffected.
+  const std::vector<Claim> held = claim_ok(*stores[0], "node-0", 5);
+  EXPECT_EQ(ids_of(held), (std::vector<std::string>{"gpu-0", "gpu-1", "local"}));
+  EXPECT_TRUE(claim_ok(*stores[1], "node-1", 5).empty());
+  ASSERT_TRUE(*stores[0]->release("node-0", "gpu-0", held[0].token));
+  EXPECT_EQ(ids_of(claim_ok(*stores[1], "node-1", 5)), (std::vector<std::string>{"gpu-0"}));
+  EXPECT_TRUE(claim_ok(*stores[2], "node-2", 5).empty());
+  // Past the leases (nobody renewed them), the slots are free again.
+  stores[2]->set_clock_offset_for_tests(kLease + seconds(1));
+  EXPECT_EQ(claim_ok(*stores[2], "node-2", 5).size(), 3u) << "two on the instance and local";
+}
+
+// ---- Nodes ------------------------------------------------------------------------
+
+TEST_F(QueueClaimsTest, RenewRecordsTheHeartbeatThatNodesLists) {
+  auto a = open_store();
+  auto b = open_store();
+  auto nodes = a->nodes();
+  ASSERT_TRUE(nodes) << nodes.error().message;
+  EXPECT_TRUE(nodes->empty());
+  apply_ok(*a, WriteBatch{{make_job("x", 1), make_job("y", 2), make_job("z", 3)}, {}, {}});
+  ASSERT_EQ(claim_ok(*a, "a", 2).size(), 2u);
+
+  EXPECT_EQ(*a->renew("a", kLease), 2u);
+  EXPECT_EQ(*b->renew("b", kLease), 0u);
+  nodes = a->nodes();
+  ASSERT_TRUE(nodes) << nodes.error().message;
+  ASSERT_EQ(nodes->size(), 2u);
+  const NodeInfo first_a = (*nodes)[0];
+  EXPECT_EQ(first_a.name, "a");
+  EXPECT_EQ(first_a.jobs_held, 2u);
+  EXPECT_EQ(first_a.started_ms, first_a.heartbeat_ms);
+  EXPECT_GE(first_a.since_heartbeat.count(), 0);
+  EXPECT_LT(first_a.since_heartbeat, seconds(5));
+  EXPECT_LT(std::abs(first_a.heartbeat_ms - wall_ms()), 5000) << "the database's clock is ms";
+  EXPECT_EQ((*nodes)[1].name, "b");
+  EXPECT_EQ((*nodes)[1].jobs_held, 0u);
+
+  // A later heartbeat moves heartbeat_at only.
+  a->set_clock_offset_for_tests(seconds(5));
+  EXPECT_EQ(*a->renew("a", kLease), 2u);
+  nodes = b->nodes();
+  ASSERT_TRUE(nodes && nodes->size() == 2u);
+  EXPECT_EQ((*nodes)[0].started_ms, first_a.started_ms);
+  EXPECT_GE((*nodes)[0].heartbeat_ms, first_a.heartbeat_ms + 5000);
+  // Seen from B's clock, A's heartbeat is in the future: a negative age.
+  EXPECT_LT((*nodes)[0].since_heartbeat.count(), 0);
+
+  // Leases that lapsed are not held any more.
+  b->set_clock_offset_for_tests(seconds(60));
+  nodes = b->nodes();
+  ASSERT_TRUE(nodes && nodes->size() == 2u);
+  EXPECT_EQ((*nodes)[0].jobs_held, 0u);
+
+  // Node a restarts (a new store): its first heartbeat is its start.
+  auto restarted = open_store();
+  restarted->set_clock_offset_for_tests(seconds(7));
+  EXPECT_EQ(*restarted->renew("a", kLease), 2u) << "its leases were live yet";
+  nodes = b->nodes();
+  ASSERT_TRUE(nodes && nodes->size() == 2u);
+  EXPECT_GE((*nodes)[0].started_ms, first_a.started_ms + 7000);
+  EXPECT_EQ((*nodes)[0].started_ms, (*nodes)[0].heartbeat_ms);
+}
+
+}  // namespace
+}  // namespace haul::store::postgres
