@@ -43,19 +43,7 @@ void PrintTo(const Implementation& implementation, std::ostream* out) {
 class JobStoreContract : public ::testing::TestWithParam<Implementation> {
  protected:
   std::unique_ptr<JobStore> open_store(std::size_t capacity = 10000) {
-    auto store = GetParam().make(dir_.path(), capacity);
-    auto opened = store->open();
-    EXPECT_TRUE(opened) << opened.error().message;
-    return store;
-  }
-  static void apply_ok(JobStore& store, const WriteBatch& batch) {
-    auto applied = store.apply(batch);
-    ASSERT_TRUE(applied) << applied.error().message;
-  }
-  static std::vector<Job> load_ok(JobStore& store, const JobFilter& filter = {}) {
-    auto jobs = store.load_jobs(filter);
-    EXPECT_TRUE(jobs) << jobs.error().message;
-    return jobs ? *jobs : std::vector<Job>{};
+    return opened(GetParam().make(dir_.path(), capacity));
   }
 
   ScratchDir dir_;

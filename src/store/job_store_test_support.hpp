@@ -1,5 +1,6 @@
-// Shared by the job store tests: sample jobs, items and events, and a
-// temporary folder per test. Test-only.
+// Shared by the job store tests: sample jobs, items and events, a temporary
+// folder per test, and calls that fail the test when the store does.
+// Test-only.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -77,6 +79,25 @@ inline std::vector<std::uint64_t> ids_of(const std::vector<StoredEvent>& events)
   ids.reserve(events.size());
   for (const StoredEvent& event : events) ids.push_back(event.id);
   return ids;
+}
+
+// The store, opened; a failure to open fails the test.
+template <class Store>
+std::unique_ptr<Store> opened(std::unique_ptr<Store> store) {
+  auto done = store->open();
+  EXPECT_TRUE(done) << done.error().message;
+  return store;
+}
+
+inline void apply_ok(JobStore& store, const WriteBatch& batch) {
+  auto applied = store.apply(batch);
+  ASSERT_TRUE(applied) << applied.error().message;
+}
+
+inline std::vector<Job> load_ok(JobStore& store, const JobFilter& filter = {}) {
+  auto jobs = store.load_jobs(filter);
+  EXPECT_TRUE(jobs) << jobs.error().message;
+  return jobs ? *jobs : std::vector<Job>{};
 }
 
 }  // namespace haul::store::test_support

@@ -44,19 +44,7 @@ class PostgresJobStoreTest : public ::testing::Test {
   std::string query(const std::string& sql) const { return cluster_->query(database_, sql); }
 
   std::unique_ptr<PostgresJobStore> open_store(std::size_t capacity = 10000) {
-    auto store = std::make_unique<PostgresJobStore>(url(), capacity);
-    auto opened = store->open();
-    EXPECT_TRUE(opened) << opened.error().message;
-    return store;
-  }
-  static void apply_ok(JobStore& store, const WriteBatch& batch) {
-    auto applied = store.apply(batch);
-    ASSERT_TRUE(applied) << applied.error().message;
-  }
-  static std::vector<Job> load_ok(JobStore& store, const JobFilter& filter = {}) {
-    auto jobs = store.load_jobs(filter);
-    EXPECT_TRUE(jobs) << jobs.error().message;
-    return jobs ? *jobs : std::vector<Job>{};
+    return opened(std::make_unique<PostgresJobStore>(url(), capacity));
   }
 
   PostgresCluster* cluster_ = nullptr;

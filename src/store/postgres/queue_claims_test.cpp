@@ -44,14 +44,7 @@ class QueueClaimsTest : public ::testing::Test {
   std::string query(const std::string& sql) const { return cluster_->query(database_, sql); }
 
   std::unique_ptr<PostgresJobStore> open_store() {
-    auto store = std::make_unique<PostgresJobStore>(cluster_->url(database_));
-    auto opened = store->open();
-    EXPECT_TRUE(opened) << opened.error().message;
-    return store;
-  }
-  static void apply_ok(JobStore& store, const WriteBatch& batch) {
-    auto applied = store.apply(batch);
-    ASSERT_TRUE(applied) << applied.error().message;
+    return opened(std::make_unique<PostgresJobStore>(cluster_->url(database_)));
   }
   static std::vector<Claim> claim_ok(QueueClaims& store, const std::string& node, std::size_t limit,
                                      milliseconds lease = kLease) {

@@ -1,6 +1,5 @@
 #include "store/postgres/schema.hpp"
 
-#include <chrono>
 #include <string>
 
 namespace haul::store::postgres {
@@ -130,12 +129,6 @@ CREATE INDEX jobs_by_owner ON jobs (owner) WHERE owner IS NOT NULL;
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
               "one migration per schema version");
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The body of migrate(), inside its transaction and holding the lock.
 Result<int> upgrade(Connection& db) {
   // Created under the lock too: two CREATE TABLE IF NOT EXISTS racing each
@@ -152,17 +145,14 @@ Result<int> upgrade(Connection& db) {
   if (!found) return fail(found.error());
   const auto version = static_cast<int>(found->int64(0, 0));
   if (version > kSchemaVersion) {
-    return fail(ErrorCode::kInternal, "cannot open database " + db.redacted_url() +
-                                          ": its schema version " + std::to_string(version) +
-                                          " is newer than this haul's (" +
-                                          std::to_string(kSchemaVersion) + ")");
+    return fail(newer_schema(db.redacted_url(), version));
   }
   for (const Migration& migration : kMigrations) {
     if (migration.version <= version) continue;
     if (auto done = db.exec_script(migration.sql, kUpgrade); !done) return fail(done.error());
     Params record;
     record.add(std::int64_t{migration.version});
-    record.add(now_ms());
+    record.add(migration_time_ms());
     if (auto done = db.exec("INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
                             record, kUpgrade);
         !done) {

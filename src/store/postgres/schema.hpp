@@ -9,11 +9,9 @@
 
 #include "base/error.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/schema_version.hpp"
 
 namespace haul::store::postgres {
-
-// The version migrate() brings a database to (the last migration's number).
-inline constexpr int kSchemaVersion = 7;
 
 // The pg_advisory_xact_lock key migrations run under, so that of several
 // nodes starting at once one upgrades and the others wait, then find the

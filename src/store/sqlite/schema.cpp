@@ -1,6 +1,5 @@
 #include "store/sqlite/schema.hpp"
 
-#include <chrono>
 #include <string>
 
 namespace haul::store::sqlite {
@@ -12,7 +11,8 @@ struct Migration {
 };
 
 // Append-only: a released migration is never edited, a change of schema is a
-// new entry (version 2 = one more element here plus kSchemaVersion = 2).
+// new entry here, the same one in store/postgres/schema.cpp, and
+// kSchemaVersion (store/schema_version.hpp) raised to its number.
 // Times are integer milliseconds since the epoch; states are state_name() text.
 constexpr Migration kMigrations[] = {
     {1, R"sql(
@@ -136,12 +136,6 @@ CREATE TABLE nodes (
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
               "one migration per schema version");
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Result<int> current_version(Database& db) {
   auto stmt = db.prepare("SELECT coalesce(max(version), 0) FROM schema_version", "read database");
   if (!stmt) return fail(stmt.error());
@@ -165,7 +159,7 @@ Result<bool> apply_step(Database& db, const Migration& migration) {
                              "upgrade database");
     if (!record) return fail(record.error());
     record->bind(1, std::int64_t{migration.version});
-    record->bind(2, now_ms());
+    record->bind(2, migration_time_ms());
     if (auto done = db.run(*record, "upgrade database"); !done) return fail(done.error());
     return true;
   };
@@ -212,10 +206,7 @@ Result<int> migrate(Database& db) {
   auto found = current_version(db);
   if (!found) return fail(found.error());
   if (*found > kSchemaVersion) {
-    return fail(ErrorCode::kInternal, "cannot open database " + db.path().string() +
-                                          ": its schema version " + std::to_string(*found) +
-                                          " is newer than this haul's (" +
-                                          std::to_string(kSchemaVersion) + ")");
+    return fail(newer_schema(db.path().string(), *found));
   }
   for (const Migration& migration : kMigrations) {
     if (migration.version <= *found) continue;

@@ -3,16 +3,14 @@
 #pragma once
 
 #include "base/error.hpp"
+#include "store/schema_version.hpp"
 #include "store/sqlite/database.hpp"
 
 namespace haul::store::sqlite {
 
-// The version migrate() brings a database to (the last migration's number).
-inline constexpr int kSchemaVersion = 7;
-
 // WAL (readers never block the writer), synchronous=FULL (a commit survives
 // power loss), busy_timeout=5000 ms (a second connection waits instead of
-// failing), foreign_keys=ON and a page cache of up to 64 MiB.
+// failing), foreign_keys=ON and a page cache of up to 8 MiB.
 // Precondition: `db` is open. Errors: kIo, kUnavailable when another
 // connection holds the file locked past the timeout.
 Result<void> configure(Database& db);

@@ -45,21 +45,7 @@ class SqliteJobStoreTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   std::unique_ptr<SqliteJobStore> open_store(std::size_t capacity = 10000) {
-    auto store = std::make_unique<SqliteJobStore>(path_, capacity);
-    auto opened = store->open();
-    EXPECT_TRUE(opened) << opened.error().message;
-    return store;
-  }
-
-  static void apply_ok(SqliteJobStore& store, const WriteBatch& batch) {
-    auto applied = store.apply(batch);
-    ASSERT_TRUE(applied) << applied.error().message;
-  }
-
-  static std::vector<Job> load_ok(SqliteJobStore& store, const JobFilter& filter = {}) {
-    auto jobs = store.load_jobs(filter);
-    EXPECT_TRUE(jobs) << jobs.error().message;
-    return jobs ? *jobs : std::vector<Job>{};
+    return opened(std::make_unique<SqliteJobStore>(path_, capacity));
   }
 
   fs::path dir_;
