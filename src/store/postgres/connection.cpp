@@ -1,9 +1,12 @@
 #include "store/postgres/connection.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -217,6 +220,10 @@ std::int64_t Rows::affected() const {
 void Connection::Finish::operator()(pg_conn* conn) const { PQfinish(conn); }
 
 Result<Connection> Connection::connect(const std::string& url) {
+  return connect(url, ConnectOptions{});
+}
+
+Result<Connection> Connection::connect(const std::string& url, const ConnectOptions& options) {
   Connection connection;
   connection.redacted_url_ = redact_password(url);
   connection.secrets_ = password_forms(url);
@@ -240,20 +247,35 @@ Result<Connection> Connection::connect(const std::string& url) {
   }
   // Parsed first, so a typo is told apart from a server that is down.
   char* parse_error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(url.c_str(), &parse_error);
-  if (options == nullptr) {
+  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
+  if (parsed == nullptr) {
     std::string message = parse_error != nullptr ? parse_error : "out of memory";
     PQfreemem(parse_error);
     return fail(ErrorCode::kInvalidArgument,
                 "cannot connect to " + named + ": " + connection.clean(std::move(message)));
   }
-  PQconninfoFree(options);
+  PQconninfoFree(parsed);
   // Entries before dbname are defaults the URL may override; client_encoding
   // after it is not negotiable: every text haul stores is UTF-8.
-  const char* const keywords[] = {"connect_timeout", "fallback_application_name", "dbname",
-                                  "client_encoding", nullptr};
-  const char* const values[] = {"10", "haul", url.c_str(), "UTF8", nullptr};
-  connection.conn_.reset(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  const std::string timeout = std::to_string(kConnectTimeout.count());
+  const std::string keepalive_idle = std::to_string(options.keepalive_idle_seconds);
+  std::vector<const char*> keywords = {"connect_timeout", "fallback_application_name"};
+  std::vector<const char*> values = {timeout.c_str(), options.application_name.c_str()};
+  if (options.keepalive_idle_seconds > 0) {
+    // Probes every few seconds once idle, three unanswered ones end it.
+    keywords.insert(keywords.end(), {"keepalives_idle", "keepalives_interval", "keepalives_count"});
+    values.insert(values.end(), {keepalive_idle.c_str(), "5", "3"});
+  }
+  keywords.insert(keywords.end(), {"dbname", "client_encoding", nullptr});
+  values.insert(values.end(), {url.c_str(), "UTF8", nullptr});
+  if (options.interrupt_fd >= 0) {
+    connection.conn_.reset(
+        PQconnectStartParams(keywords.data(), values.data(), /*expand_dbname=*/1));
+    if (auto polled = connection.poll_connect(options.interrupt_fd); !polled)
+      return fail(polled.error());
+  } else {
+    connection.conn_.reset(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
+  }
   pg_conn* conn = connection.conn_.get();
   if (conn == nullptr)
     return fail(ErrorCode::kInternal, "cannot connect to " + named + ": out of memory");
@@ -268,6 +290,36 @@ Result<Connection> Connection::connect(const std::string& url) {
   PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);
   return connection;
+}
+
+// PQconnectPoll's loop: wait for the socket as libpq asks, or for the
+// interrupt, until the connection is made or has failed (PQstatus says which).
+Result<void> Connection::poll_connect(int interrupt_fd) {
+  pg_conn* conn = conn_.get();
+  if (conn == nullptr || PQstatus(conn) == CONNECTION_BAD) return {};
+  const auto deadline = std::chrono::steady_clock::now() + kConnectTimeout;
+  // libpq's rule: wait until the socket is writable before the first poll.
+  PostgresPollingStatusType polling = PGRES_POLLING_WRITING;
+  while (polling != PGRES_POLLING_OK && polling != PGRES_POLLING_FAILED) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return fail(ErrorCode::kUnavailable,
+                  "cannot connect to " + redacted_url_ + ": timeout expired");
+    }
+    pollfd fds[2] = {{PQsocket(conn),
+                      static_cast<short>(polling == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0},
+                     {interrupt_fd, POLLIN, 0}};
+    const int ready = ::poll(fds, 2, static_cast<int>(left.count()));
+    if (ready < 0 && errno != EINTR) {
+      return fail(ErrorCode::kIo,
+                  "cannot connect to " + redacted_url_ + ": poll: " + std::strerror(errno));
+    }
+    if ((fds[1].revents & POLLIN) != 0)
+      return fail(ErrorCode::kCancelled, "cannot connect to " + redacted_url_ + ": stopped");
+    if (ready > 0) polling = PQconnectPoll(conn);
+  }
+  return {};
 }
 
 template <class Send>
@@ -341,6 +393,29 @@ Result<Rows> Connection::exec(const std::string& sql, const Params& params, std:
 
 Result<Rows> Connection::exec_script(const std::string& sql, std::string_view what) {
   return run([&](pg_conn* conn) { return PQexec(conn, sql.c_str()); }, what);
+}
+
+int Connection::socket() const { return conn_ ? PQsocket(conn_.get()) : -1; }
+
+Result<void> Connection::consume_input() {
+  pg_conn* conn = conn_.get();
+  if (conn == nullptr)
+    return fail(ErrorCode::kUnavailable, "lost connection to " + redacted_url_ + ": closed");
+  if (PQconsumeInput(conn) == 0 || PQstatus(conn) == CONNECTION_BAD) {
+    return fail(ErrorCode::kUnavailable,
+                "lost connection to " + redacted_url_ + ": " + clean(PQerrorMessage(conn)));
+  }
+  return {};
+}
+
+std::optional<Notification> Connection::next_notification() {
+  if (!conn_) return std::nullopt;
+  PGnotify* notify = PQnotifies(conn_.get());
+  if (notify == nullptr) return std::nullopt;
+  Notification notification{notify->relname != nullptr ? notify->relname : "",
+                            notify->extra != nullptr ? notify->extra : ""};
+  PQfreemem(notify);
+  return notification;
 }
 
 bool Connection::in_transaction() const {

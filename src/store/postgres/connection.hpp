@@ -8,6 +8,7 @@
 // returned) is used by one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -106,6 +107,33 @@ class Row {
   int row_;
 };
 
+// How long connect() waits for a server unless the URL's connect_timeout
+// says otherwise.
+inline constexpr std::chrono::seconds kConnectTimeout{10};
+
+// How connect() opens a connection, beyond what the URL says.
+struct ConnectOptions {
+  // The application_name pg_stat_activity shows, unless the URL sets one.
+  std::string application_name = "haul";
+  // When >= 0, connect() waits on the server without blocking (beyond a
+  // host name lookup) and gives up with kCancelled as soon as this
+  // descriptor becomes readable: a listener's stop() must not wait out a
+  // server that does not answer. The URL's connect_timeout is then not
+  // read; kConnectTimeout applies.
+  int interrupt_fd = -1;
+  // Seconds of silence before TCP keepalive probes start (0: the system's
+  // default, two hours on Linux). A connection that only waits for
+  // notifications sends nothing, so without probes it would not notice a
+  // server that vanished without closing it.
+  int keepalive_idle_seconds = 0;
+};
+
+// A notification (NOTIFY) a listening connection received.
+struct Notification {
+  std::string channel;
+  std::string payload;
+};
+
 // One connection. Move-only; closed by the destructor.
 class Connection {
  public:
@@ -124,6 +152,8 @@ class Connection {
   // server cannot be reached (or refuses for another reason: no such
   // database, too many clients).
   static Result<Connection> connect(const std::string& url);
+  // The same with `options`; kCancelled when options.interrupt_fd fired.
+  static Result<Connection> connect(const std::string& url, const ConnectOptions& options);
 
   bool is_open() const { return conn_ != nullptr; }
   // The URL without its password: what messages name.
@@ -151,6 +181,15 @@ class Connection {
   // remembers may be stale once another session had the lock.
   Result<void> hold_session_lock(std::int64_t key, std::string refused);
 
+  // For a connection that LISTENs: the socket to wait on for input (-1 when
+  // closed), reading what arrived without blocking, and the notifications
+  // read so far, oldest first. consume_input() errors: kUnavailable "lost
+  // connection to <url>: ..." when the connection is gone (no reconnect:
+  // what LISTENs is the caller's to restore).
+  int socket() const;
+  Result<void> consume_input();
+  std::optional<Notification> next_notification();
+
   // Whether a transaction is open (also one that failed and awaits ROLLBACK).
   bool in_transaction() const;
   // Ends an open transaction after a failure; its own errors are dropped, the
@@ -168,6 +207,8 @@ class Connection {
   // Reconnects a dropped connection and takes the session lock again.
   Result<void> reset();
   Result<void> take_session_lock();
+  // connect()'s wait for a connection begun with PQconnectStartParams.
+  Result<void> poll_connect(int interrupt_fd);
   // `message` on one line with every form of the password masked.
   std::string clean(std::string message) const;
 

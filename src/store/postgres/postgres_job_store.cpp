@@ -7,6 +7,7 @@
 
 #include "store/guarded.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/postgres/job_change.hpp"
 #include "store/postgres/job_rows.hpp"
 #include "store/postgres/schema.hpp"
 
@@ -348,6 +349,11 @@ Result<void> PostgresJobStore::write(const WriteBatch& batch) {
   if (auto held = check_fences(batch.fences); !held) return held;
   if (auto done = write_jobs(batch); !done) return done;
   if (auto done = write_instances_and_manifests(batch); !done) return done;
+  // Queued now, sent by the server at COMMIT (in commit order, after the
+  // rows are visible to the listeners that reload them) or dropped by a
+  // rollback. NOTIFY serializes committing transactions that notify;
+  // writers here take turns under kWriteLockKey anyway.
+  if (auto done = notify_changes(*db_, batch, node_name_); !done) return done;
   return write_events_and_marks(batch);
 }
 

@@ -48,6 +48,11 @@ class PostgresJobStore final : public JobStore, public QueueClaims {
   // below instead.
   void serve_alone() { alone_ = true; }
 
+  // The writer's node name that the change notifications of apply() carry
+  // (store/postgres/job_change.hpp), so that a node's listener can skip its
+  // own writes. Empty (the default) names none.
+  void set_node_name(std::string node) { node_name_ = std::move(node); }
+
   // Connects and creates or upgrades the schema. Calling it again on an open
   // store does nothing; a failed open() leaves it closed. Errors name the URL
   // without its password, on one line: kInvalidArgument (not a postgres URL),
@@ -58,8 +63,11 @@ class PostgresJobStore final : public JobStore, public QueueClaims {
   // One transaction: the fences checked (each job's row locked until the
   // commit, so no claim takes it over halfway), upserts (the job row, then
   // its items replaced; owner, lease and node columns untouched), then
-  // deletes, instances, manifests, events, then the log trimmed to
-  // event_capacity. On any failure nothing of the batch is applied. A batch
+  // deletes, instances, manifests, a change notification on channel
+  // haul_jobs for each job, instance and manifest written or deleted
+  // (delivered to listeners at the commit, never for a batch rolled back;
+  // see job_change.hpp), events, then the log trimmed to event_capacity. On
+  // any failure nothing of the batch is applied. A batch
   // of fences alone writes nothing but is checked all the same.
   // Errors: kConflict "lease lost: job <id> ..." when a fence's node no
   // longer holds the job with its token (taken over, released or deleted;
@@ -124,6 +132,7 @@ class PostgresJobStore final : public JobStore, public QueueClaims {
   std::unique_ptr<Connection> db_;  // null until open() succeeds
   bool alone_ = false;
   std::chrono::milliseconds clock_offset_{0};
+  std::string node_name_;  // set_node_name()
   // Nodes whose heartbeat this store has recorded: the first one also
   // records when the node started.
   std::set<std::string, std::less<>> announced_;
