@@ -23,6 +23,7 @@ class ModelCatalog;
 class ProgressFiles;
 class WebAssets;
 class InstanceProbe;
+class NodeHeartbeat;
 
 struct ApiContext {
   scheduler::Scheduler& scheduler;
@@ -35,6 +36,8 @@ struct ApiContext {
   ProgressFiles* progress_files = nullptr;    // sync output files; set with `models`
   const WebAssets* web = nullptr;             // the web UI's files; null: GET / answers 404
   InstanceProbe* probe = nullptr;             // SSH reachability; null: no check route
+  // This node's heartbeat on a shared (PostgreSQL) queue; null: a sole node.
+  const NodeHeartbeat* heartbeat = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::seconds sse_keepalive{15};
   // GET /api/v1/status: the daemon's settings as people read them

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "api/api.hpp"
+#include "api/node_heartbeat.hpp"
 #include "api/socketio/server.hpp"
 #include "base/version.hpp"
 
@@ -43,6 +44,16 @@ std::string metrics_text(const ApiContext& ctx) {
         << "# TYPE haul_socketio_clients gauge\nhaul_socketio_clients "
         << ctx.socketio->client_count() << "\n";
   }
+  if (ctx.heartbeat != nullptr) {
+    out << "# HELP haul_nodes Nodes sharing this queue, as the last heartbeat saw them.\n"
+        << "# TYPE haul_nodes gauge\nhaul_nodes " << ctx.heartbeat->nodes().size() << "\n"
+        << "# HELP haul_lease_renewals_total Job leases this node renewed.\n"
+        << "# TYPE haul_lease_renewals_total counter\nhaul_lease_renewals_total "
+        << ctx.heartbeat->lease_renewals() << "\n"
+        << "# HELP haul_heartbeat_failures_total Heartbeats this node could not write.\n"
+        << "# TYPE haul_heartbeat_failures_total counter\nhaul_heartbeat_failures_total "
+        << ctx.heartbeat->failed_beats() << "\n";
+  }
   out << "# HELP haul_uptime_seconds Seconds since the daemon started.\n# TYPE haul_uptime_seconds "
          "gauge\n"
       << "haul_uptime_seconds "
@@ -51,6 +62,20 @@ std::string metrics_text(const ApiContext& ctx) {
              .count()
       << "\n";
   return out.str();
+}
+
+// The nodes sharing the queue (a PostgreSQL store), as the last heartbeat
+// saw them: [{"name", "heartbeat_age_seconds", "jobs_held", "self"}].
+nlohmann::json nodes_json(const NodeHeartbeat& heartbeat) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const store::NodeInfo& node : heartbeat.nodes()) {
+    nodes.push_back(
+        {{"name", node.name},
+         {"heartbeat_age_seconds", std::chrono::duration<double>(node.since_heartbeat).count()},
+         {"jobs_held", node.jobs_held},
+         {"self", node.name == heartbeat.node()}});
+  }
+  return nodes;
 }
 
 // The environment variables that hold credentials haul uses.
@@ -75,7 +100,7 @@ void install_status_routes(Router& router, ApiContext& ctx) {
                  jobs[std::string(core::state_name(state))] =
                      it == stats.jobs_by_state.end() ? 0 : it->second;
                }
-               const nlohmann::json body = {
+               nlohmann::json body = {
                    {"status", "ok"},
                    {"version", kVersion},
                    {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(
@@ -85,6 +110,10 @@ void install_status_routes(Router& router, ApiContext& ctx) {
                    {"active_transfers", stats.active_items},
                    {"speed", static_cast<std::uint64_t>(stats.speed)},
                };
+               if (ctx.heartbeat != nullptr) {
+                 body["node"] = ctx.heartbeat->node();
+                 body["nodes"] = nodes_json(*ctx.heartbeat);
+               }
                co_return json_response(http::status::ok, body.dump(), request);
              });
   // Settings, queue counts, and which credentials the daemon has: names
@@ -105,11 +134,12 @@ void install_status_routes(Router& router, ApiContext& ctx) {
                  jobs[std::string(core::state_name(state))] =
                      it == stats.jobs_by_state.end() ? 0 : it->second;
                }
-               const nlohmann::json body = {{"version", kVersion},
-                                            {"pid", static_cast<long>(::getpid())},
-                                            {"settings", settings},
-                                            {"credentials", credentials},
-                                            {"jobs", jobs}};
+               nlohmann::json body = {{"version", kVersion},
+                                      {"pid", static_cast<long>(::getpid())},
+                                      {"settings", settings},
+                                      {"credentials", credentials},
+                                      {"jobs", jobs}};
+               if (ctx.heartbeat != nullptr) body["nodes"] = nodes_json(*ctx.heartbeat);
                co_return json_response(http::status::ok, body.dump(), request);
              });
   router.add(http::verb::get, "/metrics",

@@ -73,6 +73,8 @@ void add_serve_options(CLI::App* cmd, daemon::ServeOptions& serve) {
       "--store", serve.store,
       "Job store: sqlite:PATH (default sqlite:DATA_DIR/haul.db) or postgres://USER@HOST:PORT/DB "
       "(password from PGPASSWORD or ~/.pgpass)");
+  cmd->add_option("--node", serve.node,
+                  "This node's name on a PostgreSQL queue (default: the host name)");
   cmd->add_option("--token", serve.token,
                   "Bearer token required on every request (prefer $HAUL_TOKEN)");
   cmd->add_option("--library", serve.library,

@@ -110,6 +110,17 @@ std::string format_debug_status(const json& status) {
   out += "queue:\n";
   for (const auto& [state, count] : status["jobs"].items())
     out += "  " + state + ": " + std::to_string(number(count)) + "\n";
+  if (status.contains("nodes") && status["nodes"].is_array()) {
+    out += "nodes (sharing the queue):\n";
+    for (const json& node : status["nodes"]) {
+      char age[32];
+      const json& seconds = node["heartbeat_age_seconds"];
+      std::snprintf(age, sizeof age, "%.1f", seconds.is_number() ? seconds.get<double>() : 0.0);
+      out += "  " + text(node["name"]) + (node["self"] == true ? " (this one)" : "") +
+             ": heartbeat " + age + " s ago, " + std::to_string(number(node["jobs_held"])) +
+             " job(s) held\n";
+    }
+  }
   return out;
 }
 

@@ -45,5 +45,29 @@ TEST(JobTable, StatusSummarisesCountsAndSpeed) {
   EXPECT_NE(text.find("transfers: 1 at 2.00 MiB/s"), std::string::npos) << text;
 }
 
+TEST(JobTable, DebugStatusListsTheNodesSharingTheQueue) {
+  const nlohmann::json status = {
+      {"pid", 42},
+      {"settings", {{"store", "postgres://haul@db/queue"}}},
+      {"credentials", nlohmann::json::object()},
+      {"jobs", {{"queued", 1}}},
+      {"nodes",
+       {{{"name", "alpha"}, {"heartbeat_age_seconds", 1.25}, {"jobs_held", 2}, {"self", true}},
+        {{"name", "beta"}, {"heartbeat_age_seconds", 31.0}, {"jobs_held", 0}, {"self", false}}}}};
+  const std::string text = format_debug_status(status);
+  EXPECT_NE(text.find("nodes (sharing the queue):\n"
+                      "  alpha (this one): heartbeat 1.2 s ago, 2 job(s) held\n"
+                      "  beta: heartbeat 31.0 s ago, 0 job(s) held\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(format_debug_status({{"pid", 1},
+                                 {"settings", nlohmann::json::object()},
+                                 {"credentials", nlohmann::json::object()},
+                                 {"jobs", nlohmann::json::object()}})
+                .find("nodes"),
+            std::string::npos)
+      << "a sole node's status has no nodes section";
+}
+
 }  // namespace
 }  // namespace haul::cli

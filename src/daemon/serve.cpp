@@ -22,12 +22,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "api/api.hpp"
 #include "api/http/http_server.hpp"
 #include "api/instance_probe.hpp"
 #include "api/live_feed.hpp"
 #include "api/model_catalog.hpp"
+#include "api/node_heartbeat.hpp"
 #include "api/progress_files.hpp"
 #include "api/resources_feed.hpp"
 #include "api/socketio/server.hpp"
@@ -149,10 +151,11 @@ int startup_error(const Error& error, int code = 1) {
   return code;
 }
 
-std::unique_ptr<store::JobStore> make_store(const StoreSpec& spec) {
+std::unique_ptr<store::JobStore> make_store(const StoreSpec& spec, const std::string& node) {
   if (spec.kind == StoreSpec::Kind::kPostgres) {
     auto store = std::make_unique<store::postgres::PostgresJobStore>(spec.postgres_url);
     store->serve_alone();  // until nodes claim jobs (docs/design/cluster.md)
+    store->set_node_name(node);
     return store;
   }
   return std::make_unique<store::sqlite::SqliteJobStore>(spec.sqlite_path);
@@ -192,7 +195,13 @@ int run_serve(ServeOptions options) {
 
   raise_open_file_limit();
   asio::io_context io;
-  store::DbWorker db(make_store(*store_spec),
+  std::string node = options.node;
+  if (node.empty()) {
+    char host[256] = {};
+    node = ::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' ? host : "haul";
+  }
+  if (auto named = check_node_name(node); !named) return startup_error(named.error(), 2);
+  store::DbWorker db(make_store(*store_spec, node),
                      [&io](std::function<void()> task) { asio::post(io, std::move(task)); });
   auto opened = db.call<bool>([](store::JobStore& store) -> Result<bool> {
     if (auto ok = store.open(); !ok) return fail(ok.error());
@@ -288,6 +297,13 @@ int run_serve(ServeOptions options) {
   context.web = &*web;
   api::InstanceProbe probe(io.get_executor(), ssh_options);
   context.probe = &probe;
+  // On a shared queue: this node's heartbeat, and the nodes /healthz shows.
+  std::optional<api::NodeHeartbeat> heartbeat;
+  if (store_spec->kind == StoreSpec::Kind::kPostgres) {
+    heartbeat.emplace(io.get_executor(), db, node);
+    heartbeat->start();
+    context.heartbeat = &*heartbeat;
+  }
   std::string roots_text;
   for (const fs::path& root : jobs_roots)
     roots_text += (roots_text.empty() ? "" : ", ") + root.string();

@@ -1,5 +1,7 @@
 #include "daemon/store_spec.hpp"
 
+#include <algorithm>
+
 #include "net/url.hpp"
 
 namespace haul::daemon {
@@ -31,6 +33,20 @@ Result<StoreSpec> parse_store_spec(std::string_view spec, const fs::path& data_d
   }
   out.display = "sqlite:" + out.sqlite_path.string();
   return out;
+}
+
+Result<void> check_node_name(std::string_view name) {
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  };
+  if (name.empty() || name.size() > 64 || !std::all_of(name.begin(), name.end(), allowed))
+    return fail(ErrorCode::kInvalidArgument,
+                "--node '" + std::string(name) + "': 1 to 64 letters, digits, '.', '_' or '-'");
+  if (name == "any")
+    return fail(ErrorCode::kInvalidArgument,
+                "--node 'any': reserved (it marks a job any node may run)");
+  return {};
 }
 
 }  // namespace haul::daemon

@@ -46,5 +46,18 @@ TEST(StoreSpec, MistakesAreNamedWithoutThePassword) {
   EXPECT_FALSE(parse_store_spec("/srv/haul.db", "/srv"));
 }
 
+TEST(NodeName, HostNamesPassAndMistakesAreNamed) {
+  for (const char* name : {"gpu-box-1", "node.a", "A_1", "x"})
+    EXPECT_TRUE(check_node_name(name)) << name;
+  for (const char* name : {"", "any", "two words", "a/b", "n\xc3\xa9"}) {
+    auto refused = check_node_name(name);
+    ASSERT_FALSE(refused) << name;
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(refused.error().message.rfind("--node '", 0), 0u) << refused.error().message;
+  }
+  EXPECT_FALSE(check_node_name(std::string(65, 'n')));
+  EXPECT_TRUE(check_node_name(std::string(64, 'n')));
+}
+
 }  // namespace
 }  // namespace haul::daemon

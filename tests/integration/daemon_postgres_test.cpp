@@ -7,8 +7,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "daemon_fixture.hpp"
 #include "harness.hpp"
@@ -93,6 +95,42 @@ TEST_F(DaemonPostgresTest, ASecondNodeOnTheSameQueueIsRefusedWithOneLine) {
   EXPECT_EQ(std::count(second.err.begin(), second.err.end(), '\n'), 1) << second.err;
   // The first one goes on serving.
   EXPECT_EQ(serving->call("GET", "/healthz").status, 200);
+}
+
+TEST_F(DaemonPostgresTest, HealthzStatusAndMetricsShowTheNodeAndItsHeartbeat) {
+  auto daemon = start_daemon({"--store", store_url(), "--node", "alpha"});
+  // The first heartbeat goes out as the daemon starts; its answer may come
+  // a moment after the first request.
+  nlohmann::json health;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  do {
+    health = daemon->call("GET", "/healthz").json();
+    if (health.contains("nodes") && !health["nodes"].empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(health["node"], "alpha");
+  ASSERT_EQ(health["nodes"].size(), 1u) << health.dump();
+  const nlohmann::json& node = health["nodes"][0];
+  EXPECT_EQ(node["name"], "alpha");
+  EXPECT_EQ(node["self"], true);
+  EXPECT_EQ(node["jobs_held"], 0);
+  EXPECT_LT(node["heartbeat_age_seconds"].get<double>(), 15.0);
+  // Recorded in the database, where the other nodes read it.
+  EXPECT_EQ(cluster_->query(database_, "SELECT name FROM nodes"), "alpha");
+  EXPECT_EQ(daemon->call("GET", "/api/v1/status").json()["nodes"][0]["name"], "alpha");
+  const std::string metrics = daemon->call("GET", "/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("\nhaul_nodes 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("\nhaul_heartbeat_failures_total 0\n"));
+}
+
+TEST_F(DaemonPostgresTest, AReservedOrMalformedNodeNameIsRefused) {
+  for (const char* name : {"any", "two words"}) {
+    const auto refused =
+        run_haul({"serve", "--listen", "127.0.0.1:0", "--data-dir", (dir / "data").string(),
+                  "--store", store_url(), "--node", name});
+    EXPECT_EQ(refused.exit_code, 2) << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr("--node '" + std::string(name) + "'"));
+  }
 }
 
 TEST_F(DaemonPostgresTest, AWrongPasswordOrAnUnknownStoreIsOneLineWithoutThePassword) {
