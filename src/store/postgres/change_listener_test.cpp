@@ -31,12 +31,14 @@
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres_job_store.hpp"
 #include "support/postgres_cluster.hpp"
+#include "support/refusing_port.hpp"
 
 namespace haul::store::postgres {
 namespace {
 
 using namespace test_support;  // NOLINT(google-build-using-namespace): test helpers
 using haul::testing::PostgresCluster;
+using haul::testing::RefusingPort;
 using Clock = std::chrono::steady_clock;
 using Kind = JobChange::Kind;
 using Op = JobChange::Op;
@@ -93,28 +95,6 @@ class Received {
   std::condition_variable arrived_;
   std::vector<JobChange> changes_;        // guarded by mutex_
   std::vector<Clock::time_point> times_;  // guarded by mutex_
-};
-
-// A port of 127.0.0.1 that refuses connections: bound, not listening.
-class RefusingPort {
- public:
-  RefusingPort() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~RefusingPort() { ::close(fd_); }
-  RefusingPort(const RefusingPort&) = delete;
-  RefusingPort& operator=(const RefusingPort&) = delete;
-  int port() const { return port_; }
-
- private:
-  int fd_;
-  int port_ = 0;
 };
 
 class ChangeListenerTest : public ::testing::Test {

@@ -26,12 +26,14 @@
 #include "store/postgres/connection.hpp"
 #include "store/postgres/schema.hpp"
 #include "support/postgres_cluster.hpp"
+#include "support/refusing_port.hpp"
 
 namespace haul::store::postgres {
 namespace {
 
 using namespace test_support;  // NOLINT(google-build-using-namespace): test helpers
 using haul::testing::PostgresCluster;
+using haul::testing::RefusingPort;
 
 class PostgresJobStoreTest : public ::testing::Test {
  protected:
@@ -49,29 +51,6 @@ class PostgresJobStoreTest : public ::testing::Test {
 
   PostgresCluster* cluster_ = nullptr;
   std::string database_;
-};
-
-// A port of 127.0.0.1 that refuses connections for as long as it lives:
-// bound (so nothing else takes it) but not listening.
-class RefusingPort {
- public:
-  RefusingPort() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~RefusingPort() { ::close(fd_); }
-  RefusingPort(const RefusingPort&) = delete;
-  RefusingPort& operator=(const RefusingPort&) = delete;
-  int port() const { return port_; }
-
- private:
-  int fd_;
-  int port_ = 0;
 };
 
 // ---- Connecting -----------------------------------------------------------------
