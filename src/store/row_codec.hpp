@@ -1,8 +1,9 @@
 // How the SQL job stores (store/sqlite, store/postgres) turn the parts of a
 // Job that have no column type of their own into column values and back:
 // times as integer milliseconds, labels and links as JSON text, where an
-// error happened as a JSON object. One definition, so a row written by one
-// store reads the same in the other. Pure: no database in sight.
+// error happened as a JSON object; and the tables' column lists. One
+// definition, so a row written by one store reads the same in the other.
+// Pure: no database in sight.
 //
 // Threading: plain functions of their arguments; any thread.
 #pragma once
@@ -19,6 +20,21 @@
 #include "core/job.hpp"
 
 namespace haul::store {
+
+// The columns of `jobs`, `items` and `events` in the order both stores bind
+// and read them (job_rows.cpp of each): one list, as the schemas share
+// their versions (store/schema_version.hpp).
+inline constexpr std::string_view kJobColumns =
+    "id, seq, source, target, destination, group_name, name, priority, state, attempts, "
+    "max_attempts, next_attempt_at, error_code, error_message, created_at, started_at, "
+    "finished_at, labels, source_options, error_context";
+inline constexpr int kJobColumnCount = 20;
+inline constexpr std::string_view kItemColumns =
+    "job_id, idx, source, path, sha256, stage, state, size, bytes_done, error_code, error_message, "
+    "resource, links, output_tail, error_context";
+inline constexpr int kItemColumnCount = 15;
+inline constexpr std::string_view kEventColumns = "id, type, job_id, at, payload";
+inline constexpr int kEventColumnCount = 5;
 
 // Time points are stored as integer milliseconds since the epoch (floor), so
 // a ms-precision time point survives the round trip exactly.

@@ -13,26 +13,9 @@
 #include "core/job.hpp"
 #include "store/job_store.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/row_codec.hpp"
 
 namespace haul::store::postgres {
-
-// The columns of `jobs`, in the order add_job() adds parameters and
-// read_job() reads them.
-inline constexpr std::string_view kJobColumns =
-    "id, seq, source, target, destination, group_name, name, priority, state, attempts, "
-    "max_attempts, next_attempt_at, error_code, error_message, created_at, started_at, "
-    "finished_at, labels, source_options, error_context";
-inline constexpr int kJobColumnCount = 20;
-
-// The columns of `items`, likewise (add_item(), read_item()).
-inline constexpr std::string_view kItemColumns =
-    "job_id, idx, source, path, sha256, stage, state, size, bytes_done, error_code, error_message, "
-    "resource, links, output_tail, error_context";
-inline constexpr int kItemColumnCount = 15;
-
-// The columns of `events`, likewise (add_event(), read_event()).
-inline constexpr std::string_view kEventColumns = "id, type, job_id, at, payload";
-inline constexpr int kEventColumnCount = 5;
 
 // The columns of `instances` and `manifests`, likewise.
 inline constexpr std::string_view kInstanceColumns =

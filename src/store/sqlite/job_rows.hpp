@@ -17,23 +17,6 @@
 
 namespace haul::store::sqlite {
 
-// The columns of `jobs`, in the order bind_job() binds (?1..?19) and
-// read_job() reads them.
-inline constexpr std::string_view kJobColumns =
-    "id, seq, source, target, destination, group_name, name, priority, state, attempts, "
-    "max_attempts, next_attempt_at, error_code, error_message, created_at, started_at, "
-    "finished_at, labels, source_options, error_context";
-inline constexpr int kJobColumnCount = 20;
-
-// The columns of `items` (?1..?13), likewise.
-inline constexpr std::string_view kItemColumns =
-    "job_id, idx, source, path, sha256, stage, state, size, bytes_done, error_code, error_message, "
-    "resource, links, output_tail, error_context";
-inline constexpr int kItemColumnCount = 15;
-
-// The columns of `events` (?1..?5), likewise.
-inline constexpr std::string_view kEventColumns = "id, type, job_id, at, payload";
-
 // Binds every persisted field of `job` (live figures are not stored). Text
 // is bound without copying: `job`, `labels_json` (labels_to_json(job.labels))
 // and `source_options_json` (likewise, of job.source_options), owned by the
