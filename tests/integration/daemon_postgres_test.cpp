@@ -7,10 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "daemon_fixture.hpp"
 #include "harness.hpp"
@@ -102,12 +100,10 @@ TEST_F(DaemonPostgresTest, HealthzStatusAndMetricsShowTheNodeAndItsHeartbeat) {
   // The first heartbeat goes out as the daemon starts; its answer may come
   // a moment after the first request.
   nlohmann::json health;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  do {
+  eventually([&] {
     health = daemon->call("GET", "/healthz").json();
-    if (health.contains("nodes") && !health["nodes"].empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  } while (std::chrono::steady_clock::now() < deadline);
+    return health.contains("nodes") && !health["nodes"].empty();
+  });
   EXPECT_EQ(health["node"], "alpha");
   ASSERT_EQ(health["nodes"].size(), 1u) << health.dump();
   const nlohmann::json& node = health["nodes"][0];

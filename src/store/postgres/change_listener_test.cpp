@@ -30,6 +30,7 @@
 #include "store/job_store_test_support.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres_job_store.hpp"
+#include "store/postgres/postgres_test_support.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/refusing_port.hpp"
 
@@ -97,16 +98,8 @@ class Received {
   std::vector<Clock::time_point> times_;  // guarded by mutex_
 };
 
-class ChangeListenerTest : public ::testing::Test {
+class ChangeListenerTest : public PostgresDatabaseTest {
  protected:
-  void SetUp() override {
-    cluster_ = &PostgresCluster::shared();
-    database_ = cluster_->create_database();
-  }
-
-  std::string url() const { return cluster_->url(database_); }
-  std::string query(const std::string& sql) const { return cluster_->query(database_, sql); }
-
   std::unique_ptr<PostgresJobStore> open_store(const std::string& node) {
     auto store = std::make_unique<PostgresJobStore>(url());
     store->set_node_name(node);
@@ -130,9 +123,6 @@ class ChangeListenerTest : public ::testing::Test {
     auto applied = store.apply(batch);
     ASSERT_TRUE(applied) << applied.error().message;
   }
-
-  PostgresCluster* cluster_ = nullptr;
-  std::string database_;
 };
 
 // ---- Payloads ---------------------------------------------------------------------

@@ -7,6 +7,22 @@
 #include "store/row_codec.hpp"
 
 namespace haul::store::postgres {
+
+std::string parameter_rows(std::size_t rows, int columns, std::string_view cast) {
+  std::string text;
+  int param = 1;
+  for (std::size_t row = 0; row < rows; ++row) {
+    text += row == 0 ? "(" : ", (";
+    for (int column = 0; column < columns; ++column) {
+      if (column > 0) text += ", ";
+      text += '$';
+      text += std::to_string(param++);
+      text += cast;
+    }
+    text += ')';
+  }
+  return text;
+}
 namespace {
 
 std::optional<std::int64_t> optional_ms(const std::optional<core::TimePoint>& at) {

@@ -6,7 +6,9 @@
 // Threading: plain functions of their arguments; any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "base/error.hpp"
@@ -16,6 +18,11 @@
 #include "store/row_codec.hpp"
 
 namespace haul::store::postgres {
+
+// The VALUES rows of a statement's parameters: `rows` tuples of `columns`
+// parameters each, numbered on from $1, every one followed by `cast`:
+// (2, 2) -> "($1, $2), ($3, $4)"; (2, 1, "::text") -> "($1::text), ($2::text)".
+std::string parameter_rows(std::size_t rows, int columns, std::string_view cast = {});
 
 // The columns of `instances` and `manifests`, likewise.
 inline constexpr std::string_view kInstanceColumns =

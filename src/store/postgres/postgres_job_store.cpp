@@ -31,22 +31,6 @@ constexpr std::int64_t kSoleNodeLockKey = 0x6861756c5f736f6c;  // "haul_sol"
 // parameters per statement (15 columns x 1,000 rows).
 constexpr std::size_t kRowsPerStatement = 1000;
 
-// "($1, $2), ($3, $4)": `rows` tuples of `columns` parameters.
-std::string placeholders(std::size_t rows, int columns) {
-  std::string text;
-  int param = 1;
-  for (std::size_t row = 0; row < rows; ++row) {
-    text += row == 0 ? "(" : ", (";
-    for (int column = 0; column < columns; ++column) {
-      if (column > 0) text += ", ";
-      text += '$';
-      text += std::to_string(param++);
-    }
-    text += ')';
-  }
-  return text;
-}
-
 // "$1, $2, $3": a list for IN (...).
 std::string parameter_list(std::size_t count) {
   std::string text;
@@ -193,7 +177,7 @@ Result<void> PostgresJobStore::write_jobs(const WriteBatch& batch) {
   if (auto done = in_chunks(
           db, jobs,
           [&](std::size_t count) {
-            return job_upsert + placeholders(count, kJobColumnCount) + job_conflict;
+            return job_upsert + parameter_rows(count, kJobColumnCount) + job_conflict;
           },
           [](Params& params, const core::Job* job) -> Result<void> {
             add_job(params, *job);
@@ -220,7 +204,7 @@ Result<void> PostgresJobStore::write_jobs(const WriteBatch& batch) {
   if (auto done = in_chunks(
           db, items,
           [&](std::size_t count) {
-            return item_upsert + placeholders(count, kItemColumnCount) + item_conflict;
+            return item_upsert + parameter_rows(count, kItemColumnCount) + item_conflict;
           },
           [](Params& params, const ItemRef& ref) -> Result<void> {
             add_item(params, ref.job->id, static_cast<std::int64_t>(ref.idx),
@@ -263,8 +247,8 @@ Result<void> PostgresJobStore::write_instances_and_manifests(const WriteBatch& b
           db, instances,
           [](std::size_t count) {
             return "INSERT INTO instances (" + std::string(kInstanceColumns) + ") VALUES " +
-                   placeholders(count, kInstanceColumnCount) + " ON CONFLICT (id) DO UPDATE SET " +
-                   updates(kInstanceColumns, 1, "created_at");
+                   parameter_rows(count, kInstanceColumnCount) +
+                   " ON CONFLICT (id) DO UPDATE SET " + updates(kInstanceColumns, 1, "created_at");
           },
           [](Params& params, const core::Instance& instance) -> Result<void> {
             add_instance(params, instance);
@@ -279,8 +263,8 @@ Result<void> PostgresJobStore::write_instances_and_manifests(const WriteBatch& b
           db, manifests,
           [](std::size_t count) {
             return "INSERT INTO manifests (" + std::string(kManifestColumns) + ") VALUES " +
-                   placeholders(count, kManifestColumnCount) + " ON CONFLICT (id) DO UPDATE SET " +
-                   updates(kManifestColumns, 1, "created_at");
+                   parameter_rows(count, kManifestColumnCount) +
+                   " ON CONFLICT (id) DO UPDATE SET " + updates(kManifestColumns, 1, "created_at");
           },
           [](Params& params, const StoredManifest& manifest) -> Result<void> {
             add_manifest(params, manifest);
@@ -300,7 +284,7 @@ Result<void> PostgresJobStore::write_events_and_marks(const WriteBatch& batch) {
             db, batch.events,
             [](std::size_t count) {
               return "INSERT INTO events (" + std::string(kEventColumns) + ") VALUES " +
-                     placeholders(count, kEventColumnCount);
+                     parameter_rows(count, kEventColumnCount);
             },
             [](Params& params, const StoredEvent& event) { return add_event(params, event); });
         !done) {

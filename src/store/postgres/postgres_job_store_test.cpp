@@ -24,6 +24,7 @@
 
 #include "store/job_store_test_support.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/postgres/postgres_test_support.hpp"
 #include "store/postgres/schema.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/refusing_port.hpp"
@@ -35,22 +36,11 @@ using namespace test_support;  // NOLINT(google-build-using-namespace): test hel
 using haul::testing::PostgresCluster;
 using haul::testing::RefusingPort;
 
-class PostgresJobStoreTest : public ::testing::Test {
+class PostgresJobStoreTest : public PostgresDatabaseTest {
  protected:
-  void SetUp() override {
-    cluster_ = &PostgresCluster::shared();
-    database_ = cluster_->create_database();
-  }
-
-  std::string url() const { return cluster_->url(database_); }
-  std::string query(const std::string& sql) const { return cluster_->query(database_, sql); }
-
   std::unique_ptr<PostgresJobStore> open_store(std::size_t capacity = 10000) {
     return opened(std::make_unique<PostgresJobStore>(url(), capacity));
   }
-
-  PostgresCluster* cluster_ = nullptr;
-  std::string database_;
 };
 
 // ---- Connecting -----------------------------------------------------------------

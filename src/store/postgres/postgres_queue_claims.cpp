@@ -14,6 +14,7 @@
 
 #include "store/guarded.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/postgres/job_rows.hpp"
 #include "store/postgres/postgres_job_store.hpp"
 
 namespace haul::store::postgres {
@@ -97,17 +98,6 @@ std::string claim_sql(const std::vector<Lane>& lanes) {
   return sql;
 }
 
-// "($1::text), ($2::text)": `count` one-column rows of text parameters from
-// $`first` on.
-std::string text_rows(std::size_t count, std::size_t first) {
-  std::string text;
-  for (std::size_t i = 0; i < count; ++i) {
-    text += i == 0 ? "(" : ", (";
-    text += "$" + std::to_string(first + i) + "::text)";
-  }
-  return text;
-}
-
 // Runs `body` (which returns Result<T>) in a READ COMMITTED transaction: each
 // statement sees what others committed before it began, which claim() needs
 // (an instance's live leases are counted after its lock is taken, so they
@@ -155,7 +145,7 @@ Result<void> PostgresJobStore::check_fences(const std::vector<Fence>& fences) {
     // this node's to write.
     auto rows =
         db.exec("SELECT id, owner, lease_token FROM jobs WHERE id IN (SELECT k FROM (VALUES " +
-                    text_rows(count, 1) + ") AS v (k)) FOR UPDATE",
+                    parameter_rows(count, 1, "::text") + ") AS v (k)) FOR UPDATE",
                 params, kWrite);
     if (!rows) return fail(rows.error());
     struct Holder {
@@ -217,11 +207,11 @@ Result<std::vector<Claim>> PostgresJobStore::claim_jobs(const ClaimRequest& requ
     // sees this claim's.
     Params keys;
     for (const std::string& target : targets) keys.add(target);
-    if (auto locked =
-            db.exec("SELECT count(pg_advisory_xact_lock(" + std::to_string(kInstanceLockClass) +
-                        ", k)) FROM (SELECT DISTINCT hashtext(t) AS k FROM (VALUES " +
-                        text_rows(targets.size(), 1) + ") AS v (t) ORDER BY k) AS keys",
-                    keys, kClaim);
+    if (auto locked = db.exec(
+            "SELECT count(pg_advisory_xact_lock(" + std::to_string(kInstanceLockClass) +
+                ", k)) FROM (SELECT DISTINCT hashtext(t) AS k FROM (VALUES " +
+                parameter_rows(targets.size(), 1, "::text") + ") AS v (t) ORDER BY k) AS keys",
+            keys, kClaim);
         !locked) {
       return fail(locked.error());
     }
@@ -233,7 +223,7 @@ Result<std::vector<Claim>> PostgresJobStore::claim_jobs(const ClaimRequest& requ
                              "instances WHERE id = v.t), 1) - (SELECT count(*) FROM jobs j WHERE "
                              "j.target = v.t AND j.owner IS NOT NULL AND j.lease_expires_at > "
                              "clock.ms) FROM clock, (VALUES " +
-                             text_rows(targets.size(), 1) + ") AS v (t)",
+                             parameter_rows(targets.size(), 1, "::text") + ") AS v (t)",
                          keys, kClaim);
     if (!slots) return fail(slots.error());
     for (int row = 0; row < slots->size(); ++row) {

@@ -22,6 +22,7 @@
 
 #include "store/job_store_test_support.hpp"
 #include "store/postgres/postgres_job_store.hpp"
+#include "store/postgres/postgres_test_support.hpp"
 #include "support/postgres_cluster.hpp"
 
 namespace haul::store::postgres {
@@ -34,15 +35,8 @@ using std::chrono::seconds;
 
 constexpr milliseconds kLease = seconds(10);
 
-class QueueClaimsTest : public ::testing::Test {
+class QueueClaimsTest : public PostgresDatabaseTest {
  protected:
-  void SetUp() override {
-    cluster_ = &PostgresCluster::shared();
-    database_ = cluster_->create_database();
-  }
-
-  std::string query(const std::string& sql) const { return cluster_->query(database_, sql); }
-
   std::unique_ptr<PostgresJobStore> open_store() {
     return opened(std::make_unique<PostgresJobStore>(cluster_->url(database_)));
   }
@@ -66,9 +60,6 @@ class QueueClaimsTest : public ::testing::Test {
     return query("SELECT coalesce(owner, '-') || '/' || lease_token FROM jobs WHERE id = '" + id +
                  "'");
   }
-
-  PostgresCluster* cluster_ = nullptr;
-  std::string database_;
 };
 
 std::int64_t wall_ms() {
