@@ -12,15 +12,10 @@ struct NodeHeartbeat::Beat {
 NodeHeartbeat::NodeHeartbeat(const boost::asio::any_io_executor& control, store::DbWorker& db,
                              std::string node, std::chrono::milliseconds interval,
                              std::chrono::milliseconds lease)
-    : db_(db),
-      node_(std::move(node)),
-      interval_(interval),
-      lease_(lease),
-      timer_(control),
-      alive_(std::make_shared<NodeHeartbeat*>(this)) {}
+    : db_(db), node_(std::move(node)), interval_(interval), lease_(lease), timer_(control) {}
 
 NodeHeartbeat::~NodeHeartbeat() {
-  *alive_ = nullptr;
+  *alive_ = false;
   timer_.cancel();
 }
 
@@ -38,30 +33,28 @@ void NodeHeartbeat::beat() {
         if (!nodes) return fail(nodes.error());
         return Beat{*renewed, std::move(*nodes)};
       },
-      [alive = alive_](Result<Beat> beat) {
-        NodeHeartbeat* self = *alive;
-        if (self == nullptr) return;
+      [this, alive = alive_](Result<Beat> beat) {
+        if (!*alive) return;
         if (beat) {
-          if (self->failing_) spdlog::info("node {}: heartbeat written again", self->node_);
-          self->failing_ = false;
-          self->lease_renewals_ += beat->renewed;
-          self->nodes_ = std::move(beat->nodes);
+          if (failing_) spdlog::info("node {}: heartbeat written again", node_);
+          failing_ = false;
+          lease_renewals_ += beat->renewed;
+          nodes_ = std::move(beat->nodes);
         } else {
-          ++self->failed_beats_;
-          if (!self->failing_)
-            spdlog::warn("node {}: cannot write its heartbeat: {}", self->node_,
-                         beat.error().message);
-          self->failing_ = true;
+          ++failed_beats_;
+          if (!failing_)
+            spdlog::warn("node {}: cannot write its heartbeat: {}", node_, beat.error().message);
+          failing_ = true;
         }
-        self->arm();
+        arm();
       });
 }
 
 void NodeHeartbeat::arm() {
   timer_.expires_after(interval_);
-  timer_.async_wait([alive = alive_](const boost::system::error_code& error) {
-    if (error || *alive == nullptr) return;
-    (*alive)->beat();
+  timer_.async_wait([this, alive = alive_](const boost::system::error_code& error) {
+    if (error || !*alive) return;
+    beat();
   });
 }
 

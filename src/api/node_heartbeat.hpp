@@ -56,7 +56,7 @@ class NodeHeartbeat {
   std::uint64_t failed_beats_ = 0;
   bool failing_ = false;  // logged once per outage
   // Cleared by the destructor: a beat answered after it is dropped.
-  std::shared_ptr<NodeHeartbeat*> alive_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace haul::api
