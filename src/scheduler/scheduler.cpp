@@ -41,8 +41,7 @@ Scheduler::Scheduler(store::DbWorker& db, EventBus& bus, Clock& clock, Scheduler
 Scheduler::~Scheduler() { clock_.cancel_wake(); }
 
 Scheduler::JobMap::node_type Scheduler::job_node(Job job) {
-  JobMap staging;
-  auto node = staging.extract(staging.emplace(std::string_view{}, std::move(job)).first);
+  auto node = node_maker_.extract(node_maker_.emplace(std::string_view{}, std::move(job)).first);
   node.key() = node.mapped().id;
   return node;
 }

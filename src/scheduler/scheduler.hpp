@@ -187,8 +187,11 @@ class Scheduler final : public RunHost {
   // copy of an id per job): make nodes with job_node(). The indexes below
   // point into these nodes, which stay where they are until erased.
   using JobMap = std::unordered_map<std::string_view, core::Job>;
-  static JobMap::node_type job_node(core::Job job);
+  JobMap::node_type job_node(core::Job job);
   JobMap jobs_;
+  // Where job_node() makes its nodes: empty between calls, its buckets kept
+  // so that making a node allocates the node only.
+  JobMap node_maker_;
   // Jobs that may start now or at next_attempt_at, best first: priority,
   // then age (seq).
   struct RunnableOrder {
