@@ -197,6 +197,7 @@ std::string job_json_text(const core::Job& job, bool with_output) {
   w.key("id").value(job.id);
   w.key("source").value(net::redact_secrets(job.source));
   w.key("target").value(job.target);
+  w.key("node").value(*job.node);
   w.key("dest").value(job.destination);
   w.key("group").value(job.group);
   w.key("name").value(job.name);
@@ -421,7 +422,7 @@ Result<core::JobRequest> parse_one(const json& object) {
         request.files.push_back(std::move(*file));
       }
     } else if (key == "target" || key == "dest" || key == "sha256" || key == "group" ||
-               key == "name") {
+               key == "name" || key == "node") {
       auto text = string_field(object, key.c_str());
       if (!text) return fail(text.error());
       if (key == "target") request.target = *text;
@@ -429,6 +430,7 @@ Result<core::JobRequest> parse_one(const json& object) {
       if (key == "sha256") request.sha256 = *text;
       if (key == "group") request.group = *text;
       if (key == "name") request.name = *text;
+      if (key == "node") request.node = *text;
     } else if (key == "priority" || key == "max_attempts") {
       auto number = int_field(object, key.c_str());
       if (!number) return fail(number.error());

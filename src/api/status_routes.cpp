@@ -52,7 +52,13 @@ std::string metrics_text(const ApiContext& ctx) {
         << ctx.heartbeat->lease_renewals() << "\n"
         << "# HELP haul_heartbeat_failures_total Heartbeats this node could not write.\n"
         << "# TYPE haul_heartbeat_failures_total counter\nhaul_heartbeat_failures_total "
-        << ctx.heartbeat->failed_beats() << "\n";
+        << ctx.heartbeat->failed_beats() << "\n"
+        << "# HELP haul_takeovers_total Runs this node took over from a node whose lease lapsed.\n"
+        << "# TYPE haul_takeovers_total counter\nhaul_takeovers_total " << ctx.scheduler.takeovers()
+        << "\n"
+        << "# HELP haul_leases_held Jobs whose lease this node holds.\n"
+        << "# TYPE haul_leases_held gauge\nhaul_leases_held " << ctx.scheduler.leases_held()
+        << "\n";
   }
   out << "# HELP haul_uptime_seconds Seconds since the daemon started.\n# TYPE haul_uptime_seconds "
          "gauge\n"

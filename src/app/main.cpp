@@ -75,6 +75,9 @@ void add_serve_options(CLI::App* cmd, daemon::ServeOptions& serve) {
       "(password from PGPASSWORD or ~/.pgpass)");
   cmd->add_option("--node", serve.node,
                   "This node's name on a PostgreSQL queue (default: the host name)");
+  cmd->add_option("--lease", serve.lease,
+                  "On a PostgreSQL queue: how long a job stays this node's without a heartbeat "
+                  "(renewed every third of it; another node takes it over after; default 15s)");
   cmd->add_option("--token", serve.token,
                   "Bearer token required on every request (prefer $HAUL_TOKEN)");
   cmd->add_option("--library", serve.library,

@@ -48,6 +48,9 @@ struct Event {
   EventType type = EventType::kState;
   TimePoint at{};
   Job job;  // the job as it is after the change
+  // A change another node made and stored (a shared queue), told here for
+  // this node's clients: not stored again.
+  bool relayed = false;
 };
 
 }  // namespace haul::core

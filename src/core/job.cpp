@@ -7,6 +7,11 @@
 
 namespace haul::core {
 
+// A queued job is a node of the scheduler's map: 352 bytes keep that node in
+// mimalloc's 384-byte class (bench/RESULTS.md, 100,000 queued jobs). A field
+// more needs room made elsewhere, or the memory target moves.
+static_assert(sizeof(Job) <= 352, "Job outgrew its allocation class");
+
 std::uint64_t Job::bytes_done() const {
   std::uint64_t total = 0;
   for (const Item& item : items) total += item.bytes_done;

@@ -83,6 +83,10 @@ struct Job {
   TimePoint created_at{};
   std::optional<TimePoint> started_at;
   std::optional<TimePoint> finished_at;
+  // A local job on a queue shared by several nodes (store/queue_claims.hpp):
+  // the node whose disk it writes, or "any" (a shared filesystem). Empty for
+  // instance jobs and on a sole node's queue: any node may run it.
+  Sparse<std::string> node;
   // The two maps below are empty for most jobs: Sparse, 8 bytes until set.
   Sparse<std::map<std::string, std::string>> labels;
   // How the source is resolved, beyond the source text (see
@@ -95,7 +99,7 @@ struct Job {
 
   // Live figures, derived from the items (not persisted).
   double speed = 0;
-  std::optional<std::int64_t> eta_seconds;
+  std::optional<std::int32_t> eta_seconds;  // 8 bytes, not 16: Job stays 352
   // A pause or cancel asked for while the job runs, until its transfers or
   // commands have stopped (live only).
   std::optional<Action> pending_action;

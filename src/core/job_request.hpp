@@ -25,7 +25,10 @@ struct JobRequest {
   std::vector<std::string> sources;
   // Empty, or one per source (same order).
   std::vector<FileSpec> files;
-  std::string target = "local";       // "local" or an instance id
+  std::string target = "local";  // "local" or an instance id
+  // A local job on a shared queue: the node whose disk it writes ("" = the
+  // node that accepts it), or "any" (a filesystem every node shares).
+  std::string node;
   std::string dest;                   // directory; relative to the first root; empty = that root
   std::optional<std::string> sha256;  // single-source jobs only
   int priority = 0;

@@ -38,6 +38,7 @@
 #include "base/version.hpp"
 #include "daemon/job_system.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/queue_changes.hpp"
 #include "daemon/service_notify.hpp"
 #include "daemon/store_spec.hpp"
 #include "models/folders.hpp"
@@ -154,8 +155,7 @@ int startup_error(const Error& error, int code = 1) {
 std::unique_ptr<store::JobStore> make_store(const StoreSpec& spec, const std::string& node) {
   if (spec.kind == StoreSpec::Kind::kPostgres) {
     auto store = std::make_unique<store::postgres::PostgresJobStore>(spec.postgres_url);
-    store->serve_alone();  // until nodes claim jobs (docs/design/cluster.md)
-    store->set_node_name(node);
+    store->set_node_name(node);  // its change notifications say who wrote
     return store;
   }
   return std::make_unique<store::sqlite::SqliteJobStore>(spec.sqlite_path);
@@ -212,8 +212,19 @@ int run_serve(ServeOptions options) {
       db.call<std::uint64_t>([](store::JobStore& store) { return store.last_event_id(); });
   if (!last_event) return startup_error(last_event.error());
 
+  const bool shared_queue = store_spec->kind == StoreSpec::Kind::kPostgres;
   scheduler::EventBus bus(*last_event);
+  if (shared_queue) bus.use_clock_ids();
   JobSystemOptions jobs;
+  auto lease = parse_duration(options.lease);
+  if (!lease || *lease < std::chrono::seconds(1))
+    return startup_error(Error{ErrorCode::kInvalidArgument,
+                               "--lease '" + options.lease + "': a duration of 1s or more"},
+                         2);
+  if (shared_queue) {
+    jobs.scheduler.node = node;
+    jobs.scheduler.lease = *lease;
+  }
   jobs.scheduler.max_active = options.max_active;
   jobs.scheduler.max_per_host = options.max_per_host;
   jobs.scheduler.default_max_attempts = options.max_attempts;
@@ -260,13 +271,21 @@ int run_serve(ServeOptions options) {
   const std::vector<fs::path> jobs_roots = jobs.roots;  // before JobSystem takes them
   const remote::SessionOptions ssh_options = jobs.ssh;
   JobSystem job_system(io, db, bus, std::move(jobs));
-  if (auto started = job_system.start(); !started) return startup_error(started.error());
   scheduler::Scheduler& scheduler = job_system.scheduler();
+  // Other nodes' changes: listened for before the queue is loaded.
+  std::optional<QueueChanges> queue_changes;
+  if (shared_queue) {
+    queue_changes.emplace(io.get_executor(), scheduler, store_spec->postgres_url, node);
+    if (auto listening = queue_changes->start(); !listening)
+      return startup_error(listening.error());
+  }
+  if (auto started = job_system.start(); !started) return startup_error(started.error());
 
   api::socketio::Server socketio(io);
   // Every event but progress goes to the stored log (SSE replay, audit).
   api::LiveFeed feed(
       bus, &socketio.of("/downloads"), [&db](const core::Event& event, const api::Message& entry) {
+        if (event.relayed) return;  // the node that made the change stored it
         store::WriteBatch batch;
         batch.events.push_back(
             store::StoredEvent{event.id, entry->type, event.job.id, event.at, entry->json});
@@ -299,8 +318,8 @@ int run_serve(ServeOptions options) {
   context.probe = &probe;
   // On a shared queue: this node's heartbeat, and the nodes /healthz shows.
   std::optional<api::NodeHeartbeat> heartbeat;
-  if (store_spec->kind == StoreSpec::Kind::kPostgres) {
-    heartbeat.emplace(io.get_executor(), db, node);
+  if (shared_queue) {
+    heartbeat.emplace(io.get_executor(), db, node, *lease / 3, *lease);
     heartbeat->start();
     context.heartbeat = &*heartbeat;
   }

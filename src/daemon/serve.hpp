@@ -12,6 +12,7 @@ struct ServeOptions {
   std::string data_dir;                   // default: $HAUL_DATA_DIR or ./data
   std::string store;                      // "sqlite:PATH" or "postgres://..."; default: sqlite
   std::string node;                       // name on a shared queue; default: the host name
+  std::string lease = "15s";              // a shared queue's lease; heartbeat every third
   std::string token;                      // default: $HAUL_TOKEN
   std::string library;                    // resource cards; default <data_dir>/resources
   std::string known_hosts;                // SSH known_hosts; "" = ~/.ssh/known_hosts

@@ -1,5 +1,8 @@
 #include "scheduler/event_bus.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 namespace haul::scheduler {
 
 EventBus::EventBus(std::uint64_t first_id, std::size_t ring_capacity)
@@ -13,12 +16,18 @@ std::uint64_t EventBus::subscribe(Listener listener) {
 
 void EventBus::unsubscribe(std::uint64_t handle) { listeners_.erase(handle); }
 
-const core::Event& EventBus::publish(core::EventType type, const core::Job& job) {
+const core::Event& EventBus::publish(core::EventType type, const core::Job& job, bool relayed) {
   core::Event event;
+  event.at = core::Clock::now();
+  if (clock_ids_) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(event.at.time_since_epoch()).count();
+    next_id_ = std::max(next_id_, static_cast<std::uint64_t>(ms) * 1000);
+  }
   event.id = next_id_++;
   event.type = type;
-  event.at = core::Clock::now();
   event.job = job;
+  event.relayed = relayed;
   ring_.push_back(std::move(event));
   if (ring_.size() > capacity_) ring_.pop_front();
   const core::Event& stored = ring_.back();

@@ -26,8 +26,14 @@ class EventBus {
   std::uint64_t subscribe(Listener listener);
   void unsubscribe(std::uint64_t handle);
 
+  // Nodes sharing a queue: ids from the wall clock from now on (ms x 1000,
+  // then +1 while that is not more than the last), so events of every node
+  // are numbered on one scale and an SSE client moving between nodes
+  // resumes about where it left off. Below 2^53: exact in JavaScript.
+  void use_clock_ids() { clock_ids_ = true; }
+
   // Assigns the next id, remembers the event and calls every listener.
-  const core::Event& publish(core::EventType type, const core::Job& job);
+  const core::Event& publish(core::EventType type, const core::Job& job, bool relayed = false);
 
   // The install channel: progress of remote commands, to its own listeners.
   using InstallListener = std::function<void(const core::InstallProgress&)>;
@@ -42,6 +48,7 @@ class EventBus {
 
  private:
   std::uint64_t next_id_;
+  bool clock_ids_ = false;
   std::size_t capacity_;
   std::deque<core::Event> ring_;
   std::map<std::uint64_t, Listener> listeners_;

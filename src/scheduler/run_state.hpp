@@ -14,8 +14,9 @@ namespace haul::scheduler {
 
 struct Scheduler::Run {
   JobRunner* runner = nullptr;
-  std::optional<core::Action> stopping;                         // pause or cancel asked for
-  bool shutdown = false;                                        // the daemon is stopping
+  std::optional<core::Action> stopping;  // pause or cancel asked for
+  bool shutdown = false;                 // the daemon is stopping
+  bool lease_lost = false;  // shared queue: another node holds the job now; write nothing
   std::vector<std::function<void(Result<core::Job>)>> waiters;  // told when the run ends
   std::string host;  // local jobs: the per-host limit's key
   std::chrono::steady_clock::time_point last_persist{};

@@ -59,7 +59,9 @@ Result<void> Scheduler::start() {
   store::WriteBatch recovered;
   for (Job& job : *loaded) {
     next_seq_ = std::max(next_seq_, job.seq + 1);
-    if (job.state == JobState::kRunning) {
+    // (A shared queue's running jobs are other nodes' runs, or a dead
+    // node's: claims take those over once their lease lapses.)
+    if (job.state == JobState::kRunning && !shared()) {
       // The daemon died mid-run: the job goes back to the queue and its items
       // resume from their partial files.
       job.state = core::next_state(job.state, JobEvent::kRestart)->next;
@@ -80,6 +82,7 @@ Result<void> Scheduler::start() {
     if (!written) return fail(written.error());
   }
   started_ = true;
+  next_claim_tick_ = clock_.now() + options_.claim_interval;
   arm_retry_wake();
   schedule();
   return {};
@@ -147,6 +150,12 @@ Result<Job> Scheduler::make_job(const core::JobRequest& request, std::int64_t se
   job.seq = seq;
   job.source = request.sources.front();
   job.target = request.target;
+  if (request.target == "local") {
+    job.node = request.node.empty() ? options_.node : request.node;
+  } else if (!request.node.empty() && request.node != "any") {
+    return fail(ErrorCode::kInvalidArgument, "'node' is for local jobs: a job for instance '" +
+                                                 request.target + "' runs on any node");
+  }
   job.group = request.group;
   job.name = request.name;
   job.priority = request.priority;
@@ -225,6 +234,7 @@ void Scheduler::act(const std::string& id, core::Action action,
   auto allowed = core::next_state(job.state, core::event_of(action));
   if (!allowed) return done(fail(allowed.error()));
   spdlog::info("job {}: {} requested", id, core::action_name(action));
+  if (allowed->stop_run && run_of(id) == nullptr) return request_elsewhere(job, action, done);
   if (allowed->stop_run) {
     // Transfers and remote commands stop asynchronously (a remote kill takes
     // seconds): answer now; run_finished() publishes the outcome.
@@ -239,6 +249,23 @@ void Scheduler::act(const std::string& id, core::Action action,
     done(ActResult{*now, false});
   });
   schedule();
+}
+
+void Scheduler::request_elsewhere(Job& job, core::Action action,
+                                  const std::function<void(Result<ActResult>)>& done) {
+  // Another node runs it (this one would have a Run): the request goes
+  // through the store, whose change notification reaches that node; the
+  // run's end comes back as the job's changes.
+  store::WriteBatch batch;
+  batch.action_requests.push_back({job.id, action});
+  job.pending_action = action;
+  publish(core::EventType::kState, job);
+  db_.write(std::move(batch), [this, id = job.id, done](Result<void> written) {
+    if (!written) return done(fail(written.error()));
+    const Job* now = find(id);
+    if (now == nullptr) return done(fail(ErrorCode::kNotFound, "no job " + id));
+    done(ActResult{*now, true});
+  });
 }
 
 void Scheduler::request_stop(Job& job, Run& run, core::Action action) {
@@ -275,14 +302,10 @@ void Scheduler::remove(const std::string& id, std::function<void(Result<void>)> 
   auto erase = [this, id, done = std::move(done)]() {
     auto job = jobs_.find(id);
     if (job == jobs_.end()) return done({});
-    runnable_local_.erase({job->second.priority, job->second.seq});
-    runnable_remote_.erase({job->second.priority, job->second.seq});
-    retrying_.erase(id);
-    unindex_unfinished(job->second);
-    publish(core::EventType::kRemoved, job->second);
-    jobs_.erase(job);
+    forget(job);
     store::WriteBatch batch;
     batch.deletes.push_back(id);
+    add_fence(batch, id);
     db_.write(std::move(batch), [id, done](const Result<void>& written) {
       if (written) spdlog::info("job {}: removed", id);
       done(written);
@@ -290,6 +313,10 @@ void Scheduler::remove(const std::string& id, std::function<void(Result<void>)> 
   };
   Job& job = it->second;
   if (core::is_finished(job.state)) return erase();
+  if (job.state == JobState::kRunning && run_of(id) == nullptr) {
+    return done(fail(ErrorCode::kConflict,
+                     "job " + id + " is running on another node: cancel it, then remove it"));
+  }
   if (Run* run = run_of(id)) {
     // The record goes once the run has stopped (a pause under way keeps
     // its partial files: they go here).

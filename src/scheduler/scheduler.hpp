@@ -33,6 +33,7 @@
 #include "scheduler/instance_registry.hpp"
 #include "scheduler/job_runner.hpp"
 #include "store/db_worker.hpp"
+#include "store/job_store.hpp"
 
 namespace haul::scheduler {
 
@@ -51,6 +52,16 @@ struct SchedulerOptions {
   std::function<double()> random;
   // Validates an instance's SSH command; null accepts any.
   InstanceRegistry::Check check_instance;
+  // A queue shared with other nodes (the store implements
+  // store::QueueClaims; docs/design/cluster.md): this node's name. A job
+  // starts only once claimed, its writes carry the claim's fence, its lease
+  // is given back when the attempt ends. Empty: the sole node, owning every
+  // job.
+  std::string node;
+  std::chrono::milliseconds lease{15000};
+  // How often a shared queue is asked for jobs nobody holds (a dead node's,
+  // one another node gave back) even when nothing changed here.
+  std::chrono::milliseconds claim_interval{2000};
 };
 
 // Which jobs GET /api/v1/jobs lists; unset fields match every job.
@@ -116,6 +127,21 @@ class Scheduler final : public RunHost {
   SchedulerStats stats() const;
   const SchedulerOptions& options() const { return options_; }
 
+  // A shared queue: what other nodes changed, as the daemon hears it
+  // (store/postgres/change_listener.hpp). Reloads those jobs (no ids: every
+  // job, after notifications may have been lost), applies them and
+  // publishes what changed; a job this node runs keeps its own state and
+  // only takes a pause or cancel asked for elsewhere.
+  void reload_jobs(std::vector<std::string> ids);
+  void reload_all();
+  // Instances registered or removed on another node.
+  void reload_instances();
+  bool shared() const { return !options_.node.empty(); }
+  // Jobs whose lease this node holds (running, or being concluded).
+  std::size_t leases_held() const { return leases_.size(); }
+  // Runs taken over from a node whose lease lapsed, since start (/metrics).
+  std::uint64_t takeovers() const { return takeovers_; }
+
   // Stops every running job (their runners keep what is done; remote
   // commands run on), records them as queued for the next start, then calls
   // `done`.
@@ -140,6 +166,8 @@ class Scheduler final : public RunHost {
 
  private:
   struct Run;
+  using JobMap = std::unordered_map<std::string_view, core::Job>;
+  using JobMapIterator = JobMap::iterator;
 
   JobRunner* runner_for(const core::JobRequest& request) const;
   JobRunner* runner_for(const core::Job& job) const;
@@ -159,20 +187,40 @@ class Scheduler final : public RunHost {
   void schedule();
   bool has_room(const core::Job& job) const;
   void start_job(core::Job& job);
+  // Shared queue (scheduler_shared.cpp): asks the store for startable jobs
+  // when there is room and reason to, starts what it got.
+  struct Claimed;
+  bool mine(const core::Job& job) const;
+  void claim_jobs();
+  void start_claimed(std::vector<Claimed> claimed);
+  void release(const std::string& job_id, std::int64_t token);
+  // A fenced write was refused: the job is someone else's now.
+  void lease_lost(const std::string& job_id);
+  // Puts a stored job in place of ours (or drops ours: nullopt), publishing
+  // what changed.
+  void apply_stored(const std::string& id, std::optional<core::Job> stored);
+  void forget(JobMapIterator it, bool relayed = false);
+  void add_fence(store::WriteBatch& batch, const std::string& job_id) const;
   // Applies `event` to the job (it must be allowed), publishes, persists;
   // `persisted` learns when the change is stored.
   void transition(core::Job& job, core::JobEvent event,
                   std::function<void(Result<void>)> persisted = {});
   void request_stop(core::Job& job, Run& run, core::Action action);
+  // pause / cancel of a job another node runs (shared queue).
+  void request_elsewhere(core::Job& job, core::Action action,
+                         const std::function<void(Result<ActResult>)>& done);
   // pause / resume / retry / cancel of a job that is not running: at once.
   void apply_idle_action(core::Job& job, core::Action action,
                          std::function<void(Result<void>)> persisted = {});
   void conclude(core::Job& job, const Result<void>& outcome);
+  // After a run's end: the next wake, the shutdown's end, the next starts.
+  void run_ended();
   Run* run_of(const std::string& job_id);
   core::Item* item_of(const std::string& job_id, std::size_t index);
   void refresh_runnable(core::Job& job);
   void persist(const core::Job& job, std::function<void(Result<void>)> done = {});
-  void publish(core::EventType type, const core::Job& job);
+  // `relayed`: another node's change (core::Event::relayed).
+  void publish(core::EventType type, const core::Job& job, bool relayed = false);
   void arm_retry_wake();
   std::chrono::milliseconds backoff(int attempts);
 
@@ -186,7 +234,6 @@ class Scheduler final : public RunHost {
   // Jobs by id; list() sorts by seq. Each key views its job's own id (one
   // copy of an id per job): make nodes with job_node(). The indexes below
   // point into these nodes, which stay where they are until erased.
-  using JobMap = std::unordered_map<std::string_view, core::Job>;
   JobMap::node_type job_node(core::Job job);
   JobMap jobs_;
   // Where job_node() makes its nodes: empty between calls, its buckets kept
@@ -200,8 +247,11 @@ class Scheduler final : public RunHost {
       return a.first != b.first ? a.first > b.first : a.second < b.second;
     }
   };
-  std::map<std::pair<int, std::int64_t>, core::Job*, RunnableOrder> runnable_local_;
-  std::map<std::pair<int, std::int64_t>, core::Job*, RunnableOrder> runnable_remote_;
+  // Multimaps: nodes sharing a queue may give two jobs one seq.
+  using Runnable = std::multimap<std::pair<int, std::int64_t>, core::Job*, RunnableOrder>;
+  static void unlist(Runnable& runnable, const core::Job& job);
+  Runnable runnable_local_;
+  Runnable runnable_remote_;
   std::set<std::string> retrying_;  // ids in state retrying: the retry wake looks only here
   // Unfinished jobs (stored, or in adding_) by the hash of their dedup_key:
   // the keys themselves (target, folder and source) would cost ~150 bytes a
@@ -222,6 +272,12 @@ class Scheduler final : public RunHost {
   bool started_ = false;
   bool scheduling_ = false;      // schedule() is running
   bool schedule_again_ = false;  // it was asked for again meanwhile
+  // Shared queue: job id -> the token of the claim this node holds.
+  std::unordered_map<std::string, std::int64_t> leases_;
+  bool claiming_ = false;     // a claim is on the DB worker
+  bool claim_wanted_ = true;  // something changed that a claim may answer
+  std::uint64_t takeovers_ = 0;
+  core::TimePoint next_claim_tick_{};
 };
 
 }  // namespace haul::scheduler

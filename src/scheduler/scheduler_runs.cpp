@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error_context.hpp"
 #include "scheduler/run_state.hpp"
@@ -19,13 +20,22 @@ using core::JobState;
 
 // ---- slots ------------------------------------------------------------------
 
+void Scheduler::unlist(Runnable& runnable, const Job& job) {
+  auto [first, last] = runnable.equal_range({job.priority, job.seq});
+  for (auto it = first; it != last; ++it) {
+    if (it->second == &job) {
+      runnable.erase(it);
+      return;
+    }
+  }
+}
+
 void Scheduler::refresh_runnable(Job& job) {
-  const auto key = std::make_pair(job.priority, job.seq);
   auto& runnable = job.target == "local" ? runnable_local_ : runnable_remote_;
+  unlist(runnable, job);
   if (job.state == JobState::kQueued || job.state == JobState::kRetrying) {
-    runnable[key] = &job;
-  } else {
-    runnable.erase(key);
+    runnable.emplace(std::make_pair(job.priority, job.seq), &job);
+    claim_wanted_ = true;
   }
   if (job.state == JobState::kRetrying) {
     retrying_.insert(job.id);
@@ -51,6 +61,7 @@ bool Scheduler::has_room(const Job& job) const {
 
 void Scheduler::schedule() {
   if (shutting_down_ || !started_) return;
+  if (shared()) return claim_jobs();
   // A runner may end a run inside start(), and its conclusion schedules
   // again: that pass runs after this one instead of under its iterators.
   if (scheduling_) {
@@ -167,11 +178,15 @@ void Scheduler::item_progress(const std::string& job_id, std::size_t index,
   if (progress.percent) item->extras.edit().percent = progress.percent;
   job.speed = 0;
   for (const core::Item& each : job.items) job.speed += each.speed;
-  job.eta_seconds = progress.eta_seconds;
-  if (auto total = job.bytes_total(); total && job.speed > 0 && *total >= job.bytes_done()) {
-    job.eta_seconds = static_cast<std::int64_t>(
-        std::ceil(static_cast<double>(*total - job.bytes_done()) / job.speed));
-  }
+  // Seconds, capped at ~68 years (the field is 32 bits).
+  auto capped = [](double seconds) {
+    return static_cast<std::int32_t>(
+        std::min(seconds, double{std::numeric_limits<std::int32_t>::max()}));
+  };
+  job.eta_seconds.reset();
+  if (progress.eta_seconds) job.eta_seconds = capped(static_cast<double>(*progress.eta_seconds));
+  if (auto total = job.bytes_total(); total && job.speed > 0 && *total >= job.bytes_done())
+    job.eta_seconds = capped(std::ceil(static_cast<double>(*total - job.bytes_done()) / job.speed));
   const auto now = clock_.steady_now();
   if (now - run.last_publish >= options_.publish_interval) {
     run.last_publish = now;
@@ -249,6 +264,13 @@ void Scheduler::conclude(Job& job, const Result<void>& outcome) {
   job.speed = 0;
   job.eta_seconds.reset();
   job.pending_action.reset();
+  if (run->lease_lost) {
+    // Another node holds the job: what this run did is not ours to write.
+    for (const auto& waiter : run->waiters)
+      waiter(fail(ErrorCode::kConflict, "job " + job.id + " is held by another node now"));
+    reload_jobs({job.id});
+    return run_ended();
+  }
   const bool all_done = std::all_of(job.items.begin(), job.items.end(), [](const core::Item& i) {
     return i.state == core::ItemState::kCompleted;
   });
@@ -290,6 +312,7 @@ void Scheduler::conclude(Job& job, const Result<void>& outcome) {
   transition(job, event, [job, waiters = std::move(waiters)](Result<void> written) {
     for (const auto& waiter : waiters) waiter(written ? Result<Job>(job) : fail(written.error()));
   });
+  if (auto lease = leases_.find(job.id); lease != leases_.end()) release(job.id, lease->second);
   if (event == JobEvent::kFailedRetryable && job.target != "local") {
     // Seed 001's clients hear of each failed attempt at once.
     core::InstallProgress retrying;
@@ -308,6 +331,10 @@ void Scheduler::conclude(Job& job, const Result<void>& outcome) {
     }
     bus_.publish_install(retrying);
   }
+  run_ended();
+}
+
+void Scheduler::run_ended() {
   arm_retry_wake();
   if (shutting_down_ && runs_.empty() && shutdown_done_) {
     auto done = std::move(shutdown_done_);
@@ -343,13 +370,19 @@ void Scheduler::transition(Job& job, JobEvent event, std::function<void(Result<v
 void Scheduler::persist(const Job& job, std::function<void(Result<void>)> done) {
   store::WriteBatch batch;
   batch.upserts.push_back(job);
-  db_.write(std::move(batch), [id = job.id, done = std::move(done)](Result<void> written) {
-    if (!written) spdlog::error("job {}: cannot store its state: {}", id, written.error().message);
+  add_fence(batch, job.id);
+  db_.write(std::move(batch), [this, id = job.id, done = std::move(done)](Result<void> written) {
+    if (!written) {
+      spdlog::error("job {}: cannot store its state: {}", id, written.error().message);
+      if (shared() && written.error().code == ErrorCode::kConflict) lease_lost(id);
+    }
     if (done) done(written);
   });
 }
 
-void Scheduler::publish(core::EventType type, const Job& job) { bus_.publish(type, job); }
+void Scheduler::publish(core::EventType type, const Job& job, bool relayed) {
+  bus_.publish(type, job, relayed);
+}
 
 std::chrono::milliseconds Scheduler::backoff(int attempts) {
   // Attempt `attempts + 1` is next: 2 s before the second, 4 s before the third, ...
@@ -358,6 +391,9 @@ std::chrono::milliseconds Scheduler::backoff(int attempts) {
 
 void Scheduler::arm_retry_wake() {
   std::optional<core::TimePoint> earliest;
+  // A shared queue is asked now and then for jobs nobody holds (a dead
+  // node's), even when nothing changed here.
+  if (shared()) earliest = next_claim_tick_;
   for (const std::string& id : retrying_) {
     const Job& job = jobs_.at(id);
     if (job.next_attempt_at && (!earliest || *job.next_attempt_at < *earliest))
@@ -365,6 +401,10 @@ void Scheduler::arm_retry_wake() {
   }
   if (!earliest || shutting_down_) return clock_.cancel_wake();
   clock_.wake_at(*earliest, [this] {
+    if (shared() && clock_.now() >= next_claim_tick_) {
+      next_claim_tick_ = clock_.now() + options_.claim_interval;
+      claim_wanted_ = true;
+    }
     schedule();
     arm_retry_wake();
   });

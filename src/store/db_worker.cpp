@@ -2,9 +2,13 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 namespace haul::store {
 
@@ -96,22 +100,28 @@ void split_last(std::map<std::string, std::optional<Record>>& latest, std::vecto
   }
 }
 
-}  // namespace
+// A copy when the caller keeps the original, else the value itself.
+template <typename T>
+T take(T& value, bool keep) {
+  return keep ? T(value) : std::move(value);
+}
 
-void DbWorker::apply_writes(std::deque<Task>& tasks) {
-  // Merge the run of writes at the front into one transaction. Job ids are
-  // never reused, so a delete anywhere in the run wins over any upsert.
+// One transaction for a run of writes. Job ids are never reused, so a
+// delete anywhere in the run wins over any upsert. With `keep` the writes
+// are copied from, not moved from: they may have to be applied again one
+// by one.
+WriteBatch merge(std::vector<WriteBatch>& batches, bool keep) {
   WriteBatch merged;
-  std::vector<WriteDone> callbacks;
   std::map<std::string, std::size_t> upsert_at;
   std::set<std::string> deleted;
   // Instances and manifests: the last write of an id wins; nullopt = delete.
   std::map<std::string, std::optional<core::Instance>> instances;
   std::map<std::string, std::optional<StoredManifest>> manifests;
-  while (!tasks.empty() && std::holds_alternative<Write>(tasks.front())) {
-    Write write = std::move(std::get<Write>(tasks.front()));
-    tasks.pop_front();
-    for (core::Job& job : write.batch.upserts) {
+  // The last request of each job wins, as it would applied in turn.
+  std::map<std::string, ActionRequest> requests;
+  for (WriteBatch& original : batches) {
+    WriteBatch batch = take(original, keep);
+    for (core::Job& job : batch.upserts) {
       auto [it, inserted] = upsert_at.try_emplace(job.id, merged.upserts.size());
       if (inserted) {
         merged.upserts.push_back(std::move(job));
@@ -119,11 +129,16 @@ void DbWorker::apply_writes(std::deque<Task>& tasks) {
         merged.upserts[it->second] = std::move(job);
       }
     }
-    for (std::string& id : write.batch.deletes) deleted.insert(std::move(id));
-    for (StoredEvent& event : write.batch.events) merged.events.push_back(std::move(event));
-    last_wins(instances, write.batch.instance_upserts, write.batch.instance_deletes);
-    last_wins(manifests, write.batch.manifest_upserts, write.batch.manifest_deletes);
-    if (write.done) callbacks.push_back(std::move(write.done));
+    for (std::string& id : batch.deletes) deleted.insert(std::move(id));
+    for (StoredEvent& event : batch.events) merged.events.push_back(std::move(event));
+    last_wins(instances, batch.instance_upserts, batch.instance_deletes);
+    last_wins(manifests, batch.manifest_upserts, batch.manifest_deletes);
+    for (ActionRequest& request : batch.action_requests) {
+      const std::string id = request.job_id;
+      requests.insert_or_assign(id, std::move(request));
+    }
+    // Every fence of every write: the merged batch holds only while all do.
+    for (Fence& fence : batch.fences) merged.fences.push_back(std::move(fence));
   }
   if (!deleted.empty()) {
     std::erase_if(merged.upserts, [&](const core::Job& job) { return deleted.count(job.id) != 0; });
@@ -131,9 +146,48 @@ void DbWorker::apply_writes(std::deque<Task>& tasks) {
   }
   split_last(instances, merged.instance_upserts, merged.instance_deletes);
   split_last(manifests, merged.manifest_upserts, merged.manifest_deletes);
-  Result<void> result = merged.empty() ? Result<void>{} : store_->apply(merged);
-  for (WriteDone& done : callbacks) {
-    post_([done = std::move(done), result] { done(result); });
+  for (auto& [id, request] : requests) merged.action_requests.push_back(std::move(request));
+  // The same fence twice (two writes of one job under one lease) is checked once.
+  auto order = [](const Fence& a, const Fence& b) {
+    return std::tie(a.job_id, a.node, a.token) < std::tie(b.job_id, b.node, b.token);
+  };
+  std::sort(merged.fences.begin(), merged.fences.end(), order);
+  merged.fences.erase(std::unique(merged.fences.begin(), merged.fences.end()), merged.fences.end());
+  return merged;
+}
+
+bool has_fences(const std::vector<WriteBatch>& batches) {
+  return std::any_of(batches.begin(), batches.end(),
+                     [](const WriteBatch& batch) { return !batch.fences.empty(); });
+}
+
+}  // namespace
+
+void DbWorker::apply_writes(std::deque<Task>& tasks) {
+  // The run of writes at the front, merged into one transaction.
+  std::vector<WriteBatch> batches;
+  std::vector<WriteDone> callbacks;  // one per batch, possibly empty
+  while (!tasks.empty() && std::holds_alternative<Write>(tasks.front())) {
+    Write write = std::move(std::get<Write>(tasks.front()));
+    tasks.pop_front();
+    batches.push_back(std::move(write.batch));
+    callbacks.push_back(std::move(write.done));
+  }
+  // Only a fence fails a batch with kConflict (a lease lost to another
+  // node). Merged, one write's lost lease would fail every write of the
+  // run, so a fenced run keeps its writes to apply them one by one then,
+  // each with its own result. Runs without fences move, not copy.
+  const bool fenced = batches.size() > 1 && has_fences(batches);
+  const WriteBatch merged = merge(batches, fenced);
+  Result<void> result =
+      merged.empty() && merged.fences.empty() ? Result<void>{} : store_->apply(merged);
+  std::vector<Result<void>> results(batches.size(), result);
+  if (fenced && !result && result.error().code == ErrorCode::kConflict) {
+    for (std::size_t i = 0; i < batches.size(); ++i) results[i] = store_->apply(batches[i]);
+  }
+  for (std::size_t i = 0; i < callbacks.size(); ++i) {
+    if (!callbacks[i]) continue;
+    post_([done = std::move(callbacks[i]), result = std::move(results[i])] { done(result); });
   }
 }
 

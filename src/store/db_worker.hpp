@@ -34,7 +34,11 @@ class DbWorker {
   DbWorker& operator=(const DbWorker&) = delete;
 
   // Any thread. `done` (optional) is posted once the transaction holding the
-  // batch committed or failed. Later upserts of a job replace earlier ones.
+  // batch committed or failed. Later upserts of a job replace earlier ones,
+  // later action requests of a job earlier ones; every fence is kept. When
+  // a merged transaction fails on a fence (kConflict: a lease lost), its
+  // writes are applied again one at a time, so `done` gets this batch's own
+  // result: another write's lost lease does not fail it.
   void write(WriteBatch batch, WriteDone done = {});
 
   // Any thread. Runs `query` on the DB thread after every write queued before

@@ -51,12 +51,23 @@ struct StoredManifest {
 // A write's claim on a job (store/queue_claims.hpp): the batch holding it
 // is applied only while `node` still holds the job's lease with `token`, so
 // a node whose lease lapsed and was taken over cannot overwrite the new
-// holder's work.
+// holder's work. With `node` empty it says the opposite: no node holds a
+// live lease on the job (a node changing a job nobody runs, say pausing a
+// queued one, must not overwrite a run another node just claimed).
 struct Fence {
   std::string job_id;
   std::string node;
   std::int64_t token = 0;
   friend bool operator==(const Fence&, const Fence&) = default;
+};
+
+// Asks the node running a job to pause or cancel it (nullopt: the request
+// is answered, clear it). Touches only the job's requested action, never
+// the columns its runner writes; loaded jobs carry it as pending_action.
+struct ActionRequest {
+  std::string job_id;
+  std::optional<core::Action> action;
+  friend bool operator==(const ActionRequest&, const ActionRequest&) = default;
 };
 
 struct WriteBatch {
@@ -72,11 +83,13 @@ struct WriteBatch {
   // checks them: a sole node (SQLite, memory) holds every lease, so there
   // they always hold.
   std::vector<Fence> fences{};
+  std::vector<ActionRequest> action_requests{};  // a missing job is skipped
 
   // Whether the batch writes nothing (fences are checks, not writes).
   bool empty() const {
     return upserts.empty() && deletes.empty() && events.empty() && instance_upserts.empty() &&
-           instance_deletes.empty() && manifest_upserts.empty() && manifest_deletes.empty();
+           instance_deletes.empty() && manifest_upserts.empty() && manifest_deletes.empty() &&
+           action_requests.empty();
   }
 };
 
@@ -91,7 +104,8 @@ class JobStore {
   // Errors: kConflict "lease lost: job <id> is held by another node" when a
   // fence no longer holds (a shared store only; nothing is applied).
   virtual Result<void> apply(const WriteBatch& batch) = 0;
-  // Jobs (with items) matching the filter, in seq order.
+  // Jobs (with items) matching the filter, in seq order. A job's
+  // pending_action is its stored ActionRequest, if any.
   virtual Result<std::vector<core::Job>> load_jobs(const JobFilter& filter) = 0;
   virtual Result<std::optional<core::Job>> load_job(const std::string& id) = 0;
   // Largest seq ever stored (0 for an empty store), so new jobs sort after it.

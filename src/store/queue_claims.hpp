@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct Claim {
 struct ClaimRequest {
   std::string node;  // this node's name: not empty, not "any"
   std::size_t limit = 1;
+  // At most this many of them local (target "local"): the node's free
+  // local slots. Instance jobs count against their instance's max_parallel.
+  std::size_t local_limit = std::numeric_limits<std::size_t>::max();
   std::chrono::milliseconds lease{15000};  // > 0
 };
 

@@ -7,6 +7,8 @@ namespace haul::store {
 
 using std::chrono::milliseconds;
 
+std::string job_load_columns() { return std::string(kJobColumns) + ", requested_action"; }
+
 std::int64_t to_ms(core::TimePoint at) {
   return std::chrono::floor<milliseconds>(at.time_since_epoch()).count();
 }
@@ -75,6 +77,24 @@ void add_error_context(Boxed<core::JobError>& error, const std::string& text) {
   error->file = context.value("file", "");
   error->stage = context.value("stage", "");
   error->attempt = context.value("attempt", 0);
+}
+
+std::string_view stored_action_name(const std::optional<core::Action>& action) {
+  // "" rather than a default string_view: a null pointer binds SQL NULL.
+  return action ? core::action_name(*action) : std::string_view("");
+}
+
+Result<std::optional<core::Action>> read_requested_action(std::string_view text,
+                                                          const std::string& job_id) {
+  if (text.empty()) return std::optional<core::Action>{};
+  // core has no parser for action names (src/core is not the store's to
+  // change), so the four are tried here.
+  for (const core::Action action :
+       {core::Action::kPause, core::Action::kResume, core::Action::kRetry, core::Action::kCancel}) {
+    if (core::action_name(action) == text) return std::optional<core::Action>{action};
+  }
+  return fail(ErrorCode::kDataLoss,
+              "unknown requested action '" + std::string(text) + "' stored for job " + job_id);
 }
 
 std::optional<core::ItemState> stored_item_state(std::string_view text) {

@@ -23,12 +23,17 @@ namespace haul::store {
 
 // The columns of `jobs`, `items` and `events` in the order both stores bind
 // and read them (job_rows.cpp of each): one list, as the schemas share
-// their versions (store/schema_version.hpp).
+// their versions (store/schema_version.hpp). A job upsert writes exactly
+// kJobColumns: the claim columns (owner, lease) and requested_action belong
+// to other writers (QueueClaims, ActionRequest) and are left out on purpose.
 inline constexpr std::string_view kJobColumns =
     "id, seq, source, target, destination, group_name, name, priority, state, attempts, "
     "max_attempts, next_attempt_at, error_code, error_message, created_at, started_at, "
-    "finished_at, labels, source_options, error_context";
-inline constexpr int kJobColumnCount = 20;
+    "finished_at, labels, source_options, error_context, node";
+inline constexpr int kJobColumnCount = 21;
+// What loading a job selects: kJobColumns, then requested_action (the
+// loaded job's pending_action), at index kJobColumnCount.
+std::string job_load_columns();
 inline constexpr std::string_view kItemColumns =
     "job_id, idx, source, path, sha256, stage, state, size, bytes_done, error_code, error_message, "
     "resource, links, output_tail, error_context";
@@ -62,6 +67,14 @@ Result<std::vector<std::string>> read_strings(const std::string& text, const std
 // Adds the stored context (error_context_json's output) to `error`. Does
 // nothing without an error; a damaged context is ignored: it is only for people.
 void add_error_context(Boxed<core::JobError>& error, const std::string& text);
+
+// An ActionRequest as stored in jobs.requested_action: action_name(), or ""
+// for none.
+std::string_view stored_action_name(const std::optional<core::Action>& action);
+// The requested action stored as `text` ("" is none). Errors: kDataLoss for
+// a name this version does not know; `job_id` names the row.
+Result<std::optional<core::Action>> read_requested_action(std::string_view text,
+                                                          const std::string& job_id);
 
 // The item state stored as `text`; "retrying", written by older versions,
 // is an item waiting to run again (queued). nullopt for an unknown name.

@@ -1,9 +1,8 @@
 // `haul serve --store postgres://...` against a real PostgreSQL 15 the test
 // starts (tests/support/postgres_cluster.hpp): a job runs and outlives the
-// daemon in the database, a second node on the same queue is refused while
-// one serves (claims between nodes are not built yet), and the password
-// shows nowhere: not in the process list, the log, the status page or an
-// error.
+// daemon in the database, and the password shows nowhere: not in the
+// process list, the log, the status page or an error. Several nodes on one
+// queue: daemon_cluster_test.cpp.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -80,19 +79,6 @@ TEST_F(DaemonPostgresTest, AJobOnAPostgresQueueCompletesAndOutlivesTheDaemon) {
             "completed");
   auto again = start_daemon({"--store", store_url()});
   EXPECT_EQ(again->job(id)["state"], "completed");
-}
-
-TEST_F(DaemonPostgresTest, ASecondNodeOnTheSameQueueIsRefusedWithOneLine) {
-  auto serving = start_daemon({"--store", store_url()});
-  const auto second =
-      run_haul({"serve", "--listen", "127.0.0.1:0", "--data-dir", (dir / "second").string(),
-                "--models-root", models().string(), "--store", store_url()});
-  EXPECT_EQ(second.exit_code, 1) << second.err;
-  EXPECT_THAT(second.err, HasSubstr("another haul node is serving the queue"));
-  EXPECT_THAT(second.err, Not(HasSubstr(kPassword)));
-  EXPECT_EQ(std::count(second.err.begin(), second.err.end(), '\n'), 1) << second.err;
-  // The first one goes on serving.
-  EXPECT_EQ(serving->call("GET", "/healthz").status, 200);
 }
 
 TEST_F(DaemonPostgresTest, HealthzStatusAndMetricsShowTheNodeAndItsHeartbeat) {

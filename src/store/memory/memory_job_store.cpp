@@ -25,7 +25,20 @@ Result<void> MemoryJobStore::apply(const WriteBatch& batch) {
     jobs_.insert_or_assign(job.id, stored(job));
     max_seq_ = std::max(max_seq_, job.seq);
   }
-  for (const std::string& id : batch.deletes) jobs_.erase(id);
+  for (const std::string& id : batch.deletes) {
+    jobs_.erase(id);
+    requested_.erase(id);
+  }
+  // After the deletes, as in the SQL stores: a request for a job deleted in
+  // the same batch, or never stored, is dropped.
+  for (const ActionRequest& request : batch.action_requests) {
+    if (!jobs_.contains(request.job_id)) continue;
+    if (request.action) {
+      requested_.insert_or_assign(request.job_id, *request.action);
+    } else {
+      requested_.erase(request.job_id);
+    }
+  }
   for (const StoredEvent& event : batch.events) {
     events_.insert_or_assign(event.id, event);
     last_event_id_ = std::max(last_event_id_, event.id);
@@ -52,7 +65,7 @@ Result<std::vector<core::Job>> MemoryJobStore::load_jobs(const JobFilter& filter
     if (filter.state && job.state != *filter.state) continue;
     if (filter.target && job.target != *filter.target) continue;
     if (filter.group && job.group != *filter.group) continue;
-    out.push_back(job);
+    out.push_back(loaded(job));
   }
   std::sort(out.begin(), out.end(),
             [](const core::Job& a, const core::Job& b) { return a.seq < b.seq; });
@@ -62,7 +75,13 @@ Result<std::vector<core::Job>> MemoryJobStore::load_jobs(const JobFilter& filter
 Result<std::optional<core::Job>> MemoryJobStore::load_job(const std::string& id) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return std::optional<core::Job>{};
-  return std::optional<core::Job>{it->second};
+  return std::optional<core::Job>{loaded(it->second)};
+}
+
+core::Job MemoryJobStore::loaded(const core::Job& job) const {
+  core::Job copy = job;
+  if (auto it = requested_.find(job.id); it != requested_.end()) copy.pending_action = it->second;
+  return copy;
 }
 
 Result<std::vector<StoredEvent>> MemoryJobStore::events_after(std::uint64_t after,

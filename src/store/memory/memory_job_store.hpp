@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "store/job_store.hpp"
@@ -29,8 +30,14 @@ class MemoryJobStore final : public JobStore {
   Result<std::vector<StoredManifest>> load_manifests() override;
 
  private:
+  // `job` as loaded: with its requested action.
+  core::Job loaded(const core::Job& job) const;
+
   std::size_t event_capacity_;
-  std::map<std::string, core::Job> jobs_;  // by id
+  std::map<std::string, core::Job> jobs_;  // by id, without pending_action
+  // Beside the jobs, as in the SQL stores' own column: upserts leave it,
+  // loads report it as pending_action. Only for stored jobs.
+  std::map<std::string, core::Action> requested_;  // by job id
   std::map<std::string, core::Instance> instances_;
   std::map<std::string, StoredManifest> manifests_;
   std::map<std::uint64_t, StoredEvent> events_;  // by id: the log keeps the newest

@@ -219,15 +219,38 @@ TEST_F(ChangeListenerTest, ABatchRolledBackNotifiesNothing) {
   apply_ok(*a, WriteBatch{{make_job("a1", 1)}, {}, {make_event(1)}});
   Received received;
   auto b = listen(received);
-  // Fails at its events (id 1 is taken), after its rows and notifications
-  // were sent in the transaction: the rollback takes them back.
+  // Fails at its events (a payload the server refuses: not UTF-8), after
+  // its rows and notifications were sent in the transaction: the rollback
+  // takes them back.
+  StoredEvent unreadable = make_event(2);
+  unreadable.payload = "caf\xe9";
   auto failed =
-      a->apply(WriteBatch{{make_job("lost1", 2), make_job("lost2", 3)}, {"a1"}, {make_event(1)}});
+      a->apply(WriteBatch{{make_job("lost1", 2), make_job("lost2", 3)}, {"a1"}, {unreadable}});
   ASSERT_FALSE(failed);
   apply_ok(*a, WriteBatch{{make_job("g1", 4), make_job("g2", 5)}, {}, {make_event(2)}});
   ASSERT_TRUE(received.wait_for_id("g2"));
   EXPECT_EQ(received.changes(), (std::vector<JobChange>{change(Op::kUpsert, "g1", "a"),
                                                         change(Op::kUpsert, "g2", "a")}));
+}
+
+// The node running a job learns of a request for it (another node's pause
+// or cancel) the way it learns of any change: the job's id, to reload.
+TEST_F(ChangeListenerTest, AnActionRequestIsAnnouncedAsTheJobChanged) {
+  auto a = open_store("a");
+  apply_ok(*a, WriteBatch{.upserts = {make_job("j1", 1), make_job("j2", 2)}});
+  Received received;
+  auto b = listen(received);
+  apply_ok(*a, WriteBatch{.action_requests = {{"j1", core::Action::kCancel}}});
+  // Upserted and requested in one batch: announced once.
+  apply_ok(*a, WriteBatch{.upserts = {make_job("j2", 2)},
+                          .action_requests = {{"j2", core::Action::kPause}}});
+  ASSERT_TRUE(received.wait_for_id("j2"));
+  b->stop();
+  EXPECT_EQ(received.changes(), (std::vector<JobChange>{change(Op::kUpsert, "j1", "a"),
+                                                        change(Op::kUpsert, "j2", "a")}));
+  auto loaded = a->load_job("j1");
+  ASSERT_TRUE(loaded && loaded->has_value());
+  EXPECT_EQ((*loaded)->pending_action, core::Action::kCancel);
 }
 
 TEST_F(ChangeListenerTest, FiveThousandJobsArriveWholeInAFewNotifications) {

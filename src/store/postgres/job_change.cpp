@@ -150,7 +150,17 @@ Result<void> notify_changes(Connection& db, const WriteBatch& batch, std::string
     for (std::string& payload : change_payloads(kind, op, node, ids))
       payloads.push_back(std::move(payload));
   };
-  add(Kind::kJob, Op::kUpsert, unique_ids(batch.upserts));
+  // A job whose requested action changed is announced as upserted: the
+  // node running it reloads it and finds the request. (One for a job not
+  // stored finds nothing, as for a job deleted since.)
+  std::vector<std::string_view> upserted = unique_ids(batch.upserts);
+  if (!batch.action_requests.empty()) {
+    std::unordered_set<std::string_view> seen(upserted.begin(), upserted.end());
+    for (const ActionRequest& request : batch.action_requests) {
+      if (seen.insert(request.job_id).second) upserted.push_back(request.job_id);
+    }
+  }
+  add(Kind::kJob, Op::kUpsert, upserted);
   add(Kind::kJob, Op::kDelete, unique_ids(batch.deletes));
   add(Kind::kInstance, Op::kUpsert, unique_ids(batch.instance_upserts));
   add(Kind::kInstance, Op::kDelete, unique_ids(batch.instance_deletes));

@@ -68,7 +68,8 @@ Result<std::vector<JobChange>> parse_change_payload(std::string_view payload);
 
 // Inside apply()'s transaction: sends the notifications for every job,
 // instance and manifest `batch` upserts or deletes (in that order: jobs
-// upserted, jobs deleted, then instances and manifests likewise), in one
+// upserted, jobs deleted, then instances and manifests likewise; a job with
+// an action request counts as upserted), in one
 // statement per thousand payloads. PostgreSQL delivers them when the
 // transaction commits and drops them when it rolls back. Errors: those of
 // Connection::exec.

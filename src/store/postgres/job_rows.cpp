@@ -79,6 +79,7 @@ void add_job(Params& params, const core::Job& job) {
   params.add(labels_to_json(*job.labels));
   params.add(labels_to_json(*job.source_options));
   params.add(error_context_json(job.error));
+  params.add(*job.node);
 }
 
 void add_item(Params& params, const std::string& job_id, std::int64_t idx, const core::Item& item) {
@@ -163,6 +164,10 @@ Result<core::Job> read_job(const Row& row) {
   if (!options) return fail(options.error());
   job.source_options = std::move(*options);
   add_error_context(job.error, row.text(19));
+  job.node = row.text(20);  // "" stays unallocated
+  auto action = read_requested_action(row.text(kJobColumnCount), job.id);
+  if (!action) return fail(action.error());
+  job.pending_action = *action;
   return job;
 }
 

@@ -42,9 +42,10 @@ Result<void> add_event(Params& params, const StoredEvent& event);
 void add_instance(Params& params, const core::Instance& instance);
 void add_manifest(Params& params, const StoredManifest& manifest);
 
-// The job in `row` (columns in kJobColumns order), without items; live
-// figures are 0 / nullopt. Errors: kDataLoss for an unknown state or labels
-// that are not a JSON object of strings (a damaged or foreign row).
+// The job in `row` (columns in job_load_columns() order), without items;
+// live figures are 0 / nullopt, pending_action is the stored request.
+// Errors: kDataLoss for an unknown state or requested action, or labels that
+// are not a JSON object of strings (a damaged or foreign row).
 Result<core::Job> read_job(const Row& row);
 // The item in `row` (kItemColumns order); its job id is column 0.
 Result<core::Item> read_item(const Row& row);

@@ -90,6 +90,22 @@ std::vector<const T*> last_of_each(const std::vector<T>& entries) {
   return unique;
 }
 
+// The last request of each job, in the order the jobs first appear: one
+// UPDATE ... FROM with two rows for one job would apply either of them.
+std::vector<const ActionRequest*> last_request_of_each(const std::vector<ActionRequest>& requests) {
+  std::unordered_map<std::string_view, std::size_t> index_of;
+  std::vector<const ActionRequest*> unique;
+  for (const ActionRequest& request : requests) {
+    auto [it, inserted] = index_of.try_emplace(request.job_id, unique.size());
+    if (inserted) {
+      unique.push_back(&request);
+    } else {
+      unique[it->second] = &request;
+    }
+  }
+  return unique;
+}
+
 // last_of_each(), with each id's first created_at: the row a second upsert
 // in SQLite leaves, whose update does not touch created_at.
 template <class T>
@@ -239,6 +255,23 @@ Result<void> PostgresJobStore::write_jobs(const WriteBatch& batch) {
   return delete_ids(db, "jobs", batch.deletes);
 }
 
+// After the deletes, as in SQLite: a request for a job deleted in the same
+// batch finds no row, as one for a job never stored, and is dropped.
+Result<void> PostgresJobStore::write_action_requests(const WriteBatch& batch) {
+  return in_chunks(
+      *db_, last_request_of_each(batch.action_requests),
+      [](std::size_t count) {
+        // Only requested_action: the job's runner owns the rest of the row.
+        return "UPDATE jobs j SET requested_action = v.action FROM (VALUES " +
+               parameter_rows(count, 2, "::text") + ") AS v (id, action) WHERE j.id = v.id";
+      },
+      [](Params& params, const ActionRequest* request) -> Result<void> {
+        params.add(request->job_id);
+        params.add(stored_action_name(request->action));
+        return {};
+      });
+}
+
 Result<void> PostgresJobStore::write_instances_and_manifests(const WriteBatch& batch) {
   Connection& db = *db_;
   // An update keeps the row's created_at: it says when it was first registered.
@@ -278,23 +311,32 @@ Result<void> PostgresJobStore::write_instances_and_manifests(const WriteBatch& b
 
 Result<void> PostgresJobStore::write_events_and_marks(const WriteBatch& batch) {
   Connection& db = *db_;
-  if (!batch.events.empty()) {
-    // No ON CONFLICT: an id already taken fails the batch, as in SQLite.
-    if (auto done = in_chunks(
-            db, batch.events,
-            [](std::size_t count) {
-              return "INSERT INTO events (" + std::string(kEventColumns) + ") VALUES " +
-                     parameter_rows(count, kEventColumnCount);
-            },
-            [](Params& params, const StoredEvent& event) { return add_event(params, event); });
-        !done) {
-      return done;
+  // Several nodes on one queue number their events from their own clocks,
+  // so two may meet on an id: the event stored first keeps it and the later
+  // one is dropped (ON CONFLICT DO NOTHING) rather than failing the batch,
+  // and with it every job write merged into it. SQLite, with one writer,
+  // still refuses an id already taken.
+  std::int64_t inserted = 0;
+  for (std::size_t first = 0; first < batch.events.size(); first += kRowsPerStatement) {
+    const std::size_t count = std::min(kRowsPerStatement, batch.events.size() - first);
+    Params params;
+    for (std::size_t i = first; i < first + count; ++i) {
+      if (auto added = add_event(params, batch.events[i]); !added) return added;
     }
+    auto done =
+        db.exec("INSERT INTO events (" + std::string(kEventColumns) + ") VALUES " +
+                    parameter_rows(count, kEventColumnCount) + " ON CONFLICT (id) DO NOTHING",
+                params, kWrite);
+    if (!done) return fail(done.error());
+    inserted += done->affected();
+  }
+  if (inserted > 0) {
     // Keeps the newest event_capacity events by id, in one round trip. The
-    // row count lives in counters (updated here too), so this costs the rows
-    // it removes; OFFSET or count(*) would walk the whole log on every commit.
+    // row count lives in counters (updated here too, by the rows really
+    // inserted), so this costs the rows it removes; OFFSET or count(*)
+    // would walk the whole log on every commit.
     Params trim;
-    trim.add(static_cast<std::int64_t>(batch.events.size()));
+    trim.add(inserted);
     trim.add(static_cast<std::int64_t>(
         std::min<std::size_t>(event_capacity_, static_cast<std::size_t>(kMaxInt64))));
     if (auto done = db.exec(
@@ -332,6 +374,7 @@ Result<void> PostgresJobStore::write_events_and_marks(const WriteBatch& batch) {
 Result<void> PostgresJobStore::write(const WriteBatch& batch) {
   if (auto held = check_fences(batch.fences); !held) return held;
   if (auto done = write_jobs(batch); !done) return done;
+  if (auto done = write_action_requests(batch); !done) return done;
   if (auto done = write_instances_and_manifests(batch); !done) return done;
   // Queued now, sent by the server at COMMIT (in commit order, after the
   // rows are visible to the listeners that reload them) or dropped by a
@@ -399,7 +442,7 @@ Result<std::vector<core::Job>> PostgresJobStore::read_jobs(const JobFilter& filt
   if (filter.group) add("group_name", *filter.group);
   // COLLATE "C": ties in seq go by the bytes of the id, as in SQLite,
   // whatever the database's collation.
-  const std::string jobs_sql = "SELECT " + std::string(kJobColumns) + " FROM jobs j" + where +
+  const std::string jobs_sql = "SELECT " + job_load_columns() + " FROM jobs j" + where +
                                " ORDER BY j.seq, j.id COLLATE \"C\"";
   std::string items_sql = "SELECT " + prefixed(kItemColumns, "i.") + " FROM items i";
   if (!where.empty()) items_sql += " JOIN jobs j ON j.id = i.job_id" + where;
@@ -438,7 +481,7 @@ Result<std::optional<core::Job>> PostgresJobStore::read_job_by_id(const std::str
   params.add(id);
   auto read = in_snapshot([&]() -> Result<void> {
     auto job_rows =
-        db_->exec("SELECT " + std::string(kJobColumns) + " FROM jobs WHERE id = $1", params, kRead);
+        db_->exec("SELECT " + job_load_columns() + " FROM jobs WHERE id = $1", params, kRead);
     if (!job_rows) return fail(job_rows.error());
     if (job_rows->size() == 0) return {};
     auto job = read_job(Row(*job_rows, 0));

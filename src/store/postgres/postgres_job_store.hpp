@@ -62,19 +62,22 @@ class PostgresJobStore final : public JobStore, public QueueClaims {
 
   // One transaction: the fences checked (each job's row locked until the
   // commit, so no claim takes it over halfway), upserts (the job row, then
-  // its items replaced; owner, lease and node columns untouched), then
-  // deletes, instances, manifests, a change notification on channel
-  // haul_jobs for each job, instance and manifest written or deleted
-  // (delivered to listeners at the commit, never for a batch rolled back;
-  // see job_change.hpp), events, then the log trimmed to event_capacity. On
-  // any failure nothing of the batch is applied. A batch
-  // of fences alone writes nothing but is checked all the same.
-  // Errors: kConflict "lease lost: job <id> ..." when a fence's node no
-  // longer holds the job with its token (taken over, released or deleted;
-  // an expired lease nobody took yet still holds), kInternal when the store
-  // is not open or an event id is already
-  // taken, kInvalidArgument for an event id >= 2^63 or a text PostgreSQL
-  // cannot hold (a NUL byte, invalid UTF-8), kUnavailable (connection lost),
+  // its items replaced; owner, lease and requested_action untouched), then
+  // deletes, action requests (requested_action only), instances, manifests,
+  // a change notification on channel haul_jobs for each job, instance and
+  // manifest written or deleted, and each job with an action request (an
+  // upsert; delivered to listeners at the commit, never for a batch rolled
+  // back; see job_change.hpp), events (an id already stored keeps its first
+  // event: nodes sharing the queue may meet on one), then the log trimmed
+  // to event_capacity. On any failure nothing of the batch is applied. A
+  // batch of fences alone writes nothing but is checked all the same.
+  // Errors: kConflict "lease lost: job <id> ..." when a fence no longer
+  // holds: its node no longer holds the job with its token (taken over,
+  // released or deleted; an expired lease nobody took yet still holds) or,
+  // for a fence without a node, another node holds a live lease on it
+  // ("... is held by node <owner>"); kInternal when the store is not open,
+  // kInvalidArgument for an event id >= 2^63 or a text PostgreSQL cannot
+  // hold (a NUL byte, invalid UTF-8), kUnavailable (connection lost),
   // kNoSpace, kIo.
   Result<void> apply(const WriteBatch& batch) override;
 
@@ -108,6 +111,7 @@ class PostgresJobStore final : public JobStore, public QueueClaims {
   Result<void> check_open() const;
   Result<void> write(const WriteBatch& batch);
   Result<void> write_jobs(const WriteBatch& batch);
+  Result<void> write_action_requests(const WriteBatch& batch);
   Result<void> write_instances_and_manifests(const WriteBatch& batch);
   // The events, the log trimmed, then the high-water marks raised.
   Result<void> write_events_and_marks(const WriteBatch& batch);

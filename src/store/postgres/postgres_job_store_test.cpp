@@ -204,12 +204,12 @@ TEST_F(PostgresJobStoreTest, NodesOpeningAFreshDatabaseAtOnceApplyTheSchemaOnce)
     EXPECT_EQ(cluster_->query(database,
                               "SELECT string_agg(version::text, ',' ORDER BY version) FROM "
                               "schema_version"),
-              "1,2,3,4,5,6,7");
+              "1,2,3,4,5,6,7,8");
     // One schema, shared: what one node writes the others read.
     apply_ok(*stores[0], WriteBatch{{make_job("a", 1)}, {}, {make_event(1)}});
     EXPECT_EQ(ids_of(load_ok(*stores[kNodes - 1])), (std::vector<std::string>{"a"}));
   }
-  static_assert(kSchemaVersion == 7, "update the expected versions above");
+  static_assert(kSchemaVersion == 8, "update the expected versions above");
 }
 
 TEST_F(PostgresJobStoreTest, RefusesADatabaseFromANewerHaul) {
@@ -231,7 +231,7 @@ TEST_F(PostgresJobStoreTest, OpeningAgainChangesNothing) {
   apply_ok(*store, WriteBatch{{make_job("a", 1)}, {}, {make_event(1)}});
   ASSERT_TRUE(store->open());
   auto again = open_store();
-  EXPECT_EQ(query("SELECT count(*) FROM schema_version"), "7");
+  EXPECT_EQ(query("SELECT count(*) FROM schema_version"), "8");
   EXPECT_EQ(ids_of(load_ok(*again)), (std::vector<std::string>{"a"}));
   EXPECT_EQ(*again->last_event_id(), 1u);
 }
@@ -246,10 +246,14 @@ TEST_F(PostgresJobStoreTest, ABatchThatFailsMidwayAppliesNothing) {
   Job changed = a;
   changed.state = JobState::kFailed;
   changed.items.clear();
-  WriteBatch bad{{changed, make_job("new", 50)}, {"b"}, {make_event(2), make_event(1)}};
+  // Fails at its last step, the events: the server refuses a payload that
+  // is not UTF-8 after the jobs were written.
+  StoredEvent unreadable = make_event(2);
+  unreadable.payload = "caf\xe9";
+  WriteBatch bad{{changed, make_job("new", 50)}, {"b"}, {make_event(3), unreadable}};
   auto applied = store->apply(bad);
   ASSERT_FALSE(applied);
-  EXPECT_EQ(applied.error().code, ErrorCode::kInternal) << applied.error().message;
+  EXPECT_EQ(applied.error().code, ErrorCode::kInvalidArgument) << applied.error().message;
   EXPECT_NE(applied.error().message.find(url()), std::string::npos) << applied.error().message;
 
   EXPECT_EQ(ids_of(load_ok(*store)), (std::vector<std::string>{"a", "b"}));

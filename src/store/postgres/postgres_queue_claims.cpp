@@ -132,6 +132,30 @@ std::string PostgresJobStore::now_sql() const {
 
 // ---- Fences -------------------------------------------------------------------
 
+namespace {
+
+// A fenced job's row as check_fences() reads it.
+struct Holder {
+  std::optional<std::string> owner;
+  std::int64_t token = 0;
+  bool live = false;  // owner holds a lease not yet expired (the database's clock)
+};
+
+// Why `fence` no longer holds on a job held as `holder` says, or "" when it
+// holds. A node's fence holds while the node has the job with its token; a
+// fence without a node while nobody holds a live lease on the job.
+std::string why_fence_fails(const Fence& fence, const Holder& holder) {
+  if (fence.node.empty()) {
+    if (!holder.live) return "";
+    return "is held by node " + holder.owner.value_or("");
+  }
+  if (!holder.owner) return "is no longer claimed";
+  if (*holder.owner != fence.node || holder.token != fence.token) return "is held by another node";
+  return "";
+}
+
+}  // namespace
+
 Result<void> PostgresJobStore::check_fences(const std::vector<Fence>& fences) {
   Connection& db = *db_;
   for (std::size_t first = 0; first < fences.size(); first += kFencesPerStatement) {
@@ -140,36 +164,27 @@ Result<void> PostgresJobStore::check_fences(const std::vector<Fence>& fences) {
     for (std::size_t i = first; i < first + count; ++i) params.add(fences[i].job_id);
     // FOR UPDATE: until this batch commits no claim can take these jobs
     // over (a claim skips locked rows), so what is checked here still holds
-    // when the writes land. Owner and token are enough, with no look at the
-    // clock: a lease that expired but that nobody took over yet is still
-    // this node's to write.
-    auto rows =
-        db.exec("SELECT id, owner, lease_token FROM jobs WHERE id IN (SELECT k FROM (VALUES " +
-                    parameter_rows(count, 1, "::text") + ") AS v (k)) FOR UPDATE",
-                params, kWrite);
+    // when the writes land. A node's fence needs owner and token alone, with
+    // no look at the clock: a lease that expired but that nobody took over
+    // yet is still this node's to write. A fence without a node needs the
+    // clock: an expired lease is nobody's.
+    auto rows = db.exec(
+        "SELECT id, owner, lease_token, owner IS NOT NULL AND coalesce(lease_expires_at, 0) > " +
+            now_sql() + " FROM jobs WHERE id IN (SELECT k FROM (VALUES " +
+            parameter_rows(count, 1, "::text") + ") AS v (k)) FOR UPDATE",
+        params, kWrite);
     if (!rows) return fail(rows.error());
-    struct Holder {
-      std::optional<std::string> owner;
-      std::int64_t token;
-    };
     std::unordered_map<std::string, Holder> holders;
     for (int row = 0; row < rows->size(); ++row) {
       const Row r(*rows, row);
-      holders.emplace(r.text(0), Holder{r.optional_text(1), r.int64(2)});
+      holders.emplace(r.text(0), Holder{r.optional_text(1), r.int64(2), r.text(3) == "t"});
     }
     for (std::size_t i = first; i < first + count; ++i) {
       const Fence& fence = fences[i];
       const auto holder = holders.find(fence.job_id);
-      std::string why;
-      if (holder == holders.end()) {
-        why = "no longer exists";
-      } else if (!holder->second.owner) {
-        why = "is no longer claimed";
-      } else if (*holder->second.owner != fence.node || holder->second.token != fence.token) {
-        why = "is held by another node";
-      } else {
-        continue;
-      }
+      const std::string why =
+          holder == holders.end() ? "no longer exists" : why_fence_fails(fence, holder->second);
+      if (why.empty()) continue;
       return fail(ErrorCode::kConflict, "lease lost: job " + fence.job_id + " " + why);
     }
   }
@@ -199,7 +214,12 @@ Result<std::vector<Claim>> PostgresJobStore::claim_jobs(const ClaimRequest& requ
     if (!found->is_null(row, 1)) targets.push_back(found->text(row, 1));
   }
 
-  std::vector<Lane> lanes{{"local", limit}};
+  // The local lane takes no more than the node's free local slots; with
+  // none it is left out, and its jobs stay for the nodes that have some.
+  std::vector<Lane> lanes;
+  const auto local_limit = static_cast<std::int64_t>(
+      std::min<std::size_t>(request.local_limit, std::numeric_limits<std::int64_t>::max()));
+  if (local_limit > 0) lanes.push_back({"local", std::min(limit, local_limit)});
   if (!targets.empty()) {
     // One lock per target, taken in the order of their keys by every node,
     // so two claims wanting the same instances never wait on each other in
@@ -233,6 +253,7 @@ Result<std::vector<Claim>> PostgresJobStore::claim_jobs(const ClaimRequest& requ
     }
   }
 
+  if (lanes.empty()) return std::vector<Claim>{};  // nothing the node could take
   Params params;
   params.add(request.node);
   params.add(now);

@@ -42,7 +42,7 @@ class QueueClaimsTest : public PostgresDatabaseTest {
   }
   static std::vector<Claim> claim_ok(QueueClaims& store, const std::string& node, std::size_t limit,
                                      milliseconds lease = kLease) {
-    auto claims = store.claim(ClaimRequest{node, limit, lease});
+    auto claims = store.claim(ClaimRequest{.node = node, .limit = limit, .lease = lease});
     EXPECT_TRUE(claims) << claims.error().message;
     return claims ? *claims : std::vector<Claim>{};
   }
@@ -104,7 +104,8 @@ TEST_F(QueueClaimsTest, NodesClaimingAtOnceTakeEveryJobExactlyOnce) {
       // Until a claim finds nothing: a claim skips only rows another one is
       // taking, so the last node to stop found the queue empty.
       for (;;) {
-        auto claims = stores[n]->claim(ClaimRequest{name, 3, seconds(60)});
+        auto claims =
+            stores[n]->claim(ClaimRequest{.node = name, .limit = 3, .lease = seconds(60)});
         if (!claims) {
           failures[n] = claims.error().message;
           return;
@@ -188,12 +189,12 @@ TEST_F(QueueClaimsTest, RefusesReservedNodeNamesAndEmptyLeases) {
   auto store = open_store();
   apply_ok(*store, WriteBatch{{make_job("a", 1)}, {}, {}});
   for (const char* node : {"", "any"}) {
-    auto claims = store->claim(ClaimRequest{node, 1, kLease});
+    auto claims = store->claim(ClaimRequest{.node = node, .limit = 1, .lease = kLease});
     ASSERT_FALSE(claims) << node;
     EXPECT_EQ(claims.error().code, ErrorCode::kInvalidArgument);
     EXPECT_FALSE(store->renew(node, kLease)) << node;
   }
-  auto claims = store->claim(ClaimRequest{"a", 1, milliseconds(0)});
+  auto claims = store->claim(ClaimRequest{.node = "a", .limit = 1, .lease = milliseconds(0)});
   ASSERT_FALSE(claims);
   EXPECT_EQ(claims.error().code, ErrorCode::kInvalidArgument);
   EXPECT_TRUE(claim_ok(*store, "a", 0).empty());
@@ -313,6 +314,81 @@ TEST_F(QueueClaimsTest, ReleaseNeedsTheCurrentToken) {
   EXPECT_EQ(late.error().code, ErrorCode::kConflict);
 }
 
+// A node changing a job it does not run (pausing a queued one, say) fences
+// it without a node: the write holds only while no node holds a live lease.
+TEST_F(QueueClaimsTest, AFenceWithoutANodeHoldsWhileNobodyHoldsALiveLease) {
+  auto a = open_store();
+  auto b = open_store();
+  Job job = make_job("j", 1);
+  apply_ok(*b, WriteBatch{{job}, {}, {}});
+  const Fence nobody{"j", "", 0};
+  job.state = JobState::kPaused;
+  apply_ok(*b, WriteBatch{.upserts = {job}, .fences = {nobody}});
+  EXPECT_EQ(job_state("j"), "paused");
+
+  job.state = JobState::kQueued;
+  apply_ok(*b, WriteBatch{.upserts = {job}, .fences = {nobody}});
+  ASSERT_EQ(ids_of(claim_ok(*a, "a", 1)), (std::vector<std::string>{"j"}));
+  // A claimed it: B's write would overwrite A's run. Refused, all of it.
+  Job paused = job;
+  paused.state = JobState::kPaused;
+  auto refused = b->apply(WriteBatch{.upserts = {paused, make_job("other", 2)},
+                                     .fences = {nobody},
+                                     .action_requests = {{"j", core::Action::kPause}}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(refused.error().message, "lease lost: job j is held by node a");
+  EXPECT_EQ(job_state("j"), "queued");
+  EXPECT_EQ(query("SELECT count(*) FROM jobs WHERE id = 'other'"), "0");
+  EXPECT_EQ(query("SELECT requested_action FROM jobs WHERE id = 'j'"), "");
+  EXPECT_EQ(holder("j"), "a/1") << "the fence checked and left the lease alone";
+
+  // A's lease lapsed (nobody renewed it): the job is nobody's again, even
+  // before another node takes it over.
+  b->set_clock_offset_for_tests(kLease + seconds(1));
+  apply_ok(*b, WriteBatch{.upserts = {paused}, .fences = {nobody}});
+  EXPECT_EQ(job_state("j"), "paused");
+  b->set_clock_offset_for_tests(milliseconds(0));
+  // Given back: nobody's.
+  ASSERT_TRUE(*a->release("a", "j", 1));
+  job.state = JobState::kQueued;
+  apply_ok(*b, WriteBatch{.upserts = {job}, .fences = {nobody}});
+  EXPECT_EQ(job_state("j"), "queued");
+  // A job that is gone, as for a node's fence.
+  auto missing = b->apply(WriteBatch{.deletes = {"j"}, .fences = {{"gone", "", 0}}});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(missing.error().message, "lease lost: job gone no longer exists");
+  EXPECT_EQ(query("SELECT count(*) FROM jobs WHERE id = 'j'"), "1");
+}
+
+// ---- Action requests --------------------------------------------------------------
+
+// Another node's cancel reaches the runner through requested_action, which
+// neither the runner's fenced upserts nor the claim touch.
+TEST_F(QueueClaimsTest, AnActionRequestSurvivesTheRunnersWrites) {
+  auto a = open_store();
+  auto b = open_store();
+  Job job = make_job("j", 1);
+  apply_ok(*a, WriteBatch{{job}, {}, {}});
+  ASSERT_EQ(claim_ok(*a, "a", 1).size(), 1u);
+  apply_ok(*b, WriteBatch{.action_requests = {{"j", core::Action::kCancel}}});
+  job.state = JobState::kRunning;
+  apply_ok(*a, WriteBatch{.upserts = {job}, .fences = {{"j", "a", 1}}});
+  EXPECT_EQ(query("SELECT state || '/' || requested_action FROM jobs WHERE id = 'j'"),
+            "running/cancel");
+  auto loaded = a->load_job("j");
+  ASSERT_TRUE(loaded && loaded->has_value());
+  EXPECT_EQ((*loaded)->pending_action, core::Action::kCancel);
+  // The runner answers it: cancelled, the request cleared, in one fenced batch.
+  job.state = JobState::kCancelled;
+  apply_ok(*a, WriteBatch{.upserts = {job},
+                          .fences = {{"j", "a", 1}},
+                          .action_requests = {{"j", std::nullopt}}});
+  EXPECT_EQ(query("SELECT state || '/' || requested_action FROM jobs WHERE id = 'j'"),
+            "cancelled/");
+}
+
 // ---- Instances --------------------------------------------------------------------
 
 TEST_F(QueueClaimsTest, AnInstancesSlotsHoldAcrossNodes) {
@@ -338,7 +414,8 @@ TEST_F(QueueClaimsTest, AnInstancesSlotsHoldAcrossNodes) {
     for (int n = 0; n < kNodes; ++n) {
       nodes.emplace_back([&, n] {
         go.arrive_and_wait();
-        auto claims = stores[n]->claim(ClaimRequest{"node-" + std::to_string(n), 5, kLease});
+        auto claims = stores[n]->claim(
+            ClaimRequest{.node = "node-" + std::to_string(n), .limit = 5, .lease = kLease});
         if (claims) claimed[n] = *claims;
       });
     }
@@ -363,6 +440,47 @@ TEST_F(QueueClaimsTest, AnInstancesSlotsHoldAcrossNodes) {
   // Past the leases (nobody renewed them), the slots are free again.
   stores[2]->set_clock_offset_for_tests(kLease + seconds(1));
   EXPECT_EQ(claim_ok(*stores[2], "node-2", 5).size(), 3u) << "two on the instance and local";
+}
+
+TEST_F(QueueClaimsTest, TheLocalLaneTakesNoMoreThanTheLocalLimit) {
+  auto store = open_store();
+  WriteBatch batch;
+  batch.instance_upserts.push_back(core::Instance{"gpu", "ssh root@h", "/ui", 3, at_ms(1), {}});
+  // Local jobs first in the queue: only the limit keeps them from filling the claim.
+  for (int i = 0; i < 3; ++i)
+    batch.upserts.push_back(make_job("local-" + std::to_string(i), i + 1));
+  for (int i = 0; i < 3; ++i)
+    batch.upserts.push_back(instance_job("gpu-" + std::to_string(i), i + 10, "gpu"));
+  apply_ok(*store, batch);
+
+  auto claims =
+      store->claim(ClaimRequest{.node = "a", .limit = 5, .local_limit = 1, .lease = kLease});
+  ASSERT_TRUE(claims) << claims.error().message;
+  EXPECT_EQ(ids_of(*claims), (std::vector<std::string>{"local-0", "gpu-0", "gpu-1", "gpu-2"}));
+
+  // No free local slot: the local lane is left out, and with no instance
+  // job left either the claim takes nothing.
+  claims = store->claim(ClaimRequest{.node = "a", .limit = 5, .local_limit = 0, .lease = kLease});
+  ASSERT_TRUE(claims) << claims.error().message;
+  EXPECT_TRUE(claims->empty());
+  EXPECT_EQ(holder("local-1"), "-/0");
+  // The limit still bounds a generous local limit.
+  claims = store->claim(ClaimRequest{.node = "a", .limit = 1, .local_limit = 5, .lease = kLease});
+  ASSERT_TRUE(claims) << claims.error().message;
+  EXPECT_EQ(ids_of(*claims), (std::vector<std::string>{"local-1"}));
+}
+
+TEST_F(QueueClaimsTest, WithoutFreeLocalSlotsOnlyInstanceJobsAreClaimed) {
+  auto store = open_store();
+  WriteBatch batch;
+  batch.instance_upserts.push_back(core::Instance{"gpu", "ssh root@h", "/ui", 2, at_ms(1), {}});
+  batch.upserts = {make_job("local", 1), instance_job("gpu-0", 2, "gpu")};
+  apply_ok(*store, batch);
+  auto claims =
+      store->claim(ClaimRequest{.node = "a", .limit = 5, .local_limit = 0, .lease = kLease});
+  ASSERT_TRUE(claims) << claims.error().message;
+  EXPECT_EQ(ids_of(*claims), (std::vector<std::string>{"gpu-0"}));
+  EXPECT_EQ(holder("local"), "-/0");
 }
 
 // ---- Nodes ------------------------------------------------------------------------

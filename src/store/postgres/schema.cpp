@@ -124,6 +124,9 @@ CREATE INDEX jobs_claimable ON jobs (priority DESC, seq)
   WHERE state IN ('queued', 'retrying', 'running');
 CREATE INDEX jobs_by_owner ON jobs (owner) WHERE owner IS NOT NULL;
 )sql"},
+    {8, R"sql(
+ALTER TABLE jobs ADD COLUMN requested_action TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

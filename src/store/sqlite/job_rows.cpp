@@ -70,6 +70,7 @@ void bind_job(Statement& stmt, const core::Job& job, const std::string& labels_j
   stmt.bind(18, labels_json);
   stmt.bind(19, source_options_json);
   stmt.bind(20, error_context_json);
+  stmt.bind(21, *job.node);
 }
 
 void bind_item(Statement& stmt, const std::string& job_id, std::int64_t idx, const core::Item& item,
@@ -167,6 +168,10 @@ Result<core::Job> read_job(const Statement& stmt) {
   if (!options) return fail(options.error());
   job.source_options = std::move(*options);
   add_error_context(job.error, stmt.text(19));
+  job.node = stmt.text(20);  // "" stays unallocated
+  auto action = read_requested_action(stmt.text(kJobColumnCount), job.id);
+  if (!action) return fail(action.error());
+  job.pending_action = *action;
   return job;
 }
 

@@ -37,9 +37,10 @@ std::uint64_t item_fingerprint(const core::Item& item, const std::string& links_
 // Errors: kInvalidArgument when the id does not fit SQLite's signed 64 bits.
 Result<void> bind_event(Statement& stmt, const StoredEvent& event);
 
-// The job in the current row (columns in kJobColumns order), without items;
-// live figures are 0 / nullopt. Errors: kDataLoss for an unknown state or
-// labels that are not a JSON object of strings (a damaged or foreign row).
+// The job in the current row (columns in job_load_columns() order), without
+// items; live figures are 0 / nullopt, pending_action is the stored request.
+// Errors: kDataLoss for an unknown state or requested action, or labels that
+// are not a JSON object of strings (a damaged or foreign row).
 Result<core::Job> read_job(const Statement& stmt);
 // The item in the current row (kItemColumns order); its job id is column 0.
 Result<core::Item> read_item(const Statement& stmt);

@@ -131,6 +131,12 @@ CREATE TABLE nodes (
   heartbeat_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    // A pause or cancel asked of the node running a job (store::ActionRequest:
+    // action_name(), '' = none), in a column of its own: job upserts do not
+    // name it, so the runner's writes never undo a request they did not see.
+    {8, R"sql(
+ALTER TABLE jobs ADD COLUMN requested_action TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

@@ -63,7 +63,7 @@ struct SqliteJobStore::Impl {
   // Cached for the life of the connection: preparing costs as much as
   // running a small statement, and apply() runs several per job.
   Statement begin_write, begin_read, commit, rollback;
-  Statement upsert_job, upsert_item, delete_items_from, delete_job;
+  Statement upsert_job, upsert_item, delete_items_from, delete_job, request_action;
   Statement insert_event, trim_events, raise_counter, set_counter, read_counter;
   Statement select_job, select_items_of_job, select_events;
   Statement upsert_manifest, delete_manifest, select_manifests;
@@ -111,6 +111,7 @@ Result<void> SqliteJobStore::Impl::prepare_all() {
     std::string sql;
   };
   const std::string job_columns(kJobColumns);
+  const std::string load_columns = job_load_columns();
   const std::string item_columns(kItemColumns);
   const std::string event_columns(kEventColumns);
   const Entry entries[] = {
@@ -124,11 +125,11 @@ Result<void> SqliteJobStore::Impl::prepare_all() {
       {&upsert_job,
        "INSERT INTO jobs (" + job_columns +
            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-           "?18, ?19, ?20) ON CONFLICT (id) DO UPDATE SET seq = ?2, source = ?3, target = ?4, "
+           "?18, ?19, ?20, ?21) ON CONFLICT (id) DO UPDATE SET seq = ?2, source = ?3, target = ?4, "
            "destination = ?5, group_name = ?6, name = ?7, priority = ?8, state = ?9, "
            "attempts = ?10, max_attempts = ?11, next_attempt_at = ?12, error_code = ?13, "
            "error_message = ?14, created_at = ?15, started_at = ?16, finished_at = ?17, "
-           "labels = ?18, source_options = ?19, error_context = ?20"},
+           "labels = ?18, source_options = ?19, error_context = ?20, node = ?21"},
       // Items are rewritten in place by (job_id, idx) and only the surplus
       // deleted: a progress update keeps the item count, and updating a row
       // costs far less than deleting it and inserting it again.
@@ -140,12 +141,14 @@ Result<void> SqliteJobStore::Impl::prepare_all() {
            "resource = ?12, links = ?13, output_tail = ?14, error_context = ?15"},
       {&delete_items_from, "DELETE FROM items WHERE job_id = ?1 AND idx >= ?2"},
       {&delete_job, "DELETE FROM jobs WHERE id = ?1"},
+      // Only this column: the job's runner owns the rest of the row.
+      {&request_action, "UPDATE jobs SET requested_action = ?2 WHERE id = ?1"},
       {&insert_event, "INSERT INTO events (" + event_columns + ") VALUES (?1, ?2, ?3, ?4, ?5)"},
       {&trim_events, "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?1)"},
       {&raise_counter, "UPDATE counters SET value = max(value, ?2) WHERE name = ?1"},
       {&set_counter, "UPDATE counters SET value = ?2 WHERE name = ?1"},
       {&read_counter, "SELECT value FROM counters WHERE name = ?1"},
-      {&select_job, "SELECT " + job_columns + " FROM jobs WHERE id = ?1"},
+      {&select_job, "SELECT " + load_columns + " FROM jobs WHERE id = ?1"},
       {&select_items_of_job,
        "SELECT " + item_columns + " FROM items WHERE job_id = ?1 ORDER BY idx"},
       {&select_events,
@@ -271,6 +274,14 @@ Result<void> SqliteJobStore::Impl::write(const WriteBatch& batch) {
     delete_job.bind(1, id);
     if (auto done = db.run(delete_job, kWrite); !done) return done;
   }
+  // After the deletes: a request for a job deleted in the same batch finds
+  // no row, as one for a job never stored.
+  for (const ActionRequest& request : batch.action_requests) {
+    Use use(request_action);
+    request_action.bind(1, request.job_id);
+    request_action.bind(2, stored_action_name(request.action));
+    if (auto done = db.run(request_action, kWrite); !done) return done;
+  }
   for (const core::Instance& instance : batch.instance_upserts) {
     Use use(upsert_instance);
     upsert_instance.bind(1, instance.id);
@@ -347,7 +358,7 @@ Result<std::vector<core::Job>> SqliteJobStore::Impl::read_jobs(const JobFilter& 
   Statement& jobs_stmt = select_jobs[shape];
   Statement& items_stmt = select_items[shape];
   if (!jobs_stmt.valid()) {
-    auto jobs_sql = "SELECT " + std::string(kJobColumns) + " FROM jobs" + where_clause(shape, "") +
+    auto jobs_sql = "SELECT " + job_load_columns() + " FROM jobs" + where_clause(shape, "") +
                     " ORDER BY seq, id";
     // Without a filter every item belongs to a listed job: no join needed.
     std::string items_sql = "SELECT " + prefixed(kItemColumns, "i.") + " FROM items i";

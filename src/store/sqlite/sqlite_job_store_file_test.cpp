@@ -87,7 +87,8 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
   }
   // Turn the file back into what version 1 wrote: no source_options column,
   // no instances, no items.resource, no items.links, no manifests, no
-  // items.output_tail, no claim columns (node, owner, lease) nor nodes.
+  // items.output_tail, no claim columns (node, owner, lease) nor nodes, no
+  // requested_action.
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw,
@@ -104,6 +105,7 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
                          "ALTER TABLE jobs DROP COLUMN lease_expires_at;"
                          "ALTER TABLE jobs DROP COLUMN lease_token;"
                          "DROP TABLE nodes;"
+                         "ALTER TABLE jobs DROP COLUMN requested_action;"
                          "DELETE FROM schema_version WHERE version > 1;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
