@@ -12,6 +12,7 @@
 #include <random>
 
 #include "scheduler/run_state.hpp"
+#include "store/queue_claims.hpp"
 
 namespace haul::scheduler {
 
@@ -49,6 +50,18 @@ Scheduler::JobMap::node_type Scheduler::job_node(Job job) {
 void Scheduler::add_runner(JobRunner& runner) { runners_.push_back(&runner); }
 
 Result<void> Scheduler::start() {
+  if (shared()) {
+    // This node's runs from before it stopped are taken over at once.
+    auto abandoned = db_.call<std::size_t>([node = options_.node](store::JobStore& store) {
+      auto* claims = dynamic_cast<store::QueueClaims*>(&store);
+      if (claims == nullptr)
+        return Result<std::size_t>(fail(ErrorCode::kInternal, "this store cannot share a queue"));
+      return claims->abandon(node);
+    });
+    if (!abandoned) return fail(abandoned.error());
+    if (*abandoned > 0)
+      spdlog::info("{} job(s) this node ran before it stopped are taken over now", *abandoned);
+  }
   auto loaded =
       db_.call<std::vector<Job>>([](store::JobStore& store) { return store.load_jobs({}); });
   if (!loaded) return fail(loaded.error());

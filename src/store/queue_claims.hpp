@@ -85,6 +85,12 @@ class QueueClaims {
   virtual Result<bool> release(const std::string& node, const std::string& job_id,
                                std::int64_t token) = 0;
 
+  // `node` starts again: the leases it held before (nobody renews them
+  // now) lapse at once, so its old runs are taken over by the next claim,
+  // its own or another node's, instead of after the lease. Returns how many
+  // lapsed. Errors: as claim().
+  virtual Result<std::size_t> abandon(const std::string& node) = 0;
+
   // Every node that ever sent a heartbeat, by name. Errors: the store's.
   virtual Result<std::vector<NodeInfo>> nodes() = 0;
 };

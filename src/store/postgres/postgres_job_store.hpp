@@ -100,6 +100,7 @@ class PostgresJobStore final : public JobStore, public QueueClaims {
   Result<std::size_t> renew(const std::string& node, std::chrono::milliseconds lease) override;
   Result<bool> release(const std::string& node, const std::string& job_id,
                        std::int64_t token) override;
+  Result<std::size_t> abandon(const std::string& node) override;
   Result<std::vector<NodeInfo>> nodes() override;
 
   // Tests only: this store reads the database's clock `offset` later than

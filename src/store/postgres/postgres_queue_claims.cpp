@@ -352,6 +352,23 @@ Result<bool> PostgresJobStore::release(const std::string& node, const std::strin
   });
 }
 
+Result<std::size_t> PostgresJobStore::abandon(const std::string& node) {
+  if (auto open = check_open(); !open) return fail(open.error());
+  if (auto valid = check_node(node); !valid) return fail(valid.error());
+  return guarded("cannot give up leases in " + redacted_url_, [&]() -> Result<std::size_t> {
+    Params params;
+    params.add(node);
+    // Lapsed, not released: a claim of a running job whose lease lapsed is
+    // a takeover, which attaches to an instance's command still running.
+    auto lapsed = db_->exec("WITH clock AS (SELECT " + now_sql() +
+                                " AS ms) UPDATE jobs SET lease_expires_at = (SELECT ms FROM clock) "
+                                "WHERE owner = $1 AND lease_expires_at > (SELECT ms FROM clock)",
+                            params, kWrite);
+    if (!lapsed) return fail(lapsed.error());
+    return static_cast<std::size_t>(lapsed->affected());
+  });
+}
+
 Result<std::vector<NodeInfo>> PostgresJobStore::nodes() {
   if (auto open = check_open(); !open) return fail(open.error());
   return guarded("cannot read database " + redacted_url_, [&]() -> Result<std::vector<NodeInfo>> {

@@ -314,6 +314,32 @@ TEST_F(QueueClaimsTest, ReleaseNeedsTheCurrentToken) {
   EXPECT_EQ(late.error().code, ErrorCode::kConflict);
 }
 
+TEST_F(QueueClaimsTest, ANodeStartingAgainAbandonsItsOldLeasesForATakeover) {
+  auto before = open_store();
+  auto other = open_store();
+  apply_ok(*before, WriteBatch{{make_job("mine", 1), make_job("theirs", 2)}, {}, {}});
+  ASSERT_EQ(ids_of(claim_ok(*before, "a", 1)), (std::vector<std::string>{"mine"}));
+  ASSERT_EQ(ids_of(claim_ok(*other, "b", 1)), (std::vector<std::string>{"theirs"}));
+  Job running = make_job("mine", 1);
+  running.state = JobState::kRunning;
+  apply_ok(*before, WriteBatch{.upserts = {running}, .fences = {{"mine", "a", 1}}});
+
+  // "a" restarts (a new store, no heartbeat since): its lease lapses now,
+  // not in 10 s; B's stays.
+  auto again = open_store();
+  auto abandoned = again->abandon("a");
+  ASSERT_TRUE(abandoned) << abandoned.error().message;
+  EXPECT_EQ(*abandoned, 1u);
+  EXPECT_EQ(*again->abandon("a"), 0u) << "nothing left to abandon";
+  const std::vector<Claim> taken = claim_ok(*again, "a", 10);
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].job_id, "mine");
+  EXPECT_TRUE(taken[0].takeover) << "running: the run is taken over, not started afresh";
+  EXPECT_EQ(taken[0].token, 2);
+  EXPECT_EQ(holder("theirs"), "b/1");
+  EXPECT_FALSE(again->abandon("any")) << "a reserved name";
+}
+
 // A node changing a job it does not run (pausing a queued one, say) fences
 // it without a node: the write holds only while no node holds a live lease.
 TEST_F(QueueClaimsTest, AFenceWithoutANodeHoldsWhileNobodyHoldsALiveLease) {
