@@ -107,7 +107,10 @@ std::vector<double> claim_some(std::vector<std::unique_ptr<PostgresJobStore>>& n
       const std::string node = "node-" + std::to_string(n);
       while (claimed.load() < total) {
         const auto start = Clock::now();
-        auto claims = nodes[n]->claim({node, 1, std::chrono::seconds(60)});
+        haul::store::ClaimRequest request;
+        request.node = node;
+        request.lease = std::chrono::seconds(60);
+        auto claims = nodes[n]->claim(request);
         mine.push_back(ms_since(start));
         if (!claims) die(claims.error().message);
         if (claims->empty()) break;

@@ -155,7 +155,7 @@ int startup_error(const Error& error, int code = 1) {
 std::unique_ptr<store::JobStore> make_store(const StoreSpec& spec, const std::string& node) {
   if (spec.kind == StoreSpec::Kind::kPostgres) {
     auto store = std::make_unique<store::postgres::PostgresJobStore>(spec.postgres_url);
-    store->set_node_name(node);  // its change notifications say who wrote
+    store->serve_as(node);  // one node of that name at a time
     return store;
   }
   return std::make_unique<store::sqlite::SqliteJobStore>(spec.sqlite_path);

@@ -139,5 +139,16 @@ TEST_F(DaemonClusterTest, AKilledNodesJobIsTakenOverWithinItsLease) {
   EXPECT_THAT(beta->call("GET", "/metrics").body, HasSubstr("\nhaul_takeovers_total 1\n"));
 }
 
+TEST_F(DaemonClusterTest, ASecondNodeOfTheSameNameIsRefusedWithOneLine) {
+  auto alpha = start_node("alpha");
+  const auto twin = run_haul({"serve", "--listen", "127.0.0.1:0", "--data-dir",
+                              (dir / "twin").string(), "--models-root", models().string(),
+                              "--store", cluster_->url(database_), "--node", "alpha"});
+  EXPECT_EQ(twin.exit_code, 1) << twin.err;
+  EXPECT_THAT(twin.err, HasSubstr("another haul node named 'alpha' is serving the queue"));
+  EXPECT_EQ(std::count(twin.err.begin(), twin.err.end(), '\n'), 1) << twin.err;
+  EXPECT_EQ(alpha->call("GET", "/healthz").status, 200);
+}
+
 }  // namespace
 }  // namespace haul::testing

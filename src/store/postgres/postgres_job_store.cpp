@@ -23,8 +23,16 @@ constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 // event log and the counters it keeps assume one writer at a time. ASCII
 // "haul_wri", fixed forever like the migration lock's key.
 constexpr std::int64_t kWriteLockKey = 0x6861756c5f777269;
-// Held for its life by a store that serves alone (serve_alone()).
-constexpr std::int64_t kSoleNodeLockKey = 0x6861756c5f736f6c;  // "haul_sol"
+// The session lock a node holds for its life (serve_as()): FNV-1a of its
+// name, fixed forever so that every version computes the same key.
+std::int64_t node_lock_key(const std::string& node) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const char c : "haul node " + node) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return static_cast<std::int64_t>(hash);
+}
 
 // Rows per INSERT (or DELETE): a batch of thousands of rows costs a few round
 // trips instead of one per row, and stays far below PostgreSQL's 65,535
@@ -168,10 +176,11 @@ Result<void> PostgresJobStore::open() {
     if (!connected) return fail(connected.error());
     auto db = std::make_unique<Connection>(std::move(*connected));
     if (auto migrated = migrate(*db); !migrated) return fail(migrated.error());
-    if (alone_) {
-      if (auto held = db->hold_session_lock(
-              kSoleNodeLockKey, "another haul node is serving the queue in " + redacted_url_ +
-                                    " (several nodes on one queue are not supported yet)");
+    if (serving_) {
+      if (auto held = db->hold_session_lock(node_lock_key(node_name_),
+                                            "another haul node named '" + node_name_ +
+                                                "' is serving the queue in " + redacted_url_ +
+                                                ": give each node its own --node");
           !held) {
         return fail(held.error());
       }

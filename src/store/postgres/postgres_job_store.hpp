@@ -40,13 +40,18 @@ class PostgresJobStore final : public JobStore, public QueueClaims {
   PostgresJobStore(const PostgresJobStore&) = delete;
   PostgresJobStore& operator=(const PostgresJobStore&) = delete;
 
-  // Before open(): this store is the only one serving the queue in its
-  // database (one node). open() then holds a session lock for the store's
-  // life and fails with kUnavailable when another store holds it; a store
-  // that loses it (its connection dropped and another node took the queue)
-  // fails every later call. Several nodes on one queue use the claims
-  // below instead.
-  void serve_alone() { alone_ = true; }
+  // Before open(): this store serves the queue as node `node` (its
+  // claims, leases and fences, and what its notifications name as writer),
+  // and no other store may serve under that name at once: two nodes of one
+  // name would share their leases, which fences cannot tell apart. open()
+  // then holds a session lock keyed by the name for the store's life and
+  // fails with kUnavailable when another store holds it; a store that loses
+  // it (its connection dropped and a node of that name started elsewhere)
+  // fails every later call.
+  void serve_as(std::string node) {
+    node_name_ = std::move(node);
+    serving_ = true;
+  }
 
   // The writer's node name that the change notifications of apply() carry
   // (store/postgres/job_change.hpp), so that a node's listener can skip its
@@ -135,7 +140,7 @@ class PostgresJobStore final : public JobStore, public QueueClaims {
   std::string redacted_url_;
   std::size_t event_capacity_;
   std::unique_ptr<Connection> db_;  // null until open() succeeds
-  bool alone_ = false;
+  bool serving_ = false;            // serve_as()
   std::chrono::milliseconds clock_offset_{0};
   std::string node_name_;  // set_node_name()
   // Nodes whose heartbeat this store has recorded: the first one also

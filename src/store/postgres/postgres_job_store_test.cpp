@@ -130,22 +130,26 @@ TEST_F(PostgresJobStoreTest, ADroppedConnectionIsOpenedAgain) {
   EXPECT_EQ(ids_of(load_ok(*store)), (std::vector<std::string>{"a", "b"}));
 }
 
-// ---- One node at a time ----------------------------------------------------------
+// ---- One node of a name at a time -------------------------------------------------
 
-TEST_F(PostgresJobStoreTest, AStoreServingAloneKeepsASecondNodeOut) {
+TEST_F(PostgresJobStoreTest, ANodeKeepsASecondNodeOfItsNameOut) {
   auto first = std::make_unique<PostgresJobStore>(url());
-  first->serve_alone();
+  first->serve_as("alpha");
   ASSERT_TRUE(first->open());
   PostgresJobStore second(url());
-  second.serve_alone();
+  second.serve_as("alpha");
   auto refused = second.open();
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
-  EXPECT_NE(refused.error().message.find("another haul node is serving the queue"),
+  EXPECT_NE(refused.error().message.find("another haul node named 'alpha' is serving the queue"),
             std::string::npos)
       << refused.error().message;
   EXPECT_EQ(refused.error().message.find('\n'), std::string::npos);
-  // A store that does not serve (a reader) is not kept out.
+  // Nodes of other names, and a store that does not serve (a reader), are
+  // not kept out.
+  PostgresJobStore beta(url());
+  beta.serve_as("beta");
+  EXPECT_TRUE(beta.open());
   EXPECT_TRUE(PostgresJobStore(url()).open());
   first.reset();  // the node stops: the next one may serve
   auto opened = second.open();
@@ -154,7 +158,7 @@ TEST_F(PostgresJobStoreTest, AStoreServingAloneKeepsASecondNodeOut) {
 
 TEST_F(PostgresJobStoreTest, ANodeThatLostTheQueueToAnotherWritesNothingMore) {
   PostgresJobStore first(url());
-  first.serve_alone();
+  first.serve_as("alpha");
   ASSERT_TRUE(first.open());
   apply_ok(first, WriteBatch{{make_job("a", 1)}, {}, {}});
   // Its connection drops (a network cut): the lock goes with it...
@@ -163,7 +167,7 @@ TEST_F(PostgresJobStoreTest, ANodeThatLostTheQueueToAnotherWritesNothingMore) {
             "1");
   // ...and another node starts serving the queue.
   PostgresJobStore second(url());
-  second.serve_alone();
+  second.serve_as("alpha");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (auto opened = second.open(); !opened; opened = second.open()) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << opened.error().message;
@@ -172,7 +176,7 @@ TEST_F(PostgresJobStoreTest, ANodeThatLostTheQueueToAnotherWritesNothingMore) {
   auto late = first.apply(WriteBatch{{make_job("stale", 2)}, {}, {}});
   ASSERT_FALSE(late);
   EXPECT_EQ(late.error().code, ErrorCode::kUnavailable);
-  EXPECT_NE(late.error().message.find("another haul node"), std::string::npos)
+  EXPECT_NE(late.error().message.find("another haul node named 'alpha'"), std::string::npos)
       << late.error().message;
   EXPECT_FALSE(first.load_jobs({})) << "nor reads what may be stale";
   EXPECT_EQ(ids_of(load_ok(second)), (std::vector<std::string>{"a"}));
