@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <unordered_map>
@@ -59,6 +60,11 @@ ModelCatalog::~ModelCatalog() {
 }
 
 void ModelCatalog::load(const std::vector<store::StoredManifest>& stored) {
+  std::erase_if(manifests_, [&stored](const auto& entry) {
+    return std::none_of(stored.begin(), stored.end(), [&entry](const store::StoredManifest& kept) {
+      return kept.id == entry.first;
+    });
+  });
   for (const store::StoredManifest& entry : stored) {
     auto registered = std::make_unique<RegisteredManifest>();
     registered->stored = entry;

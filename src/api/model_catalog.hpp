@@ -61,8 +61,9 @@ class ModelCatalog {
   ModelCatalog(const ModelCatalog&) = delete;
   ModelCatalog& operator=(const ModelCatalog&) = delete;
 
-  // At start: the stored manifests (one that no longer reads is logged and
-  // kept, without models).
+  // At start, and again when another node sharing the queue changed them:
+  // the stored manifests, in place of those loaded before (one that no
+  // longer reads is logged and kept, without models).
   void load(const std::vector<store::StoredManifest>& stored);
 
   // Reads and registers a manifest (replacing one of the same id); persisted

@@ -15,6 +15,7 @@ struct QueueChanges::Pending {
   std::set<std::string> jobs;
   bool everything = false;  // a resync: reload the whole queue
   bool instances = false;
+  bool manifests = false;
 };
 
 QueueChanges::QueueChanges(const boost::asio::any_io_executor& control,
@@ -44,12 +45,14 @@ void QueueChanges::take(const JobChange& change) {
   if (change.op == JobChange::Op::kResync) {
     pending_->everything = true;
     pending_->instances = true;
+    pending_->manifests = true;
   } else if (change.kind == JobChange::Kind::kJob) {
     pending_->jobs.insert(change.id);
   } else if (change.kind == JobChange::Kind::kInstance) {
     pending_->instances = true;
+  } else {
+    pending_->manifests = true;
   }
-  // (Manifests another node registers are read at this node's next start.)
   if (flush_posted_) return;
   flush_posted_ = true;
   // After the changes already posted: they join this flush.
@@ -63,6 +66,7 @@ void QueueChanges::flush() {
   Pending pending = std::move(*pending_);
   *pending_ = Pending{};
   if (pending.instances) scheduler_.reload_instances();
+  if (pending.manifests && manifests_changed_) manifests_changed_();
   if (pending.everything) return scheduler_.reload_all();
   if (!pending.jobs.empty())
     scheduler_.reload_jobs(std::vector<std::string>(pending.jobs.begin(), pending.jobs.end()));

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -38,6 +39,11 @@ class QueueChanges {
   // Before the scheduler loads the queue, so nothing committed in between is
   // missed. Errors: the listener's first connection's (one line, no password).
   Result<void> start();
+  // Called (control thread) when another node changed the registered
+  // manifests, or after changes may have been missed.
+  void on_manifests_changed(std::function<void()> changed) {
+    manifests_changed_ = std::move(changed);
+  }
 
  private:
   struct Pending;
@@ -48,6 +54,7 @@ class QueueChanges {
   scheduler::Scheduler& scheduler_;
   std::unique_ptr<store::postgres::PostgresChangeListener> listener_;
   std::unique_ptr<Pending> pending_;
+  std::function<void()> manifests_changed_;
   bool flush_posted_ = false;
   // Cleared by the destructor: a change posted before it is dropped.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

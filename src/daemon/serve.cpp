@@ -300,6 +300,19 @@ int run_serve(ServeOptions options) {
   api::ModelCatalog catalog(io.get_executor(), db, scheduler, bus, std::move(*folders),
                             data_dir / "sha256-cache.txt", ssh_options);
   catalog.load(*manifests);
+  if (queue_changes) {
+    queue_changes->on_manifests_changed([&db, &catalog] {
+      db.read<std::vector<store::StoredManifest>>(
+          [](store::JobStore& store) { return store.load_manifests(); },
+          [&catalog](const Result<std::vector<store::StoredManifest>>& stored) {
+            if (!stored) {
+              spdlog::warn("cannot reload manifests: {}", stored.error().message);
+              return;
+            }
+            catalog.load(*stored);
+          });
+    });
+  }
   catalog.on_model_change([&feed](const std::string&, const api::ModelView& view) {
     feed.publish_model(api::model_event(view));
   });

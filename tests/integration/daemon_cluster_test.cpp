@@ -139,6 +139,115 @@ TEST_F(DaemonClusterTest, AKilledNodesJobIsTakenOverWithinItsLease) {
   EXPECT_THAT(beta->call("GET", "/metrics").body, HasSubstr("\nhaul_takeovers_total 1\n"));
 }
 
+TEST_F(DaemonClusterTest, ALocalJobOfANodeThatIsDownWaitsForIt) {
+  auto beta = start_node("beta");
+  server.add("/waits.bin", {.body = "for alpha"});
+  const std::string id =
+      beta->add({{"source", server.url("/waits.bin")}, {"dest", "waits"}, {"node", "alpha"}})["id"];
+  // Beta's claims pass it over (beta claims every 2 s); an "any" job added
+  // after it runs at once, so beta has claimed since.
+  server.add("/any.bin", {.body = "for anyone"});
+  const std::string any =
+      beta->add({{"source", server.url("/any.bin")}, {"dest", "any"}, {"node", "any"}})["id"];
+  EXPECT_EQ(beta->wait_for_state(any, "completed")["state"], "completed");
+  EXPECT_EQ(beta->job(id)["state"], "queued");
+  EXPECT_EQ(gets_of("/waits.bin"), 0);
+  // Alpha comes up and runs it.
+  auto alpha = start_node("alpha");
+  EXPECT_EQ(alpha->wait_for_state(id, "completed")["state"], "completed");
+  EXPECT_EQ(read_file(models() / "waits" / "waits.bin"), "for alpha");
+  EXPECT_EQ(beta->wait_for_state(id, "completed")["state"], "completed");
+}
+
+TEST_F(DaemonClusterTest, ANodeNameOnAnInstanceJobIsRefusedWithOneLine) {
+  auto alpha = start_node("alpha");
+  const HttpReply refused = alpha->call(
+      "POST", "/api/v1/jobs",
+      nlohmann::json{{"source", "loras/x.md"}, {"target", "gpu9"}, {"node", "alpha"}}.dump());
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_THAT(refused.body, HasSubstr("'node' is for local jobs"));
+}
+
+TEST_F(DaemonClusterTest, PauseFromTheOtherNodeAndResumeThere) {
+  auto alpha = start_node("alpha");
+  auto beta = start_node("beta");
+  const std::string body = random_bytes(1'500'000, 5);
+  server.add("/paused.bin", {.body = body, .rate = 200'000});
+  const std::string id = alpha->add(
+      {{"source", server.url("/paused.bin")}, {"dest", "paused"}, {"node", "alpha"}})["id"];
+  ASSERT_TRUE(eventually([&] { return beta->job(id)["bytes_done"].get<std::uint64_t>() > 0; },
+                         std::chrono::seconds(30)));
+  EXPECT_EQ(beta->call("POST", "/api/v1/jobs/" + id + "/pause").status, 202);
+  EXPECT_EQ(alpha->wait_for_state(id, "paused")["state"], "paused");
+  EXPECT_EQ(beta->wait_for_state(id, "paused")["state"], "paused");
+  // Resumed on beta (an idle job: beta writes it), run again by alpha.
+  EXPECT_EQ(beta->call("POST", "/api/v1/jobs/" + id + "/resume").status, 200);
+  EXPECT_EQ(alpha->wait_for_state(id, "completed", std::chrono::seconds(60))["state"], "completed");
+  EXPECT_EQ(read_file(models() / "paused" / "paused.bin"), body);
+}
+
+// Event ids come from the wall clock on every node, so a Last-Event-ID
+// given by one node means the same moment on another: what came after it
+// is replayed, what came well before it is not. (A node numbers its copy of
+// another node's event when it arrives, a few ms later: the events of the
+// last moment before the switch may come twice; none is lost.)
+TEST_F(DaemonClusterTest, AnSseClientMovingToAnotherNodeResumesWhereItLeftOff) {
+  auto alpha = start_node("alpha");
+  auto beta = start_node("beta");
+  auto add_on = [&](const Daemon& node, const std::string& name) {
+    server.add("/" + name, {.body = name});
+    return node.add({{"source", server.url("/" + name)}, {"dest", "sse"}})["id"].get<std::string>();
+  };
+  auto completed = [](const std::string& id) {
+    return [id](const std::vector<SseEvent>& seen) {
+      return std::any_of(seen.begin(), seen.end(), [&id](const SseEvent& e) {
+        return e.type == "complete" && job_of(e) == id;
+      });
+    };
+  };
+  // An old job, finished and known to both nodes before the client's last
+  // event.
+  const std::string old = add_on(*alpha, "old.bin");
+  EXPECT_EQ(beta->wait_for_state(old, "completed")["state"], "completed");
+  // The client follows alpha until a later job completes.
+  const std::string last_seen = add_on(*alpha, "seen.bin");
+  const auto on_alpha =
+      parse_sse(read_sse_until(alpha->url() + "/api/v1/events", completed(last_seen),
+                               std::chrono::seconds(30), {"Last-Event-ID: 0"}));
+  ASSERT_FALSE(on_alpha.empty());
+  const std::uint64_t seen = on_alpha.back().id;
+  // Meanwhile, disconnected: a job on beta. Then the client reconnects to beta.
+  const std::string missed = add_on(*beta, "missed.bin");
+  EXPECT_EQ(beta->wait_for_state(missed, "completed")["state"], "completed");
+  const auto on_beta = parse_sse(read_sse_until(beta->url() + "/api/v1/events", completed(missed),
+                                                std::chrono::seconds(30),
+                                                {"Last-Event-ID: " + std::to_string(seen)}));
+  ASSERT_TRUE(completed(missed)(on_beta)) << "the missed job's events were not replayed";
+  for (const SseEvent& event : on_beta) {
+    EXPECT_GT(event.id, seen);
+    EXPECT_NE(job_of(event), old) << "from well before the client's last event: " << event.type;
+  }
+}
+
+TEST_F(DaemonClusterTest, AManifestRegisteredOnOneNodeIsListedOnTheOther) {
+  auto alpha = start_node("alpha");
+  auto beta = start_node("beta");
+  const nlohmann::json manifest = {
+      {"haul_manifest", 1},
+      {"name", "shared"},
+      {"models", {{{"name", "m"}, {"group", "vae"}, {"source", server.url("/m.safetensors")}}}}};
+  const HttpReply registered =
+      alpha->call("POST", "/api/v1/manifests",
+                  nlohmann::json{{"name", "shared"}, {"content", manifest}}.dump());
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  EXPECT_TRUE(eventually([&] {
+    return beta->call("GET", "/api/v1/manifests/shared").status == 200;
+  })) << beta->call("GET", "/api/v1/manifests").body;
+  EXPECT_EQ(alpha->call("DELETE", "/api/v1/manifests/shared").status, 204);
+  EXPECT_TRUE(
+      eventually([&] { return beta->call("GET", "/api/v1/manifests/shared").status == 404; }));
+}
+
 TEST_F(DaemonClusterTest, ASecondNodeOfTheSameNameIsRefusedWithOneLine) {
   auto alpha = start_node("alpha");
   const auto twin = run_haul({"serve", "--listen", "127.0.0.1:0", "--data-dir",
