@@ -6,6 +6,7 @@
 // the queue's event log, one final file with the right SHA-256, no remote
 // command run twice in full (the test server's log), and no lease held by
 // a dead node after lease + 5 s.
+#include <gmock/gmock.h>
 #include <signal.h>
 
 #include <map>
@@ -141,6 +142,30 @@ TEST_F(DaemonChaosTest, ThreeNodesKilledInTurnCompleteEveryJobExactlyOnce) {
     for (const auto& [id, body] : local_files) EXPECT_EQ(node->job(id)["state"], "completed");
   }
   EXPECT_EQ(cluster_->query(database_, "SELECT count(*) FROM jobs WHERE owner IS NOT NULL"), "0");
+}
+
+// The takeover of an instance job, alone: the node running a resource
+// card's wget dies; another attaches to the command still running on the
+// instance instead of running it again.
+TEST_F(DaemonChaosTest, ANodeTakingOverAnInstanceJobAttachesToTheRunningCommand) {
+  auto alpha = start_node(0);
+  const HttpReply registered = alpha->call(
+      "POST", "/api/v1/instances",
+      json{{"id", "gpu1"}, {"ssh_command", sshd.ssh_command()}, {"ui_home", ui_home().string()}}
+          .dump());
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  const std::string id = alpha->add({{"sources", {"unet/slow.md"}}, {"target", "gpu1"}})["id"];
+  ASSERT_TRUE(eventually([&] { return alpha->job(id)["progress"].get<double>() > 10; },
+                         std::chrono::seconds(30), std::chrono::milliseconds(20)))
+      << alpha->job(id).dump();
+  auto beta = start_node(1);
+  alpha->kill(SIGKILL);
+  const json done = beta->wait_for_state(id, "completed", std::chrono::seconds(30));
+  ASSERT_EQ(done["state"], "completed") << done.dump() << beta->log();
+  EXPECT_THAT(beta->log(), ::testing::HasSubstr("taking the run over"));
+  EXPECT_EQ(read_file(ui_home() / "models/unet/slow.safetensors"), slow_model);
+  EXPECT_FALSE(fs::exists(ui_home() / "models/unet/slow.safetensors.1")) << "wget ran twice";
+  EXPECT_EQ(server.requests_for("/files/slow.safetensors").size(), 1u);
 }
 
 }  // namespace
