@@ -18,10 +18,9 @@ struct QueueChanges::Pending {
   bool manifests = false;
 };
 
-QueueChanges::QueueChanges(const boost::asio::any_io_executor& control,
-                           scheduler::Scheduler& scheduler, const std::string& url,
-                           const std::string& node)
-    : control_(control), scheduler_(scheduler), pending_(std::make_unique<Pending>()) {
+QueueChanges::QueueChanges(boost::asio::any_io_executor control, scheduler::Scheduler& scheduler,
+                           const std::string& url, const std::string& node)
+    : control_(std::move(control)), scheduler_(scheduler), pending_(std::make_unique<Pending>()) {
   store::postgres::ChangeListenerOptions options;
   options.url = url;
   options.ignore_node = node;

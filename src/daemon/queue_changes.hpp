@@ -30,7 +30,7 @@ class QueueChanges {
  public:
   // `url`: the queue's postgres:// URL; changes `node` wrote are not
   // reported (its scheduler made them).
-  QueueChanges(const boost::asio::any_io_executor& control, scheduler::Scheduler& scheduler,
+  QueueChanges(boost::asio::any_io_executor control, scheduler::Scheduler& scheduler,
                const std::string& url, const std::string& node);
   ~QueueChanges();
   QueueChanges(const QueueChanges&) = delete;

@@ -312,6 +312,10 @@ void Scheduler::apply_idle_action(Job& job, core::Action action,
 void Scheduler::remove(const std::string& id, std::function<void(Result<void>)> done) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return done(fail(ErrorCode::kNotFound, "no job " + id));
+  if (it->second.state == JobState::kRunning && run_of(id) == nullptr) {
+    return done(fail(ErrorCode::kConflict,
+                     "job " + id + " is running on another node: cancel it, then remove it"));
+  }
   auto erase = [this, id, done = std::move(done)]() {
     auto job = jobs_.find(id);
     if (job == jobs_.end()) return done({});
@@ -326,10 +330,6 @@ void Scheduler::remove(const std::string& id, std::function<void(Result<void>)> 
   };
   Job& job = it->second;
   if (core::is_finished(job.state)) return erase();
-  if (job.state == JobState::kRunning && run_of(id) == nullptr) {
-    return done(fail(ErrorCode::kConflict,
-                     "job " + id + " is running on another node: cancel it, then remove it"));
-  }
   if (Run* run = run_of(id)) {
     // The record goes once the run has stopped (a pause under way keeps
     // its partial files: they go here).

@@ -183,7 +183,8 @@ void DbWorker::apply_writes(std::deque<Task>& tasks) {
       merged.empty() && merged.fences.empty() ? Result<void>{} : store_->apply(merged);
   std::vector<Result<void>> results(batches.size(), result);
   if (fenced && !result && result.error().code == ErrorCode::kConflict) {
-    for (std::size_t i = 0; i < batches.size(); ++i) results[i] = store_->apply(batches[i]);
+    std::transform(batches.begin(), batches.end(), results.begin(),
+                   [this](const WriteBatch& batch) { return store_->apply(batch); });
   }
   for (std::size_t i = 0; i < callbacks.size(); ++i) {
     if (!callbacks[i]) continue;

@@ -445,7 +445,6 @@ TEST_P(JobStoreContract, AnActionRequestForAMissingJobIsSkipped) {
 // SQLite, with one writer, refuses the batch. (The memory store, for tests,
 // replaces the event.)
 TEST_P(JobStoreContract, AnEventIdAlreadyStored) {
-  if (GetParam().name == "memory") GTEST_SKIP() << "replaces it";
   auto store = open_store(/*capacity=*/3);
   apply_ok(*store, WriteBatch{.events = {make_event(1), make_event(2), make_event(3)}});
   StoredEvent again = make_event(3);
@@ -454,7 +453,9 @@ TEST_P(JobStoreContract, AnEventIdAlreadyStored) {
       WriteBatch{.upserts = {make_job("a", 1)}, .events = {again, make_event(4), make_event(4)}});
   auto events = store->events_after(0, 10);
   ASSERT_TRUE(events) << events.error().message;
-  if (GetParam().name == "postgres") {
+  if (GetParam().name != "sqlite") {
+    // Nodes sharing a queue number events from their clocks and may meet:
+    // the first event of an id stays, the rest of the batch is applied.
     ASSERT_TRUE(applied) << applied.error().message;
     EXPECT_EQ(ids_of(load_ok(*store)), (std::vector<std::string>{"a"}));
     // The log counts the events it holds, not the ones sent: it still

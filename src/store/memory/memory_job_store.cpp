@@ -40,7 +40,7 @@ Result<void> MemoryJobStore::apply(const WriteBatch& batch) {
     }
   }
   for (const StoredEvent& event : batch.events) {
-    events_.insert_or_assign(event.id, event);
+    events_.try_emplace(event.id, event);  // an id already stored keeps its event, as in PostgreSQL
     last_event_id_ = std::max(last_event_id_, event.id);
   }
   while (events_.size() > event_capacity_) events_.erase(events_.begin());
