@@ -5,10 +5,11 @@
 //     Posts the jobs to A (pin them to A: "node": "<A's name>") and waits
 //     until B has shown each complete. B shows only what A stored (A writes
 //     progress every 500 ms): for each of B's progress messages, the time
-//     since A's message with the same job and bytesDownloaded. Prints
+//     since A's latest message with the same job and bytesDownloaded (a
+//     value A stored without showing it is not counted). Prints
 //     {"samples", "unmatched", "p50_ms", "p99_ms", "max_ms"}.
-//   node cluster_progress.mjs takeover BASE_B JOB_ID PID_A
-//     Once B shows the job, SIGKILLs A (the job's runner) and waits until
+//   node cluster_progress.mjs takeover BASE_B JOB_ID PID_A [DELAY_MS]
+//     DELAY_MS after B first shows the job, SIGKILLs A (its runner); waits until
 //     B's stream shows it again under B: a restart (bytes going down, or a
 //     status other than "downloading"), then bytes going up. Prints
 //     {"seconds"}: from the kill to that message.
@@ -46,13 +47,12 @@ function subscribe(base, onMessage) {
 
 if (mode === 'latency' && args.length >= 3) {
   const [baseA, baseB, ...bodies] = args;
-  const seenOnA = new Map();  // "job bytes" -> first receive time on A
+  const seenOnA = new Map();  // "job bytes" -> latest receive time on A
   const latencies = [];
   const completed = new Set();
   let unmatched = 0;
   await subscribe(baseA, (type, data, at) => {
-    const key = `${data.jobId} ${data.bytesDownloaded}`;
-    if (!seenOnA.has(key)) seenOnA.set(key, at);
+    seenOnA.set(`${data.jobId} ${data.bytesDownloaded}`, at);
   });
   await subscribe(baseB, (type, data, at) => {
     if (type === 'complete') completed.add(data.jobId);
@@ -75,8 +75,8 @@ if (mode === 'latency' && args.length >= 3) {
     samples: latencies.length, unmatched, p50_ms: percentile(latencies, 50),
     p99_ms: percentile(latencies, 99), max_ms: Math.max(...latencies) }));
   process.exit(0);
-} else if (mode === 'takeover' && args.length === 3) {
-  const [baseB, jobId, pidA] = args;
+} else if (mode === 'takeover' && (args.length === 3 || args.length === 4)) {
+  const [baseB, jobId, pidA, delay = '0'] = args;
   let shown = false;
   let killedAt = null;
   let restarted = false;
@@ -97,10 +97,11 @@ if (mode === 'latency' && args.length >= 3) {
   const before = deadline(10, 'message of the job on B before the kill');
   while (!shown) await new Promise((r) => setTimeout(r, 50));
   clearTimeout(before);
+  await new Promise((r) => setTimeout(r, Number(delay)));
   process.kill(Number(pidA), 'SIGKILL');
   killedAt = now();
   deadline(120, 'progress of the job on B after the kill');
 } else {
-  console.error('usage: node cluster_progress.mjs latency BASE_A BASE_B JOB_JSON... | takeover BASE_B JOB_ID PID_A');
+  console.error('usage: node cluster_progress.mjs latency BASE_A BASE_B JOB_JSON... | takeover BASE_B JOB_ID PID_A [DELAY_MS]');
   process.exit(2);
 }

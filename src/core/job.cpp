@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 #include <random>
 
 namespace haul::core {
@@ -25,6 +27,14 @@ std::optional<std::uint64_t> Job::bytes_total() const {
     total += *item.size;
   }
   return total;
+}
+
+std::optional<std::int32_t> Job::eta_at_speed() const {
+  const auto total = bytes_total();
+  if (!total || speed <= 0 || *total < bytes_done()) return std::nullopt;
+  const double seconds = std::ceil(static_cast<double>(*total - bytes_done()) / speed);
+  return static_cast<std::int32_t>(
+      std::min(seconds, double{std::numeric_limits<std::int32_t>::max()}));
 }
 
 double Job::percent() const {

@@ -109,6 +109,9 @@ struct Job {
   std::optional<std::uint64_t> bytes_total() const;
   // Byte-weighted progress in [0, 100]; items of unknown size count by number.
   double percent() const;
+  // Seconds until every byte is done at `speed` (capped to 32 bits);
+  // nullopt while a size is unknown or nothing moves.
+  std::optional<std::int32_t> eta_at_speed() const;
   friend bool operator==(const Job&, const Job&) = default;
 };
 

@@ -215,7 +215,16 @@ void Scheduler::add(const std::vector<core::JobRequest>& requests,
     index_unfinished(adding_.insert(job_node(std::move(job))).position->second);
   }
   store::WriteBatch batch;
-  for (const std::string& id : ids) batch.upserts.push_back(adding_.at(id));
+  for (const std::string& id : ids) {
+    const Job& job = adding_.at(id);
+    batch.upserts.push_back(job);
+    // A shared queue limits hosts across nodes at claim time: the store
+    // learns each local job's host here, where the runners know it.
+    if (shared() && job.target == "local") {
+      if (const JobRunner* runner = runner_for(job))
+        batch.hosts.push_back({id, runner->host_of(job)});
+    }
+  }
   db_.write(std::move(batch), [this, ids = std::move(ids), results = std::move(results),
                                done = std::move(done)](Result<void> written) mutable {
     if (!written) {
@@ -408,7 +417,8 @@ void Scheduler::shutdown(std::function<void()> done) {
   std::vector<std::pair<std::string, JobRunner*>> stopping;
   for (auto& [id, run] : runs_) {
     run->shutdown = true;
-    stopping.emplace_back(id, run->runner);
+    // A run already stopping for a pause or cancel finishes that stop.
+    if (!run->stopping) stopping.emplace_back(id, run->runner);
   }
   // (A runner may report run_finished from inside stop().)
   for (const auto& [id, runner] : stopping) runner->stop(id, StopReason::kShutdown);

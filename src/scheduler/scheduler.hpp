@@ -200,6 +200,8 @@ class Scheduler final : public RunHost {
   // what changed.
   void apply_stored(const std::string& id, std::optional<core::Job> stored);
   void forget(JobMapIterator it, bool relayed = false);
+  // A job another node runs, reloaded: its live speed and ETA from `before`.
+  void relay_speed(const core::Job& before, core::Job& now);
   void add_fence(store::WriteBatch& batch, const std::string& job_id) const;
   // Applies `event` to the job (it must be allowed), publishes, persists;
   // `persisted` learns when the change is stored.
@@ -278,6 +280,8 @@ class Scheduler final : public RunHost {
   bool claim_wanted_ = true;  // something changed that a claim may answer
   std::uint64_t takeovers_ = 0;
   core::TimePoint next_claim_tick_{};
+  // Jobs other nodes run: when this node last reloaded each (relay_speed).
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> relayed_at_;
 };
 
 }  // namespace haul::scheduler

@@ -178,15 +178,12 @@ void Scheduler::item_progress(const std::string& job_id, std::size_t index,
   if (progress.percent) item->extras.edit().percent = progress.percent;
   job.speed = 0;
   for (const core::Item& each : job.items) job.speed += each.speed;
-  // Seconds, capped at ~68 years (the field is 32 bits).
-  auto capped = [](double seconds) {
-    return static_cast<std::int32_t>(
-        std::min(seconds, double{std::numeric_limits<std::int32_t>::max()}));
-  };
+  // The runner's estimate, unless the bytes give one.
   job.eta_seconds.reset();
-  if (progress.eta_seconds) job.eta_seconds = capped(static_cast<double>(*progress.eta_seconds));
-  if (auto total = job.bytes_total(); total && job.speed > 0 && *total >= job.bytes_done())
-    job.eta_seconds = capped(std::ceil(static_cast<double>(*total - job.bytes_done()) / job.speed));
+  if (progress.eta_seconds)
+    job.eta_seconds = static_cast<std::int32_t>(
+        std::min<std::int64_t>(*progress.eta_seconds, std::numeric_limits<std::int32_t>::max()));
+  if (auto eta = job.eta_at_speed()) job.eta_seconds = eta;
   const auto now = clock_.steady_now();
   if (now - run.last_publish >= options_.publish_interval) {
     run.last_publish = now;
@@ -276,13 +273,15 @@ void Scheduler::conclude(Job& job, const Result<void>& outcome) {
   });
 
   JobEvent event = JobEvent::kSucceeded;
-  if (run->shutdown) {
-    event = JobEvent::kShutdown;
-  } else if (run->stopping == core::Action::kPause) {
+  // A pause or cancel asked for before the daemon began to stop is what
+  // the user wanted: it wins over the shutdown's "queued for next time".
+  if (run->stopping == core::Action::kPause) {
     event = JobEvent::kRunPaused;
   } else if (run->stopping == core::Action::kCancel) {
     event = JobEvent::kRunCancelled;
     run->runner->discard(job);
+  } else if (run->shutdown) {
+    event = JobEvent::kShutdown;
   } else if (outcome && all_done) {
     job.error.reset();
   } else {
@@ -335,6 +334,7 @@ void Scheduler::conclude(Job& job, const Result<void>& outcome) {
 }
 
 void Scheduler::run_ended() {
+  claim_wanted_ = true;  // a slot is free
   arm_retry_wake();
   if (shutting_down_ && runs_.empty() && shutdown_done_) {
     auto done = std::move(shutdown_done_);

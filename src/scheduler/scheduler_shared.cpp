@@ -78,6 +78,7 @@ void Scheduler::claim_jobs() {
   request.limit = local_free + kInstanceJobsPerClaim;
   request.local_limit = local_free;
   request.lease = options_.lease;
+  request.max_per_host = static_cast<std::size_t>(std::max(0, options_.max_per_host));
   claim_wanted_ = false;
   claiming_ = true;
   db_.read<std::vector<Claimed>>(
@@ -107,6 +108,11 @@ void Scheduler::claim_jobs() {
 }
 
 void Scheduler::start_claimed(std::vector<Claimed> claimed) {
+  // Claiming again is worth it when something changed meanwhile or a job
+  // started here (there may be more); not for jobs this node just found it
+  // cannot start, which would come straight back.
+  const bool wanted = claim_wanted_;
+  bool started = false;
   for (Claimed& entry : claimed) {
     const std::string id = entry.claim.job_id;
     const std::int64_t token = entry.claim.token;
@@ -151,13 +157,14 @@ void Scheduler::start_claimed(std::vector<Claimed> claimed) {
       continue;
     }
     start_job(job);
+    started = true;
   }
+  claim_wanted_ = wanted || started;
 }
 
 void Scheduler::release(const std::string& job_id, std::int64_t token) {
   if (auto lease = leases_.find(job_id); lease != leases_.end() && lease->second == token)
     leases_.erase(lease);
-  claim_wanted_ = true;  // it may be startable elsewhere now, or here later
   // After every write queued before it: the attempt's last state is stored
   // before another node may claim the job. A pause or cancel asked for
   // elsewhere is answered by now.
@@ -281,8 +288,13 @@ void Scheduler::apply_stored(const std::string& id, std::optional<Job> stored) {
     publish(core::EventType::kAdded, job, true);
     return;
   }
+  if (*stored == it->second) return;  // nothing new (a resync reloads every job)
   const JobState before = it->second.state;
   Job& old = it->second;
+  if (before == JobState::kRunning && stored->state == JobState::kRunning)
+    relay_speed(old, *stored);
+  else
+    relayed_at_.erase(id);
   unindex_unfinished(old);
   unlist(old.target == "local" ? runnable_local_ : runnable_remote_, old);
   retrying_.erase(old.id);
@@ -303,12 +315,31 @@ void Scheduler::apply_stored(const std::string& id, std::optional<Job> stored) {
   }
 }
 
+void Scheduler::relay_speed(const Job& before, Job& now) {
+  // Speed is live only (never stored): worked out here from the bytes the
+  // running node stored since the last reload (twice a second).
+  const auto at = clock_.steady_now();
+  auto [last, first] = relayed_at_.try_emplace(now.id, at);
+  const double seconds = std::chrono::duration<double>(at - last->second).count();
+  last->second = at;
+  if (first || seconds <= 0 || before.items.size() != now.items.size()) return;
+  now.speed = 0;
+  for (std::size_t i = 0; i < now.items.size(); ++i) {
+    const std::uint64_t done = now.items[i].bytes_done;
+    const std::uint64_t was = before.items[i].bytes_done;
+    now.items[i].speed = done > was ? static_cast<double>(done - was) / seconds : 0;
+    now.speed += now.items[i].speed;
+  }
+  now.eta_seconds = now.eta_at_speed();
+}
+
 void Scheduler::forget(JobMapIterator it, bool relayed) {
   Job& job = it->second;
   unlist(job.target == "local" ? runnable_local_ : runnable_remote_, job);
   retrying_.erase(job.id);
   unindex_unfinished(job);
   hash_mismatches_.erase(job.id);
+  relayed_at_.erase(job.id);
   publish(core::EventType::kRemoved, job, relayed);
   jobs_.erase(it);
 }

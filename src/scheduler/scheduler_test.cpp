@@ -499,6 +499,22 @@ TEST_F(SchedulerTest, ShutdownStopsRunsAndQueuesThemForTheNextStart) {
   EXPECT_EQ(local_->started.size(), 1u) << "nothing starts while shutting down";
 }
 
+// Regression: a cancel answered 202, then SIGTERM before the run stopped,
+// stored the job as queued and the next start ran it again.
+TEST_F(SchedulerTest, ACancelUnderWayWhenTheDaemonStopsEndsCancelled) {
+  const std::string id = add("h/long");
+  EXPECT_TRUE(act(id, core::Action::kCancel)->pending);
+  bool done = false;
+  scheduler_->shutdown([&] { done = true; });
+  ASSERT_EQ(local_->stops.size(), 1u) << "the cancel's stop only, not a second one";
+  EXPECT_EQ(local_->stops[0].second, StopReason::kCancel);
+  local_->stopped(id);
+  EXPECT_TRUE(done);
+  settle();
+  EXPECT_EQ(state(id), JobState::kCancelled);
+  EXPECT_TRUE(local_->discarded.count(id));
+}
+
 TEST_F(SchedulerTest, RemovingARunningJobWaitsForItsStop) {
   const std::string id = add("h/doomed");
   bool removed = false;

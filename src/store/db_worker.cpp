@@ -119,6 +119,8 @@ WriteBatch merge(std::vector<WriteBatch>& batches, bool keep) {
   std::map<std::string, std::optional<StoredManifest>> manifests;
   // The last request of each job wins, as it would applied in turn.
   std::map<std::string, ActionRequest> requests;
+  // Hosts likewise: the last of each job.
+  std::map<std::string, JobHost> hosts;
   for (WriteBatch& original : batches) {
     WriteBatch batch = take(original, keep);
     for (core::Job& job : batch.upserts) {
@@ -137,6 +139,10 @@ WriteBatch merge(std::vector<WriteBatch>& batches, bool keep) {
       const std::string id = request.job_id;
       requests.insert_or_assign(id, std::move(request));
     }
+    for (JobHost& host : batch.hosts) {
+      const std::string id = host.job_id;
+      hosts.insert_or_assign(id, std::move(host));
+    }
     // Every fence of every write: the merged batch holds only while all do.
     for (Fence& fence : batch.fences) merged.fences.push_back(std::move(fence));
   }
@@ -147,6 +153,7 @@ WriteBatch merge(std::vector<WriteBatch>& batches, bool keep) {
   split_last(instances, merged.instance_upserts, merged.instance_deletes);
   split_last(manifests, merged.manifest_upserts, merged.manifest_deletes);
   for (auto& [id, request] : requests) merged.action_requests.push_back(std::move(request));
+  for (auto& [id, host] : hosts) merged.hosts.push_back(std::move(host));
   // The same fence twice (two writes of one job under one lease) is checked once.
   auto order = [](const Fence& a, const Fence& b) {
     return std::tie(a.job_id, a.node, a.token) < std::tie(b.job_id, b.node, b.token);

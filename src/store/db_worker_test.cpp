@@ -1,11 +1,11 @@
-// The DB thread's group commit with fences and action requests: a merged
-// run keeps every fence and each job's last request, goes to the store as
-// one transaction while nothing conflicts, and when one write's lease is
-// lost (kConflict) every write of the run still gets its own result
-// (regression: the fences were dropped by the merge, and one lost lease
-// would have failed the writes merged with it). Against the memory store
-// behind a double that fails batches holding a lost lease, as a shared
-// store does (memory and SQLite never fail a fence).
+// The DB thread's group commit with fences, action requests and hosts: a
+// merged run keeps every fence and each job's last request and host, goes
+// to the store as one transaction while nothing conflicts, and when one
+// write's lease is lost (kConflict) every write of the run still gets its
+// own result (regression: the fences were dropped by the merge, and one
+// lost lease would have failed the writes merged with it). Against the
+// memory store behind a double that fails batches holding a lost lease, as
+// a shared store does (memory and SQLite never fail a fence).
 #include "store/db_worker.hpp"
 
 #include <gtest/gtest.h>
@@ -169,6 +169,29 @@ TEST_F(DbWorkerMergeTest, OneLostLeaseFailsOnlyItsOwnWrite) {
   EXPECT_EQ(ids_of(load_ok(*store_)), (std::vector<std::string>{"kept-1", "kept-2"}));
   EXPECT_EQ(ids_of(*store_->events_after(0, 10)), (std::vector<std::uint64_t>{8}));
   EXPECT_EQ(load_ok(*store_)[0].pending_action, core::Action::kPause);
+}
+
+// A job's host, like its action request: the last of each job in the run
+// counts, and a run of hosts alone is a write like any other.
+TEST_F(DbWorkerMergeTest, MergedWritesKeepTheLastHostOfEachJob) {
+  hold();
+  auto first = write(WriteBatch{.upserts = {make_job("a", 1), make_job("b", 2)},
+                                .hosts = {{"a", "x.example"}, {"b", "y.example"}}});
+  auto second = write(WriteBatch{.hosts = {{"a", "z.example"}, {"c", "w.example"}}});
+  auto third = write(WriteBatch{.hosts = {{"c", ""}}});
+  release();
+  for (auto* result : {&first, &second, &third}) {
+    const Result<void> outcome = result->get();
+    EXPECT_TRUE(outcome) << outcome.error().message;
+  }
+  auto alone = write(WriteBatch{.hosts = {{"b", "v.example"}}});
+  EXPECT_TRUE(alone.get());
+  drain();
+
+  ASSERT_EQ(store_->applied.size(), 2u);
+  EXPECT_EQ(store_->applied[0].hosts,
+            (std::vector<JobHost>{{"a", "z.example"}, {"b", "y.example"}, {"c", ""}}));
+  EXPECT_EQ(store_->applied[1].hosts, (std::vector<JobHost>{{"b", "v.example"}}));
 }
 
 // Only a lost lease is worth trying write by write: any other failure of

@@ -70,6 +70,18 @@ struct ActionRequest {
   friend bool operator==(const ActionRequest&, const ActionRequest&) = default;
 };
 
+// The source host of a job a batch inserts: the scheduler's runners know
+// it (they resolve the job's source), the store cannot. Written to
+// jobs.host, which job upserts never touch (it is not in kJobColumns), and
+// read only by claims: a PostgreSQL claim with ClaimRequest::max_per_host
+// counts each host's live leases across nodes. "" = unknown or none: no
+// per-host limit applies to the job.
+struct JobHost {
+  std::string job_id;
+  std::string host;
+  friend bool operator==(const JobHost&, const JobHost&) = default;
+};
+
 struct WriteBatch {
   std::vector<core::Job> upserts{};    // whole jobs with their items; insert or replace
   std::vector<std::string> deletes{};  // job ids
@@ -84,12 +96,16 @@ struct WriteBatch {
   // they always hold.
   std::vector<Fence> fences{};
   std::vector<ActionRequest> action_requests{};  // a missing job is skipped
+  // Applied after the job upserts and deletes of the same batch, the last
+  // of a job winning; a missing job (never stored, or deleted in the same
+  // batch) is skipped. No load returns it.
+  std::vector<JobHost> hosts{};
 
   // Whether the batch writes nothing (fences are checks, not writes).
   bool empty() const {
     return upserts.empty() && deletes.empty() && events.empty() && instance_upserts.empty() &&
            instance_deletes.empty() && manifest_upserts.empty() && manifest_deletes.empty() &&
-           action_requests.empty();
+           action_requests.empty() && hosts.empty();
   }
 };
 

@@ -440,6 +440,29 @@ TEST_P(JobStoreContract, AnActionRequestForAMissingJobIsSkipped) {
   EXPECT_EQ(all[0].pending_action, std::nullopt);
 }
 
+// A job's source host is for claims alone (postgres/queue_claims_test.cpp
+// reads it back): it changes nothing a load returns, in the batch that
+// inserts the job or later, and a host for a missing job is skipped.
+TEST_P(JobStoreContract, AHostDoesNotDisturbLoads) {
+  auto store = open_store();
+  const Job a = make_job("a", 1);
+  const Job b = make_job("b", 2, JobState::kRunning);
+  apply_ok(*store, WriteBatch{.upserts = {a, b},
+                              .hosts = {{"a", "a.example"}, {"b", ""}, {"a", "b.example"}}});
+  EXPECT_EQ(load_ok(*store), (std::vector<Job>{a, b}));
+  apply_ok(*store, WriteBatch{.hosts = {{"b", "b.example"}}});
+  auto loaded = store->load_job("b");
+  ASSERT_TRUE(loaded && loaded->has_value());
+  EXPECT_EQ(**loaded, b);
+  EXPECT_EQ(load_ok(*store, {JobState::kRunning, {}, {}}), (std::vector<Job>{b}));
+  // Never stored, and deleted in the same batch: skipped, no error.
+  apply_ok(*store, WriteBatch{.deletes = {"a"},
+                              .hosts = {{"a", "a.example"}, {"never-stored", "c.example"}}});
+  EXPECT_EQ(load_ok(*store), (std::vector<Job>{b}));
+  const WriteBatch hosts_only{.hosts = {{"b", "b.example"}}};
+  EXPECT_FALSE(hosts_only.empty()) << "a host is a write";
+}
+
 // PostgreSQL, shared by nodes that number their events each from its own
 // clock, keeps the first event of an id and applies the rest of the batch;
 // SQLite, with one writer, refuses the batch. (The memory store, for tests,

@@ -44,6 +44,12 @@ struct ClaimRequest {
   // local slots. Instance jobs count against their instance's max_parallel.
   std::size_t local_limit = std::numeric_limits<std::size_t>::max();
   std::chrono::milliseconds lease{15000};  // > 0
+  // --max-per-host: local jobs holding a live lease per source host
+  // (jobs.host, written through WriteBatch::hosts), counted across every
+  // node; 0 = no limit. Jobs without a host ('') are never limited. Holds
+  // only while every node claiming local jobs of the queue passes it: a
+  // claim without it neither counts nor waits for the others.
+  std::size_t max_per_host = 0;
 };
 
 // A row of the nodes table, as the database sees it now.
@@ -67,7 +73,9 @@ class QueueClaims {
   // Each claimed job gets owner = node, its lease until now + lease, and its
   // token + 1. An instance job (target other than "local") is claimed only
   // while fewer than the instance's max_parallel jobs of that target hold a
-  // live lease, counted across every node. Nodes claiming at once get
+  // live lease, counted across every node; with max_per_host, a local job
+  // only while fewer than max_per_host local jobs of its host do (and at
+  // most that many of one host in one claim). Nodes claiming at once get
   // different jobs. Errors: kInvalidArgument (an empty or reserved node
   // name, a lease <= 0), and the store's (kInternal when not open,
   // kUnavailable).

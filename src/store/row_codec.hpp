@@ -24,8 +24,9 @@ namespace haul::store {
 // The columns of `jobs`, `items` and `events` in the order both stores bind
 // and read them (job_rows.cpp of each): one list, as the schemas share
 // their versions (store/schema_version.hpp). A job upsert writes exactly
-// kJobColumns: the claim columns (owner, lease) and requested_action belong
-// to other writers (QueueClaims, ActionRequest) and are left out on purpose.
+// kJobColumns: the claim columns (owner, lease), requested_action and host
+// belong to other writers (QueueClaims, ActionRequest, JobHost) and are left
+// out on purpose.
 inline constexpr std::string_view kJobColumns =
     "id, seq, source, target, destination, group_name, name, priority, state, attempts, "
     "max_attempts, next_attempt_at, error_code, error_message, created_at, started_at, "

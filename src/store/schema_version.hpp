@@ -13,7 +13,7 @@ namespace haul::store {
 
 // The version every store's migrate() brings a database to: the last
 // migration's number, in store/sqlite/schema.cpp and store/postgres/schema.cpp alike.
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 // Now, in ms since the epoch: schema_version.applied_at.
 std::int64_t migration_time_ms();

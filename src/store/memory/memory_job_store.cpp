@@ -28,6 +28,7 @@ Result<void> MemoryJobStore::apply(const WriteBatch& batch) {
   for (const std::string& id : batch.deletes) {
     jobs_.erase(id);
     requested_.erase(id);
+    hosts_.erase(id);
   }
   // After the deletes, as in the SQL stores: a request for a job deleted in
   // the same batch, or never stored, is dropped.
@@ -38,6 +39,9 @@ Result<void> MemoryJobStore::apply(const WriteBatch& batch) {
     } else {
       requested_.erase(request.job_id);
     }
+  }
+  for (const JobHost& host : batch.hosts) {
+    if (jobs_.contains(host.job_id)) hosts_.insert_or_assign(host.job_id, host.host);
   }
   for (const StoredEvent& event : batch.events) {
     events_.try_emplace(event.id, event);  // an id already stored keeps its event, as in PostgreSQL

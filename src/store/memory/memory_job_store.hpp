@@ -38,6 +38,9 @@ class MemoryJobStore final : public JobStore {
   // Beside the jobs, as in the SQL stores' own column: upserts leave it,
   // loads report it as pending_action. Only for stored jobs.
   std::map<std::string, core::Action> requested_;  // by job id
+  // WriteBatch::hosts, kept as the SQL stores keep jobs.host; never read
+  // back (no load returns it, and this store never claims).
+  std::map<std::string, std::string> hosts_;  // by job id
   std::map<std::string, core::Instance> instances_;
   std::map<std::string, StoredManifest> manifests_;
   std::map<std::uint64_t, StoredEvent> events_;  // by id: the log keeps the newest

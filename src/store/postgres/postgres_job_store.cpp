@@ -98,17 +98,19 @@ std::vector<const T*> last_of_each(const std::vector<T>& entries) {
   return unique;
 }
 
-// The last request of each job, in the order the jobs first appear: one
-// UPDATE ... FROM with two rows for one job would apply either of them.
-std::vector<const ActionRequest*> last_request_of_each(const std::vector<ActionRequest>& requests) {
+// The last entry of each job (action requests, hosts), in the order the
+// jobs first appear: one UPDATE ... FROM with two rows for one job would
+// apply either of them.
+template <class T>
+std::vector<const T*> last_of_each_job(const std::vector<T>& entries) {
   std::unordered_map<std::string_view, std::size_t> index_of;
-  std::vector<const ActionRequest*> unique;
-  for (const ActionRequest& request : requests) {
-    auto [it, inserted] = index_of.try_emplace(request.job_id, unique.size());
+  std::vector<const T*> unique;
+  for (const T& entry : entries) {
+    auto [it, inserted] = index_of.try_emplace(entry.job_id, unique.size());
     if (inserted) {
-      unique.push_back(&request);
+      unique.push_back(&entry);
     } else {
-      unique[it->second] = &request;
+      unique[it->second] = &entry;
     }
   }
   return unique;
@@ -268,7 +270,7 @@ Result<void> PostgresJobStore::write_jobs(const WriteBatch& batch) {
 // batch finds no row, as one for a job never stored, and is dropped.
 Result<void> PostgresJobStore::write_action_requests(const WriteBatch& batch) {
   return in_chunks(
-      *db_, last_request_of_each(batch.action_requests),
+      *db_, last_of_each_job(batch.action_requests),
       [](std::size_t count) {
         // Only requested_action: the job's runner owns the rest of the row.
         return "UPDATE jobs j SET requested_action = v.action FROM (VALUES " +
@@ -277,6 +279,23 @@ Result<void> PostgresJobStore::write_action_requests(const WriteBatch& batch) {
       [](Params& params, const ActionRequest* request) -> Result<void> {
         params.add(request->job_id);
         params.add(stored_action_name(request->action));
+        return {};
+      });
+}
+
+// Likewise after the deletes: a host for a job deleted in the same batch,
+// or never stored, finds no row and is dropped.
+Result<void> PostgresJobStore::write_hosts(const WriteBatch& batch) {
+  return in_chunks(
+      *db_, last_of_each_job(batch.hosts),
+      [](std::size_t count) {
+        // Only host: job upserts never name it, so they never undo it.
+        return "UPDATE jobs j SET host = v.host FROM (VALUES " +
+               parameter_rows(count, 2, "::text") + ") AS v (id, host) WHERE j.id = v.id";
+      },
+      [](Params& params, const JobHost* host) -> Result<void> {
+        params.add(host->job_id);
+        params.add(host->host);
         return {};
       });
 }
@@ -384,6 +403,7 @@ Result<void> PostgresJobStore::write(const WriteBatch& batch) {
   if (auto held = check_fences(batch.fences); !held) return held;
   if (auto done = write_jobs(batch); !done) return done;
   if (auto done = write_action_requests(batch); !done) return done;
+  if (auto done = write_hosts(batch); !done) return done;
   if (auto done = write_instances_and_manifests(batch); !done) return done;
   // Queued now, sent by the server at COMMIT (in commit order, after the
   // rows are visible to the listeners that reload them) or dropped by a

@@ -67,9 +67,10 @@ class PostgresJobStore final : public JobStore, public QueueClaims {
 
   // One transaction: the fences checked (each job's row locked until the
   // commit, so no claim takes it over halfway), upserts (the job row, then
-  // its items replaced; owner, lease and requested_action untouched), then
-  // deletes, action requests (requested_action only), instances, manifests,
-  // a change notification on channel haul_jobs for each job, instance and
+  // its items replaced; owner, lease, requested_action and host untouched),
+  // then deletes, action requests (requested_action only), hosts (host
+  // only; no notification: no load reads it), instances, manifests, a
+  // change notification on channel haul_jobs for each job, instance and
   // manifest written or deleted, and each job with an action request (an
   // upsert; delivered to listeners at the commit, never for a batch rolled
   // back; see job_change.hpp), events (an id already stored keeps its first
@@ -100,7 +101,8 @@ class PostgresJobStore final : public JobStore, public QueueClaims {
 
   // QueueClaims (store/queue_claims.hpp), on the database server's clock.
   // Instance slots are counted under a transaction-scoped advisory lock per
-  // target, so two nodes cannot both take an instance's last slot.
+  // target, so two nodes cannot both take an instance's last slot; a
+  // host's (ClaimRequest::max_per_host) under one lock for all hosts.
   Result<std::vector<Claim>> claim(const ClaimRequest& request) override;
   Result<std::size_t> renew(const std::string& node, std::chrono::milliseconds lease) override;
   Result<bool> release(const std::string& node, const std::string& job_id,
@@ -118,6 +120,7 @@ class PostgresJobStore final : public JobStore, public QueueClaims {
   Result<void> write(const WriteBatch& batch);
   Result<void> write_jobs(const WriteBatch& batch);
   Result<void> write_action_requests(const WriteBatch& batch);
+  Result<void> write_hosts(const WriteBatch& batch);
   Result<void> write_instances_and_manifests(const WriteBatch& batch);
   // The events, the log trimmed, then the high-water marks raised.
   Result<void> write_events_and_marks(const WriteBatch& batch);

@@ -28,6 +28,21 @@ constexpr std::string_view kRead = "read database";
 // (the other half is hashtext(target)). Two-key locks never collide with the
 // one-key ones (migrations, writers, the sole node). ASCII "haui".
 constexpr int kInstanceLockClass = 0x68617569;
+// The class of the one lock (key 0) claims with a per-host limit take for
+// their local lane: each host's live leases are counted, and its free
+// slots taken, by one such claim at a time, so two nodes cannot both take a
+// host's last slot. Always taken before the instance locks, so a claim
+// holding it never waits in a circle with one holding an instance's.
+// ASCII "hauh".
+constexpr int kHostLockClass = 0x68617568;
+constexpr int kHostLockKey = 0;
+
+// How many claimable local jobs a per-host claim locks to choose from: its
+// lane's limit several times over, so the jobs of hosts with few free slots
+// rarely crowd out the others. When they do the claim comes back short, and
+// the next one, those hosts now full and left out, takes the others.
+constexpr std::int64_t kHostCandidatesPerSlot = 4;
+constexpr std::int64_t kHostCandidatesExtra = 16;
 
 // Fenced rows locked per statement, as the writes' chunks.
 constexpr std::size_t kFencesPerStatement = 1000;
@@ -68,7 +83,41 @@ constexpr std::string_view kClaimOrder = "priority DESC, seq, id COLLATE \"C\"";
 struct Lane {
   std::string target;  // "local", or an instance's id
   std::int64_t limit = 0;
+  // The local lane under ClaimRequest::max_per_host (0 = none): at most
+  // this many local jobs of one host with a live lease.
+  std::int64_t per_host = 0;
 };
+
+// A lane under a per-host limit, named `name`, with the parameters of its
+// target, limit, per-host limit and candidate count. Three steps, as
+// FOR UPDATE cannot share a SELECT with a window function: lock the best
+// `candidates` claimable jobs, leaving out those of hosts already at the
+// limit; number each host's among them best first; keep those within the
+// host's free slots (every job without a host), best first, up to the
+// lane's limit. The live leases are counted once, in `<name>_live`, on the
+// database's clock ($2) like everything in the claim.
+std::string per_host_lane_sql(const std::string& name, const std::string& target,
+                              const std::string& limit, const std::string& per_host,
+                              const std::string& candidates) {
+  const std::string live = name + "_live";
+  const std::string order(kClaimOrder);
+  return live + " AS (SELECT host, count(*) AS n FROM jobs WHERE target = " + target +
+         "::text AND host <> '' AND owner IS NOT NULL AND lease_expires_at > $2::bigint "
+         "GROUP BY host), " +
+         name +
+         "_locked AS MATERIALIZED (SELECT id, priority, seq, host FROM jobs WHERE target = " +
+         target + "::text AND " + claimable("$2::bigint") +
+         " AND (host = '' OR host NOT IN (SELECT host FROM " + live + " WHERE n >= " + per_host +
+         "::bigint)) ORDER BY " + order + " LIMIT " + candidates +
+         "::bigint FOR UPDATE SKIP LOCKED), " + name +
+         "_ranked AS (SELECT id, priority, seq, host, row_number() OVER (PARTITION BY host ORDER "
+         "BY " +
+         order + ") AS rank FROM " + name + "_locked), " + name +
+         " AS MATERIALIZED (SELECT r.id, r.priority, r.seq FROM " + name + "_ranked r LEFT JOIN " +
+         live + " l ON l.host = r.host WHERE r.host = '' OR r.rank <= " + per_host +
+         "::bigint - coalesce(l.n, 0) ORDER BY r.priority DESC, r.seq, r.id COLLATE \"C\" LIMIT " +
+         limit + "::bigint), ";
+}
 
 // The claim itself, one statement: each lane picks its best claimable jobs
 // up to its limit, skipping rows another node is claiming or writing (SKIP
@@ -76,17 +125,26 @@ struct Lane {
 // other); the best `limit` of all lanes get the lease. MATERIALIZED keeps
 // each lane's LIMIT where it is: Oban notes that a plan folding the CTE into
 // the UPDATE can lock and update more rows than the LIMIT. Parameters: $1
-// node, $2 now, $3 limit, $4 lease ms, then each lane's target and limit.
+// node, $2 now, $3 limit, $4 lease ms, then each lane's target and limit,
+// then, for a lane with a per-host limit (one at most), that limit and its
+// candidate count.
 std::string claim_sql(const std::vector<Lane>& lanes) {
   std::string sql = "WITH ";
   std::string all;
+  const std::size_t extra = 5 + 2 * lanes.size();  // the first per-host parameter
   for (std::size_t i = 0; i < lanes.size(); ++i) {
     const std::string name = "lane" + std::to_string(i);
     const std::string target = "$" + std::to_string(5 + 2 * i);
     const std::string limit = "$" + std::to_string(6 + 2 * i);
-    sql += name + " AS MATERIALIZED (SELECT id, priority, seq FROM jobs WHERE target = " + target +
-           "::text AND " + claimable("$2::bigint") + " ORDER BY " + std::string(kClaimOrder) +
-           " LIMIT " + limit + "::bigint FOR UPDATE SKIP LOCKED), ";
+    if (lanes[i].per_host > 0) {
+      sql += per_host_lane_sql(name, target, limit, "$" + std::to_string(extra),
+                               "$" + std::to_string(extra + 1));
+    } else {
+      sql += name +
+             " AS MATERIALIZED (SELECT id, priority, seq FROM jobs WHERE target = " + target +
+             "::text AND " + claimable("$2::bigint") + " ORDER BY " + std::string(kClaimOrder) +
+             " LIMIT " + limit + "::bigint FOR UPDATE SKIP LOCKED), ";
+    }
     all += (i == 0 ? "SELECT * FROM " : " UNION ALL SELECT * FROM ") + name;
   }
   sql += "picked AS (SELECT id FROM (" + all + ") c ORDER BY " + std::string(kClaimOrder) +
@@ -219,7 +277,26 @@ Result<std::vector<Claim>> PostgresJobStore::claim_jobs(const ClaimRequest& requ
   std::vector<Lane> lanes;
   const auto local_limit = static_cast<std::int64_t>(
       std::min<std::size_t>(request.local_limit, std::numeric_limits<std::int64_t>::max()));
-  if (local_limit > 0) lanes.push_back({"local", std::min(limit, local_limit)});
+  const auto per_host = static_cast<std::int64_t>(
+      std::min<std::size_t>(request.max_per_host, std::numeric_limits<std::int64_t>::max()));
+  if (local_limit > 0) lanes.push_back({"local", std::min(limit, local_limit), per_host});
+  if (local_limit > 0 && per_host > 0) {
+    // Before the instance locks (see kHostLockClass). Held until the
+    // commit: whoever counts the hosts' leases next sees this claim's.
+    if (auto locked = db.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kHostLockClass) +
+                                  ", " + std::to_string(kHostLockKey) + ")",
+                              Params{}, kClaim);
+        !locked) {
+      return fail(locked.error());
+    }
+    // Now again: the lock may have taken a while (the instances' count below
+    // reads it again anyway).
+    if (targets.empty()) {
+      auto clock = db.exec("SELECT " + now_sql(), Params{}, kClaim);
+      if (!clock) return fail(clock.error());
+      now = clock->int64(0, 0);
+    }
+  }
   if (!targets.empty()) {
     // One lock per target, taken in the order of their keys by every node,
     // so two claims wanting the same instances never wait on each other in
@@ -262,6 +339,15 @@ Result<std::vector<Claim>> PostgresJobStore::claim_jobs(const ClaimRequest& requ
   for (const Lane& lane : lanes) {
     params.add(lane.target);
     params.add(lane.limit);
+  }
+  for (const Lane& lane : lanes) {
+    if (lane.per_host == 0) continue;
+    params.add(lane.per_host);
+    // Saturating: a limit near 2^63 asks for every job anyway.
+    const std::int64_t most = std::numeric_limits<std::int64_t>::max();
+    params.add(lane.limit >= (most - kHostCandidatesExtra) / kHostCandidatesPerSlot
+                   ? most
+                   : lane.limit * kHostCandidatesPerSlot + kHostCandidatesExtra);
   }
   auto claimed = db.exec(claim_sql(lanes), params, kClaim);
   if (!claimed) return fail(claimed.error());

@@ -52,6 +52,22 @@ class QueueClaimsTest : public PostgresDatabaseTest {
     for (const Claim& claim : claims) ids.push_back(claim.job_id);
     return ids;
   }
+  static std::vector<Claim> claim_per_host(QueueClaims& store, const std::string& node,
+                                           std::size_t limit, std::size_t max_per_host) {
+    auto claims = store.claim(
+        ClaimRequest{.node = node, .limit = limit, .lease = kLease, .max_per_host = max_per_host});
+    EXPECT_TRUE(claims) << claims.error().message;
+    return claims ? *claims : std::vector<Claim>{};
+  }
+  // "host=n,..." of the local jobs holding a live lease, by the database's
+  // own clock (no test offset).
+  std::string live_per_host() const {
+    return query(
+        "SELECT coalesce(string_agg(host || '=' || n, ',' ORDER BY host COLLATE \"C\"), '') "
+        "FROM (SELECT host, count(*) AS n FROM jobs WHERE target = 'local' AND host <> '' AND "
+        "owner IS NOT NULL AND lease_expires_at > (extract(epoch FROM clock_timestamp()) * "
+        "1000)::bigint GROUP BY host) AS live");
+  }
   std::string job_state(const std::string& id) const {
     return query("SELECT state FROM jobs WHERE id = '" + id + "'");
   }
@@ -72,6 +88,16 @@ Job instance_job(std::string id, std::int64_t seq, std::string target) {
   Job job = make_job(std::move(id), seq);
   job.target = std::move(target);
   return job;
+}
+
+// Adds `count` local jobs of `host` to `batch`, "<prefix>-0" on, from seq `seq`.
+void add_host_jobs(WriteBatch& batch, const std::string& prefix, int count, std::int64_t seq,
+                   const std::string& host) {
+  for (int i = 0; i < count; ++i) {
+    const std::string id = prefix + "-" + std::to_string(i);
+    batch.upserts.push_back(make_job(id, seq + i));
+    batch.hosts.push_back({id, host});
+  }
 }
 
 // ---- Claiming -------------------------------------------------------------------
@@ -507,6 +533,153 @@ TEST_F(QueueClaimsTest, WithoutFreeLocalSlotsOnlyInstanceJobsAreClaimed) {
   ASSERT_TRUE(claims) << claims.error().message;
   EXPECT_EQ(ids_of(*claims), (std::vector<std::string>{"gpu-0"}));
   EXPECT_EQ(holder("local"), "-/0");
+}
+
+// ---- Hosts (--max-per-host) ---------------------------------------------------------
+
+TEST_F(QueueClaimsTest, AJobsHostIsStoredApartFromItsUpserts) {
+  auto a = open_store();
+  Job job = make_job("j", 1);
+  apply_ok(*a,
+           WriteBatch{.upserts = {job, make_job("k", 2)},
+                      .hosts = {{"j", "x.example"}, {"j", "a.example"}, {"gone", "b.example"}}});
+  EXPECT_EQ(query("SELECT string_agg(id || '=' || host, ',' ORDER BY id) FROM jobs"),
+            "j=a.example,k=")
+      << "the last of a batch wins; a missing job is skipped";
+  // The runner's fenced writes do not know the host and leave it.
+  ASSERT_EQ(claim_ok(*a, "a", 1).size(), 1u);
+  job.state = JobState::kRunning;
+  apply_ok(*a, WriteBatch{.upserts = {job}, .fences = {{"j", "a", 1}}});
+  EXPECT_EQ(query("SELECT host FROM jobs WHERE id = 'j'"), "a.example");
+  // Deleted in the same batch: skipped.
+  apply_ok(*a, WriteBatch{.deletes = {"k"}, .hosts = {{"k", "b.example"}}});
+  EXPECT_EQ(query("SELECT string_agg(id || '=' || host, ',' ORDER BY id) FROM jobs"),
+            "j=a.example");
+}
+
+TEST_F(QueueClaimsTest, APerHostLimitHoldsAcrossNodes) {
+  auto a = open_store();
+  auto b = open_store();
+  WriteBatch batch;
+  batch.instance_upserts.push_back(core::Instance{"gpu", "ssh root@h", "/ui", 1, at_ms(1), {}});
+  add_host_jobs(batch, "a", 5, 1, "a.example");
+  add_host_jobs(batch, "b", 2, 6, "b.example");
+  batch.upserts.push_back(instance_job("gpu-0", 8, "gpu"));
+  apply_ok(*a, batch);
+
+  // Two of each host, and the instance job, which no host limit touches.
+  const std::vector<Claim> held = claim_per_host(*a, "a", 10, 2);
+  EXPECT_EQ(ids_of(held), (std::vector<std::string>{"a-0", "a-1", "b-0", "b-1", "gpu-0"}));
+  EXPECT_EQ(live_per_host(), "a.example=2,b.example=2");
+  EXPECT_TRUE(claim_per_host(*b, "b", 10, 2).empty()) << "both hosts are full, on node A";
+
+  // A gives one of host a back: B gets exactly that slot.
+  ASSERT_TRUE(*a->release("a", "a-0", held[0].token));
+  EXPECT_EQ(ids_of(claim_per_host(*b, "b", 10, 2)), (std::vector<std::string>{"a-0"}));
+  EXPECT_EQ(live_per_host(), "a.example=2,b.example=2");
+  EXPECT_TRUE(claim_per_host(*b, "b", 10, 2).empty());
+  EXPECT_TRUE(claim_per_host(*a, "a", 10, 2).empty());
+
+  // Past the leases (nobody renewed them) the slots are free again: a
+  // lapsed lease does not count.
+  auto c = open_store();
+  c->set_clock_offset_for_tests(kLease + seconds(1));
+  EXPECT_EQ(ids_of(claim_per_host(*c, "c", 10, 2)),
+            (std::vector<std::string>{"a-0", "a-1", "b-0", "b-1", "gpu-0"}));
+}
+
+TEST_F(QueueClaimsTest, AJobWithoutAHostIsNeverLimited) {
+  auto a = open_store();
+  auto b = open_store();
+  WriteBatch batch;
+  add_host_jobs(batch, "none", 3, 1, "");
+  batch.upserts.push_back(make_job("unset", 4));  // no host written at all
+  add_host_jobs(batch, "a", 2, 5, "a.example");
+  batch.upserts.push_back(make_job("late", 7));
+  apply_ok(*a, batch);
+
+  EXPECT_EQ(ids_of(claim_per_host(*a, "a", 10, 1)),
+            (std::vector<std::string>{"none-0", "none-1", "none-2", "unset", "a-0", "late"}));
+  EXPECT_EQ(live_per_host(), "a.example=1");
+  EXPECT_TRUE(claim_per_host(*b, "b", 10, 1).empty());
+}
+
+TEST_F(QueueClaimsTest, ZeroMaxPerHostIsNoLimit) {
+  auto a = open_store();
+  WriteBatch batch;
+  add_host_jobs(batch, "a", 5, 1, "a.example");
+  apply_ok(*a, batch);
+  EXPECT_EQ(ids_of(claim_per_host(*a, "a", 10, 0)),
+            (std::vector<std::string>{"a-0", "a-1", "a-2", "a-3", "a-4"}));
+  EXPECT_EQ(live_per_host(), "a.example=5");
+}
+
+// A claim looks at its lane's best few jobs (its limit times 4, plus 16):
+// when one host's queue fills them the claim comes back short, and the next
+// one, that host now full and left out, reaches the others.
+TEST_F(QueueClaimsTest, AHostWithManyJobsAheadHoldsOthersBackForOneClaim) {
+  auto a = open_store();
+  WriteBatch batch;
+  add_host_jobs(batch, "a", 40, 1, "a.example");
+  add_host_jobs(batch, "b", 1, 100, "b.example");
+  apply_ok(*a, batch);
+  EXPECT_EQ(ids_of(claim_per_host(*a, "a", 2, 1)), (std::vector<std::string>{"a-0"}));
+  EXPECT_EQ(ids_of(claim_per_host(*a, "a", 2, 1)), (std::vector<std::string>{"b-0"}));
+  EXPECT_TRUE(claim_per_host(*a, "a", 2, 1).empty());
+}
+
+TEST_F(QueueClaimsTest, NodesClaimingAtOnceNeverExceedTheLimitOfAHost) {
+  constexpr int kNodes = 3;
+  constexpr int kHosts = 4;
+  auto writer = open_store();
+  WriteBatch batch;
+  for (int h = 0; h < kHosts; ++h)
+    add_host_jobs(batch, "h" + std::to_string(h), 5, 1 + 5 * h,
+                  "h" + std::to_string(h) + ".example");
+  apply_ok(*writer, batch);
+  std::vector<std::unique_ptr<PostgresJobStore>> stores;
+  stores.reserve(kNodes);
+  for (int i = 0; i < kNodes; ++i) stores.push_back(open_store());
+
+  // Rounds of three nodes claiming at once: one job per host in all, never
+  // two. Between rounds some leases are given back, on one node or all.
+  std::vector<std::vector<Claim>> held(kNodes);
+  for (int round = 0; round < 10; ++round) {
+    std::vector<std::vector<Claim>> claimed(kNodes);
+    std::vector<std::string> failures(kNodes);
+    std::latch go(kNodes);
+    std::vector<std::thread> nodes;
+    nodes.reserve(kNodes);
+    for (int n = 0; n < kNodes; ++n) {
+      nodes.emplace_back([&, n] {
+        go.arrive_and_wait();
+        auto claims = stores[n]->claim(ClaimRequest{
+            .node = "node-" + std::to_string(n), .limit = 3, .lease = kLease, .max_per_host = 1});
+        if (claims) {
+          claimed[n] = *claims;
+        } else {
+          failures[n] = claims.error().message;
+        }
+      });
+    }
+    for (std::thread& node : nodes) node.join();
+    std::size_t live = 0;
+    for (int n = 0; n < kNodes; ++n) {
+      EXPECT_EQ(failures[n], "") << "round " << round;
+      held[n].insert(held[n].end(), claimed[n].begin(), claimed[n].end());
+      live += held[n].size();
+    }
+    EXPECT_EQ(live, static_cast<std::size_t>(kHosts)) << "round " << round;
+    EXPECT_EQ(live_per_host(), "h0.example=1,h1.example=1,h2.example=1,h3.example=1")
+        << "round " << round;
+    // Odd rounds give back everything, even ones only one node's.
+    for (int n = 0; n < kNodes; ++n) {
+      if (round % 2 == 0 && n != round % kNodes) continue;
+      for (const Claim& claim : held[n])
+        EXPECT_TRUE(*stores[n]->release("node-" + std::to_string(n), claim.job_id, claim.token));
+      held[n].clear();
+    }
+  }
 }
 
 // ---- Nodes ------------------------------------------------------------------------

@@ -127,6 +127,13 @@ CREATE INDEX jobs_by_owner ON jobs (owner) WHERE owner IS NOT NULL;
     {8, R"sql(
 ALTER TABLE jobs ADD COLUMN requested_action TEXT NOT NULL DEFAULT '';
 )sql"},
+    // SQLite's version 9, the source host of a local job, plus an index of
+    // this store's alone: a claim with a per-host limit counts the live
+    // leases of each host, which only rows with an owner can hold.
+    {9, R"sql(
+ALTER TABLE jobs ADD COLUMN host TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_live_by_host ON jobs (host) WHERE owner IS NOT NULL;
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

@@ -137,6 +137,13 @@ CREATE TABLE nodes (
     {8, R"sql(
 ALTER TABLE jobs ADD COLUMN requested_action TEXT NOT NULL DEFAULT '';
 )sql"},
+    // The source host of a local job (store::JobHost; '' = unknown or none),
+    // so a claim can count a host's live leases across nodes for
+    // --max-per-host. Written apart from job upserts (not in kJobColumns):
+    // only the scheduler's runners know the host.
+    {9, R"sql(
+ALTER TABLE jobs ADD COLUMN host TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

@@ -63,7 +63,7 @@ struct SqliteJobStore::Impl {
   // Cached for the life of the connection: preparing costs as much as
   // running a small statement, and apply() runs several per job.
   Statement begin_write, begin_read, commit, rollback;
-  Statement upsert_job, upsert_item, delete_items_from, delete_job, request_action;
+  Statement upsert_job, upsert_item, delete_items_from, delete_job, request_action, set_host;
   Statement insert_event, trim_events, raise_counter, set_counter, read_counter;
   Statement select_job, select_items_of_job, select_events;
   Statement upsert_manifest, delete_manifest, select_manifests;
@@ -143,6 +143,8 @@ Result<void> SqliteJobStore::Impl::prepare_all() {
       {&delete_job, "DELETE FROM jobs WHERE id = ?1"},
       // Only this column: the job's runner owns the rest of the row.
       {&request_action, "UPDATE jobs SET requested_action = ?2 WHERE id = ?1"},
+      // Likewise: the host is the scheduler's to say, never an upsert's.
+      {&set_host, "UPDATE jobs SET host = ?2 WHERE id = ?1"},
       {&insert_event, "INSERT INTO events (" + event_columns + ") VALUES (?1, ?2, ?3, ?4, ?5)"},
       {&trim_events, "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?1)"},
       {&raise_counter, "UPDATE counters SET value = max(value, ?2) WHERE name = ?1"},
@@ -281,6 +283,14 @@ Result<void> SqliteJobStore::Impl::write(const WriteBatch& batch) {
     request_action.bind(1, request.job_id);
     request_action.bind(2, stored_action_name(request.action));
     if (auto done = db.run(request_action, kWrite); !done) return done;
+  }
+  // Likewise after the upserts and deletes; in batch order, so the last
+  // host of a job wins.
+  for (const JobHost& host : batch.hosts) {
+    Use use(set_host);
+    set_host.bind(1, host.job_id);
+    set_host.bind(2, host.host);
+    if (auto done = db.run(set_host, kWrite); !done) return done;
   }
   for (const core::Instance& instance : batch.instance_upserts) {
     Use use(upsert_instance);

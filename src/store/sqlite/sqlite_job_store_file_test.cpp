@@ -88,7 +88,7 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
   // Turn the file back into what version 1 wrote: no source_options column,
   // no instances, no items.resource, no items.links, no manifests, no
   // items.output_tail, no claim columns (node, owner, lease) nor nodes, no
-  // requested_action.
+  // requested_action, no host.
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw,
@@ -106,6 +106,7 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
                          "ALTER TABLE jobs DROP COLUMN lease_token;"
                          "DROP TABLE nodes;"
                          "ALTER TABLE jobs DROP COLUMN requested_action;"
+                         "ALTER TABLE jobs DROP COLUMN host;"
                          "DELETE FROM schema_version WHERE version > 1;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
@@ -127,6 +128,19 @@ TEST_F(SqliteJobStoreTest, UpgradesAVersionOneDatabaseKeepingItsJobs) {
   EXPECT_EQ(load_ok(*store)[0].items.at(0).extras->links, changed.items.at(0).extras->links);
   EXPECT_EQ(load_ok(*store)[0].items.at(0).extras->output_tail,
             changed.items.at(0).extras->output_tail);
+}
+
+// jobs.host (migration 9) is written by WriteBatch::hosts alone: the
+// runner's upserts leave it, the last host of a batch wins.
+TEST_F(SqliteJobStoreTest, StoresAJobsHostApartFromItsUpserts) {
+  auto store = open_store();
+  apply_ok(*store, WriteBatch{.upserts = {make_job("a", 1), make_job("b", 2)},
+                              .hosts = {{"a", "x.example"}, {"a", "a.example"}}});
+  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM jobs WHERE id = 'a' AND host = 'a.example'"), 1);
+  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM jobs WHERE id = 'b' AND host = ''"), 1);
+  apply_ok(*store, WriteBatch{.upserts = {make_job("a", 1, JobState::kRunning)}});
+  EXPECT_EQ(raw_int(path_, "SELECT count(*) FROM jobs WHERE id = 'a' AND host = 'a.example'"), 1)
+      << "an upsert leaves it";
 }
 
 TEST_F(SqliteJobStoreTest, RefusesADatabaseFromANewerHaul) {
