@@ -206,7 +206,7 @@ class Scheduler final : public RunHost {
   // Applies `event` to the job (it must be allowed), publishes, persists;
   // `persisted` learns when the change is stored.
   void transition(core::Job& job, core::JobEvent event,
-                  std::function<void(Result<void>)> persisted = {});
+                  std::function<void(Result<void>)> persisted = {}, bool release_lease = false);
   void request_stop(core::Job& job, Run& run, core::Action action);
   // pause / cancel of a job another node runs (shared queue).
   void request_elsewhere(core::Job& job, core::Action action,
@@ -220,7 +220,9 @@ class Scheduler final : public RunHost {
   Run* run_of(const std::string& job_id);
   core::Item* item_of(const std::string& job_id, std::size_t index);
   void refresh_runnable(core::Job& job);
-  void persist(const core::Job& job, std::function<void(Result<void>)> done = {});
+  // `release_lease`: a shared queue's lease on the job ends with this write.
+  void persist(const core::Job& job, std::function<void(Result<void>)> done = {},
+               bool release_lease = false);
   // `relayed`: another node's change (core::Event::relayed).
   void publish(core::EventType type, const core::Job& job, bool relayed = false);
   void arm_retry_wake();

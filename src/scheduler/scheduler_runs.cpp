@@ -308,10 +308,15 @@ void Scheduler::conclude(Job& job, const Result<void>& outcome) {
   if (core::is_finished(core::next_state(JobState::kRunning, event)->next))
     job.finished_at = clock_.now();
   auto waiters = std::move(run->waiters);
-  transition(job, event, [job, waiters = std::move(waiters)](Result<void> written) {
-    for (const auto& waiter : waiters) waiter(written ? Result<Job>(job) : fail(written.error()));
-  });
-  if (auto lease = leases_.find(job.id); lease != leases_.end()) release(job.id, lease->second);
+  // The attempt's last state, and on a shared queue the end of its lease,
+  // in one transaction.
+  transition(
+      job, event,
+      [job, waiters = std::move(waiters)](Result<void> written) {
+        for (const auto& waiter : waiters)
+          waiter(written ? Result<Job>(job) : fail(written.error()));
+      },
+      /*release_lease=*/true);
   if (event == JobEvent::kFailedRetryable && job.target != "local") {
     // Seed 001's clients hear of each failed attempt at once.
     core::InstallProgress retrying;
@@ -344,7 +349,8 @@ void Scheduler::run_ended() {
   schedule();
 }
 
-void Scheduler::transition(Job& job, JobEvent event, std::function<void(Result<void>)> persisted) {
+void Scheduler::transition(Job& job, JobEvent event, std::function<void(Result<void>)> persisted,
+                           bool release_lease) {
   auto next = core::next_state(job.state, event);
   if (!next) {
     // The caller checked: this is a bug, and the job stays as it is.
@@ -364,13 +370,18 @@ void Scheduler::transition(Job& job, JobEvent event, std::function<void(Result<v
                     : job.state == JobState::kCancelled ? core::EventType::kCancelled
                                                         : core::EventType::kState;
   publish(type, job);
-  persist(job, std::move(persisted));
+  persist(job, std::move(persisted), release_lease);
 }
 
-void Scheduler::persist(const Job& job, std::function<void(Result<void>)> done) {
+void Scheduler::persist(const Job& job, std::function<void(Result<void>)> done,
+                        bool release_lease) {
   store::WriteBatch batch;
   batch.upserts.push_back(job);
   add_fence(batch, job.id);
+  if (auto lease = leases_.find(job.id); release_lease && lease != leases_.end()) {
+    batch.releases.push_back({job.id, options_.node, lease->second});
+    leases_.erase(lease);
+  }
   db_.write(std::move(batch), [this, id = job.id, done = std::move(done)](Result<void> written) {
     if (!written) {
       spdlog::error("job {}: cannot store its state: {}", id, written.error().message);

@@ -145,6 +145,7 @@ WriteBatch merge(std::vector<WriteBatch>& batches, bool keep) {
     }
     // Every fence of every write: the merged batch holds only while all do.
     for (Fence& fence : batch.fences) merged.fences.push_back(std::move(fence));
+    for (Fence& release : batch.releases) merged.releases.push_back(std::move(release));
   }
   if (!deleted.empty()) {
     std::erase_if(merged.upserts, [&](const core::Job& job) { return deleted.count(job.id) != 0; });
@@ -158,8 +159,10 @@ WriteBatch merge(std::vector<WriteBatch>& batches, bool keep) {
   auto order = [](const Fence& a, const Fence& b) {
     return std::tie(a.job_id, a.node, a.token) < std::tie(b.job_id, b.node, b.token);
   };
-  std::sort(merged.fences.begin(), merged.fences.end(), order);
-  merged.fences.erase(std::unique(merged.fences.begin(), merged.fences.end()), merged.fences.end());
+  for (std::vector<Fence>* fences : {&merged.fences, &merged.releases}) {
+    std::sort(fences->begin(), fences->end(), order);
+    fences->erase(std::unique(fences->begin(), fences->end()), fences->end());
+  }
   return merged;
 }
 

@@ -96,6 +96,12 @@ struct WriteBatch {
   // they always hold.
   std::vector<Fence> fences{};
   std::vector<ActionRequest> action_requests{};  // a missing job is skipped
+  // Leases given back in the same transaction, after the writes: an
+  // attempt's last state and the end of its lease commit together, so no
+  // node sees the one without the other. One whose node and token no longer
+  // hold is skipped (a release checks nothing); an answered action request
+  // is cleared. A shared store only: a sole node holds no leases.
+  std::vector<Fence> releases{};
   // Applied after the job upserts and deletes of the same batch, the last
   // of a job winning; a missing job (never stored, or deleted in the same
   // batch) is skipped. No load returns it.
@@ -105,7 +111,7 @@ struct WriteBatch {
   bool empty() const {
     return upserts.empty() && deletes.empty() && events.empty() && instance_upserts.empty() &&
            instance_deletes.empty() && manifest_upserts.empty() && manifest_deletes.empty() &&
-           action_requests.empty() && hosts.empty();
+           action_requests.empty() && releases.empty() && hosts.empty();
   }
 };
 

@@ -283,6 +283,25 @@ Result<void> PostgresJobStore::write_action_requests(const WriteBatch& batch) {
       });
 }
 
+// After the job's writes, in their transaction (WriteBatch::releases).
+Result<void> PostgresJobStore::write_releases(const WriteBatch& batch) {
+  return in_chunks(
+      *db_, batch.releases,
+      [](std::size_t count) {
+        return "UPDATE jobs j SET owner = NULL, lease_expires_at = NULL, requested_action = '' "
+               "FROM (VALUES " +
+               parameter_rows(count, 3) +
+               ") AS v (id, node, token) WHERE j.id = v.id::text AND j.owner = v.node::text AND "
+               "j.lease_token = v.token::bigint";
+      },
+      [](Params& params, const Fence& release) -> Result<void> {
+        params.add(release.job_id);
+        params.add(release.node);
+        params.add(release.token);
+        return {};
+      });
+}
+
 // Likewise after the deletes: a host for a job deleted in the same batch,
 // or never stored, finds no row and is dropped.
 Result<void> PostgresJobStore::write_hosts(const WriteBatch& batch) {
@@ -404,6 +423,7 @@ Result<void> PostgresJobStore::write(const WriteBatch& batch) {
   if (auto done = write_jobs(batch); !done) return done;
   if (auto done = write_action_requests(batch); !done) return done;
   if (auto done = write_hosts(batch); !done) return done;
+  if (auto done = write_releases(batch); !done) return done;
   if (auto done = write_instances_and_manifests(batch); !done) return done;
   // Queued now, sent by the server at COMMIT (in commit order, after the
   // rows are visible to the listeners that reload them) or dropped by a

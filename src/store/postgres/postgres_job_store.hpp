@@ -121,6 +121,7 @@ class PostgresJobStore final : public JobStore, public QueueClaims {
   Result<void> write_jobs(const WriteBatch& batch);
   Result<void> write_action_requests(const WriteBatch& batch);
   Result<void> write_hosts(const WriteBatch& batch);
+  Result<void> write_releases(const WriteBatch& batch);
   Result<void> write_instances_and_manifests(const WriteBatch& batch);
   // The events, the log trimmed, then the high-water marks raised.
   Result<void> write_events_and_marks(const WriteBatch& batch);
