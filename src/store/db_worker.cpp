@@ -196,9 +196,10 @@ void DbWorker::apply_writes(std::deque<Task>& tasks) {
     std::transform(batches.begin(), batches.end(), results.begin(),
                    [this](const WriteBatch& batch) { return store_->apply(batch); });
   }
-  for (std::size_t i = 0; i < callbacks.size(); ++i) {
-    if (!callbacks[i]) continue;
-    post_([done = std::move(callbacks[i]), result = std::move(results[i])] { done(result); });
+  auto outcome = results.begin();  // one per callback
+  for (WriteDone& done : callbacks) {
+    Result<void> written = std::move(*outcome++);
+    if (done) post_([done = std::move(done), written = std::move(written)] { done(written); });
   }
 }
 
