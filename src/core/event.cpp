@@ -22,4 +22,17 @@ std::string_view event_type_name(EventType type) {
   return "state";
 }
 
+EventType event_type_for(JobState state) {
+  switch (state) {
+    case JobState::kCompleted:
+      return EventType::kCompleted;
+    case JobState::kFailed:
+      return EventType::kFailed;
+    case JobState::kCancelled:
+      return EventType::kCancelled;
+    default:
+      return EventType::kState;
+  }
+}
+
 }  // namespace haul::core

@@ -23,6 +23,9 @@ enum class EventType {
 
 // "added", "state", "progress", "completed", "failed", "cancelled", "removed"
 std::string_view event_type_name(EventType type);
+// The event a job's move into `state` publishes: completed, failed and
+// cancelled have their own; every other state is a state change.
+EventType event_type_for(JobState state);
 
 // What a remote job's commands report while they run (seed 001's
 // resource_install_progress): not kept in the log, only passed to listeners.

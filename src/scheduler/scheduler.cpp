@@ -12,7 +12,6 @@
 #include <random>
 
 #include "scheduler/run_state.hpp"
-#include "store/queue_claims.hpp"
 
 namespace haul::scheduler {
 
@@ -51,16 +50,7 @@ void Scheduler::add_runner(JobRunner& runner) { runners_.push_back(&runner); }
 
 Result<void> Scheduler::start() {
   if (shared()) {
-    // This node's runs from before it stopped are taken over at once.
-    auto abandoned = db_.call<std::size_t>([node = options_.node](store::JobStore& store) {
-      auto* claims = dynamic_cast<store::QueueClaims*>(&store);
-      if (claims == nullptr)
-        return Result<std::size_t>(fail(ErrorCode::kInternal, "this store cannot share a queue"));
-      return claims->abandon(node);
-    });
-    if (!abandoned) return fail(abandoned.error());
-    if (*abandoned > 0)
-      spdlog::info("{} job(s) this node ran before it stopped are taken over now", *abandoned);
+    if (auto abandoned = abandon_old_leases(); !abandoned) return abandoned;
   }
   auto loaded =
       db_.call<std::vector<Job>>([](store::JobStore& store) { return store.load_jobs({}); });
@@ -77,9 +67,7 @@ Result<void> Scheduler::start() {
     if (job.state == JobState::kRunning && !shared()) {
       // The daemon died mid-run: the job goes back to the queue and its items
       // resume from their partial files.
-      job.state = core::next_state(job.state, JobEvent::kRestart)->next;
-      for (core::Item& item : job.items)
-        item.state = core::next_item_state(item.state, core::ItemEvent::kRestart).value();
+      requeue_interrupted(job);
       recovered.upserts.push_back(job);
       spdlog::info("job {}: was running when the daemon stopped; queued again", job.id);
     }

@@ -187,12 +187,19 @@ class Scheduler final : public RunHost {
   void schedule();
   bool has_room(const core::Job& job) const;
   void start_job(core::Job& job);
+  // A run that ended without its node (a crash, or a node whose lease
+  // lapsed): queued again, its items to resume from what is on disk.
+  static void requeue_interrupted(core::Job& job);
   // Shared queue (scheduler_shared.cpp): asks the store for startable jobs
   // when there is room and reason to, starts what it got.
   struct Claimed;
-  bool mine(const core::Job& job) const;
+  // At start: this node's leases from before it stopped lapse now, so its
+  // old runs are taken over at the next claim. Blocks on the DB worker.
+  Result<void> abandon_old_leases();
   void claim_jobs();
   void start_claimed(std::vector<Claimed> claimed);
+  // Starts one claimed job; false: not started here (the caller releases it).
+  bool try_start(Claimed& entry);
   void release(const std::string& job_id, std::int64_t token);
   // A fenced write was refused: the job is someone else's now.
   void lease_lost(const std::string& job_id);

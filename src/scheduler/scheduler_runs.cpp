@@ -93,6 +93,12 @@ void Scheduler::schedule() {
   scheduling_ = false;
 }
 
+void Scheduler::requeue_interrupted(Job& job) {
+  job.state = core::next_state(job.state, JobEvent::kRestart)->next;
+  for (core::Item& item : job.items)
+    item.state = core::next_item_state(item.state, core::ItemEvent::kRestart).value();
+}
+
 void Scheduler::start_job(Job& job) {
   JobRunner* runner = runner_for(job);
   if (runner == nullptr) {
@@ -365,11 +371,7 @@ void Scheduler::transition(Job& job, JobEvent event, std::function<void(Result<v
     hash_mismatches_.erase(job.id);
   }
   refresh_runnable(job);
-  const auto type = job.state == JobState::kCompleted   ? core::EventType::kCompleted
-                    : job.state == JobState::kFailed    ? core::EventType::kFailed
-                    : job.state == JobState::kCancelled ? core::EventType::kCancelled
-                                                        : core::EventType::kState;
-  publish(type, job);
+  publish(core::event_type_for(job.state), job);
   persist(job, std::move(persisted), release_lease);
 }
 

@@ -31,30 +31,12 @@ Result<store::QueueClaims*> claims_of(store::JobStore& store) {
   return claims;
 }
 
-core::EventType event_for(JobState state) {
-  switch (state) {
-    case JobState::kCompleted:
-      return core::EventType::kCompleted;
-    case JobState::kFailed:
-      return core::EventType::kFailed;
-    case JobState::kCancelled:
-      return core::EventType::kCancelled;
-    default:
-      return core::EventType::kState;
-  }
-}
-
 }  // namespace
 
 struct Scheduler::Claimed {
   store::Claim claim;
   std::optional<Job> job;  // as stored once claimed; nullopt: gone, or unreadable
 };
-
-bool Scheduler::mine(const Job& job) const {
-  return job.target != "local" || job.node->empty() || *job.node == "any" ||
-         *job.node == options_.node;
-}
 
 void Scheduler::add_fence(store::WriteBatch& batch, const std::string& job_id) const {
   if (!shared()) return;
@@ -67,6 +49,18 @@ void Scheduler::add_fence(store::WriteBatch& batch, const std::string& job_id) c
   } else {
     batch.fences.push_back({job_id, std::string(), 0});
   }
+}
+
+Result<void> Scheduler::abandon_old_leases() {
+  auto abandoned = db_.call<std::size_t>([node = options_.node](store::JobStore& store) {
+    auto claims = claims_of(store);
+    if (!claims) return Result<std::size_t>(fail(claims.error()));
+    return (*claims)->abandon(node);
+  });
+  if (!abandoned) return fail(abandoned.error());
+  if (*abandoned > 0)
+    spdlog::info("{} job(s) this node ran before it stopped are taken over now", *abandoned);
+  return {};
 }
 
 void Scheduler::claim_jobs() {
@@ -114,52 +108,43 @@ void Scheduler::start_claimed(std::vector<Claimed> claimed) {
   const bool wanted = claim_wanted_;
   bool started = false;
   for (Claimed& entry : claimed) {
-    const std::string id = entry.claim.job_id;
-    const std::int64_t token = entry.claim.token;
-    if (shutting_down_ || !entry.job || run_of(id) != nullptr) {
-      release(id, token);
-      continue;
+    if (try_start(entry)) {
+      started = true;
+    } else {
+      release(entry.claim.job_id, entry.claim.token);
     }
-    const std::optional<core::Action> requested = entry.job->pending_action;
-    apply_stored(id, std::move(entry.job));
-    auto it = jobs_.find(id);
-    if (it == jobs_.end()) {
-      release(id, token);
-      continue;
-    }
-    Job& job = it->second;
-    leases_[id] = token;
-    if (entry.claim.takeover) {
-      // Its node stopped renewing the lease (died, or lost the database):
-      // the attempt starts again here, and an instance's command still
-      // running is attached to rather than run again (remote/durable_run).
-      ++takeovers_;
-      spdlog::warn("job {}: its node stopped renewing its lease; taking the run over", id);
-      unlist(job.target == "local" ? runnable_local_ : runnable_remote_, job);
-      job.state = core::next_state(job.state, JobEvent::kRestart)->next;
-      for (core::Item& item : job.items)
-        item.state = core::next_item_state(item.state, core::ItemEvent::kRestart).value();
-      job.pending_action = requested;
-      refresh_runnable(job);
-    }
-    if (requested && (job.state == JobState::kQueued || job.state == JobState::kRetrying)) {
-      // A pause or cancel asked for while the run's node died: answered
-      // here instead of starting.
-      job.pending_action.reset();
-      apply_idle_action(job, *requested);
-      release(id, token);
-      continue;
-    }
-    const bool startable = (job.state == JobState::kQueued || job.state == JobState::kRetrying) &&
-                           mine(job) && runner_for(job) != nullptr && has_room(job);
-    if (!startable) {
-      release(id, token);
-      continue;
-    }
-    start_job(job);
-    started = true;
   }
   claim_wanted_ = wanted || started;
+}
+
+bool Scheduler::try_start(Claimed& entry) {
+  const std::string& id = entry.claim.job_id;
+  if (shutting_down_ || !entry.job || run_of(id) != nullptr) return false;
+  apply_stored(id, std::move(entry.job));
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return false;
+  Job& job = it->second;
+  leases_[id] = entry.claim.token;
+  if (entry.claim.takeover) {
+    // Its node stopped renewing the lease (died, or lost the database):
+    // the attempt starts again here, and an instance's command still
+    // running is attached to rather than run again (remote/durable_run).
+    ++takeovers_;
+    spdlog::warn("job {}: its node stopped renewing its lease; taking the run over", id);
+    requeue_interrupted(job);
+    refresh_runnable(job);
+  }
+  if (job.state != JobState::kQueued && job.state != JobState::kRetrying) return false;
+  if (const std::optional<core::Action> requested = job.pending_action) {
+    // A pause or cancel asked for while the run's node died: answered here
+    // instead of starting.
+    job.pending_action.reset();
+    apply_idle_action(job, *requested);
+    return false;
+  }
+  if (runner_for(job) == nullptr || !has_room(job)) return false;
+  start_job(job);
+  return true;
 }
 
 void Scheduler::release(const std::string& job_id, std::int64_t token) {
@@ -308,7 +293,7 @@ void Scheduler::apply_stored(const std::string& id, std::optional<Job> stored) {
   refresh_runnable(job);
   if (before == JobState::kRunning && job.state != JobState::kRunning) claim_wanted_ = true;
   if (job.state != before) {
-    publish(event_for(job.state), job, true);
+    publish(core::event_type_for(job.state), job, true);
   } else {
     publish(job.state == JobState::kRunning ? core::EventType::kProgress : core::EventType::kState,
             job, true);

@@ -46,6 +46,12 @@ class DaemonChaosTest : public DaemonRemoteTest {
                        "1000)::bigint"));
   }
 
+  int unfinished_jobs() const {
+    return std::stoi(cluster_->query(
+        database_,
+        "SELECT count(*) FROM jobs WHERE state NOT IN ('completed', 'failed', 'cancelled')"));
+  }
+
   PostgresCluster* cluster_ = nullptr;
   std::string database_;
 };
@@ -88,12 +94,20 @@ TEST_F(DaemonChaosTest, ThreeNodesKilledInTurnCompleteEveryJobExactlyOnce) {
   }
 
   std::mt19937 random(20261207);
+  auto last_kill = std::chrono::steady_clock::now();
   for (int kill = 0; kill < kKills; ++kill) {
-    // The scenario's pace, not a wait for a result: what follows is checked
-    // by conditions with deadlines.
-    std::this_thread::sleep_for(std::chrono::seconds(10));
     const int victim = static_cast<int>(random() % kNodes);
     const std::string name = "node" + std::to_string(victim);
+    // Every 10 s, and at a moment the victim runs something (once every job
+    // is done, any moment does).
+    ASSERT_TRUE(eventually(
+        [&] {
+          return std::chrono::steady_clock::now() - last_kill >= std::chrono::seconds(10) &&
+                 (live_leases(name) > 0 || unfinished_jobs() == 0);
+        },
+        std::chrono::seconds(60), std::chrono::milliseconds(50)))
+        << name << " never ran a job";
+    last_kill = std::chrono::steady_clock::now();
     nodes[static_cast<std::size_t>(victim)]->kill(SIGKILL);
     nodes[static_cast<std::size_t>(victim)].reset();
     const auto killed_at = std::chrono::steady_clock::now();

@@ -119,10 +119,6 @@ class ChangeListenerTest : public PostgresDatabaseTest {
     EXPECT_TRUE(started) << started.error().message;
     return listener;
   }
-  static void apply_ok(JobStore& store, const WriteBatch& batch) {
-    auto applied = store.apply(batch);
-    ASSERT_TRUE(applied) << applied.error().message;
-  }
 };
 
 // ---- Payloads ---------------------------------------------------------------------

@@ -80,33 +80,16 @@ std::string prefixed(std::string_view columns, std::string_view prefix) {
   return out;
 }
 
-// The last entry of each id, in the order the ids first appear: an upsert
-// of the same row twice in one batch ends as the later one, and one INSERT
-// ... ON CONFLICT may not touch a row twice.
+// The last entry of each id (`key`: `id`, or `job_id` for action requests
+// and hosts), in the order the ids first appear: an upsert of the same row
+// twice in one batch ends as the later one, and one INSERT ... ON CONFLICT
+// may not touch a row twice (nor should one UPDATE ... FROM).
 template <class T>
-std::vector<const T*> last_of_each(const std::vector<T>& entries) {
+std::vector<const T*> last_of_each(const std::vector<T>& entries, std::string T::*key = &T::id) {
   std::unordered_map<std::string_view, std::size_t> index_of;
   std::vector<const T*> unique;
   for (const T& entry : entries) {
-    auto [it, inserted] = index_of.try_emplace(entry.id, unique.size());
-    if (inserted) {
-      unique.push_back(&entry);
-    } else {
-      unique[it->second] = &entry;
-    }
-  }
-  return unique;
-}
-
-// The last entry of each job (action requests, hosts), in the order the
-// jobs first appear: one UPDATE ... FROM with two rows for one job would
-// apply either of them.
-template <class T>
-std::vector<const T*> last_of_each_job(const std::vector<T>& entries) {
-  std::unordered_map<std::string_view, std::size_t> index_of;
-  std::vector<const T*> unique;
-  for (const T& entry : entries) {
-    auto [it, inserted] = index_of.try_emplace(entry.job_id, unique.size());
+    auto [it, inserted] = index_of.try_emplace(entry.*key, unique.size());
     if (inserted) {
       unique.push_back(&entry);
     } else {
@@ -270,7 +253,7 @@ Result<void> PostgresJobStore::write_jobs(const WriteBatch& batch) {
 // batch finds no row, as one for a job never stored, and is dropped.
 Result<void> PostgresJobStore::write_action_requests(const WriteBatch& batch) {
   return in_chunks(
-      *db_, last_of_each_job(batch.action_requests),
+      *db_, last_of_each(batch.action_requests, &ActionRequest::job_id),
       [](std::size_t count) {
         // Only requested_action: the job's runner owns the rest of the row.
         return "UPDATE jobs j SET requested_action = v.action FROM (VALUES " +
@@ -306,7 +289,7 @@ Result<void> PostgresJobStore::write_releases(const WriteBatch& batch) {
 // or never stored, finds no row and is dropped.
 Result<void> PostgresJobStore::write_hosts(const WriteBatch& batch) {
   return in_chunks(
-      *db_, last_of_each_job(batch.hosts),
+      *db_, last_of_each(batch.hosts, &JobHost::job_id),
       [](std::size_t count) {
         // Only host: job upserts never name it, so they never undo it.
         return "UPDATE jobs j SET host = v.host FROM (VALUES " +

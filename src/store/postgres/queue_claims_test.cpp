@@ -68,6 +68,11 @@ class QueueClaimsTest : public PostgresDatabaseTest {
         "owner IS NOT NULL AND lease_expires_at > (extract(epoch FROM clock_timestamp()) * "
         "1000)::bigint GROUP BY host) AS live");
   }
+  // `node` starts `job` under the claim's `token`: the runner's fenced write.
+  static void start_run(JobStore& store, Job& job, const std::string& node, std::int64_t token) {
+    job.state = JobState::kRunning;
+    apply_ok(store, WriteBatch{.upserts = {job}, .fences = {{job.id, node, token}}});
+  }
   std::string job_state(const std::string& id) const {
     return query("SELECT state FROM jobs WHERE id = '" + id + "'");
   }
@@ -240,8 +245,7 @@ TEST_F(QueueClaimsTest, ALapsedLeaseIsTakenOverAndTheOldOwnersWritesAreRefused) 
   EXPECT_EQ(first[0].token, 1);
   EXPECT_FALSE(first[0].takeover);
   // A starts it: a fenced write, which leaves the lease columns alone.
-  job.state = JobState::kRunning;
-  apply_ok(*a, WriteBatch{.upserts = {job}, .fences = {{"j", "a", 1}}});
+  start_run(*a, job, "a", 1);
   EXPECT_EQ(holder("j"), "a/1");
   EXPECT_TRUE(claim_ok(*b, "b", 1).empty()) << "A's lease is live";
 
@@ -347,8 +351,7 @@ TEST_F(QueueClaimsTest, ANodeStartingAgainAbandonsItsOldLeasesForATakeover) {
   ASSERT_EQ(ids_of(claim_ok(*before, "a", 1)), (std::vector<std::string>{"mine"}));
   ASSERT_EQ(ids_of(claim_ok(*other, "b", 1)), (std::vector<std::string>{"theirs"}));
   Job running = make_job("mine", 1);
-  running.state = JobState::kRunning;
-  apply_ok(*before, WriteBatch{.upserts = {running}, .fences = {{"mine", "a", 1}}});
+  start_run(*before, running, "a", 1);
 
   // "a" restarts (a new store, no heartbeat since): its lease lapses now,
   // not in 10 s; B's stays.
@@ -425,8 +428,7 @@ TEST_F(QueueClaimsTest, AnActionRequestSurvivesTheRunnersWrites) {
   apply_ok(*a, WriteBatch{{job}, {}, {}});
   ASSERT_EQ(claim_ok(*a, "a", 1).size(), 1u);
   apply_ok(*b, WriteBatch{.action_requests = {{"j", core::Action::kCancel}}});
-  job.state = JobState::kRunning;
-  apply_ok(*a, WriteBatch{.upserts = {job}, .fences = {{"j", "a", 1}}});
+  start_run(*a, job, "a", 1);
   EXPECT_EQ(query("SELECT state || '/' || requested_action FROM jobs WHERE id = 'j'"),
             "running/cancel");
   auto loaded = a->load_job("j");
@@ -548,8 +550,7 @@ TEST_F(QueueClaimsTest, AJobsHostIsStoredApartFromItsUpserts) {
       << "the last of a batch wins; a missing job is skipped";
   // The runner's fenced writes do not know the host and leave it.
   ASSERT_EQ(claim_ok(*a, "a", 1).size(), 1u);
-  job.state = JobState::kRunning;
-  apply_ok(*a, WriteBatch{.upserts = {job}, .fences = {{"j", "a", 1}}});
+  start_run(*a, job, "a", 1);
   EXPECT_EQ(query("SELECT host FROM jobs WHERE id = 'j'"), "a.example");
   // Deleted in the same batch: skipped.
   apply_ok(*a, WriteBatch{.deletes = {"k"}, .hosts = {{"k", "b.example"}}});

@@ -119,7 +119,8 @@ ALTER TABLE jobs ADD COLUMN error_context TEXT NOT NULL DEFAULT '';
     // jobs; 'any' = a local job on a shared filesystem), the node holding
     // the job's lease (NULL = unclaimed) until lease_expires_at (ms, the
     // database's clock), the fencing epoch (+1 per claim), and each node's
-    // heartbeat. Job upserts name their columns, so they never touch these.
+    // heartbeat. Job upserts write `node` (with the job) and never the lease
+    // columns.
     {7, R"sql(
 ALTER TABLE jobs ADD COLUMN node TEXT NOT NULL DEFAULT '';
 ALTER TABLE jobs ADD COLUMN owner TEXT;
